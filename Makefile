@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mig: build the module and migctl, run the demo and the test suite.
+
+# The build machine may run a kernel without modules: fall back to the
+# newest installed headers, which is what the test VMs boot.
+KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
+		echo /lib/modules/$$(uname -r)/build; \
+	else \
+		ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1; \
+	fi)
+KVER ?= $(notdir $(patsubst %/build,%,$(KDIR)))
+PREFIX ?= /usr/local
+
+all: module migctl
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel headers: apt-get install linux-headers-amd64" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+migctl:
+	$(MAKE) -C userspace-ctl
+
+clean:
+	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C userspace-ctl clean
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
+	depmod -a $(KVER)
+	$(MAKE) -C userspace-ctl install PREFIX=$(PREFIX)
+
+.PHONY: all module migctl clean install

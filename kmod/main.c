@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mig: transparent process migration for Linux clusters.
+ *
+ * Module entry points: parameters, start-up order and tear-down order.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "mig.h"
+
+unsigned short mig_node_id;
+module_param_named(node_id, mig_node_id, ushort, 0444);
+MODULE_PARM_DESC(node_id, "This node's id in the cluster, 1..65535 (required)");
+
+unsigned short mig_port = MIG_DEFAULT_PORT;
+module_param_named(port, mig_port, ushort, 0444);
+MODULE_PARM_DESC(port, "TCP port of the node links (default 7711)");
+
+unsigned int mig_hb_interval_ms = 1000;
+module_param_named(heartbeat_interval_ms, mig_hb_interval_ms, uint, 0444);
+MODULE_PARM_DESC(heartbeat_interval_ms,
+		 "Heartbeat period on an idle link, ms (default 1000)");
+
+unsigned int mig_hb_timeout_ms = 5000;
+module_param_named(heartbeat_timeout_ms, mig_hb_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(heartbeat_timeout_ms,
+		 "A peer silent this long is declared down, ms (default 5000)");
+
+static int __init mig_check_params(void)
+{
+	if (!mig_node_id) {
+		pr_err("node_id parameter missing: load with node_id=N (1..65535)\n");
+		return -EINVAL;
+	}
+	if (!mig_port) {
+		pr_err("port must be 1..65535\n");
+		return -EINVAL;
+	}
+	if (mig_hb_interval_ms < 100 || mig_hb_interval_ms > 60000 ||
+	    mig_hb_timeout_ms < 2 * mig_hb_interval_ms ||
+	    mig_hb_timeout_ms > 600000) {
+		pr_err("heartbeat_interval_ms must be 100..60000 and heartbeat_timeout_ms 2x interval..600000\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int __init mig_init(void)
+{
+	int err;
+
+	err = mig_check_params();
+	if (err)
+		return err;
+	err = mig_auth_init();
+	if (err)
+		return err;
+	err = mig_listener_start();
+	if (err)
+		goto err_auth;
+	err = mig_sysfs_init();
+	if (err)
+		goto err_listener;
+	err = mig_genl_init();
+	if (err)
+		goto err_sysfs;
+	pr_info("node %u listening on port %u (wire version %u)\n",
+		mig_node_id, mig_port, MIG_WIRE_VERSION);
+	return 0;
+
+err_sysfs:
+	mig_sysfs_exit();
+err_listener:
+	mig_listener_stop();
+err_auth:
+	mig_auth_exit();
+	return err;
+}
+
+static void __exit mig_exit(void)
+{
+	/* No new configuration, then no new links, then close the old ones. */
+	mig_genl_exit();
+	mig_sysfs_exit();
+	mig_listener_stop();
+	mig_nodes_exit();
+	mig_auth_exit();
+	pr_info("node %u unloaded\n", mig_node_id);
+}
+
+module_init(mig_init);
+module_exit(mig_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("mig: transparent process migration for Linux clusters");
+MODULE_AUTHOR("The mig developers");
+MODULE_VERSION("0.1");

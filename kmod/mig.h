@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mig: internal declarations shared by the files of the module.
+ */
+#ifndef _MIG_H
+#define _MIG_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include "../uapi/mig.h"
+#include "../uapi/mig_wire.h"
+
+#define MIG_CONNECT_TIMEOUT_MS	2000
+#define MIG_HANDSHAKE_TIMEOUT_MS 5000
+#define MIG_SEND_TIMEOUT_MS	10000
+#define MIG_RETRY_MS		1000
+#define MIG_MAX_PENDING_HS	16
+
+/* main.c: module parameters and global state */
+extern unsigned short mig_node_id;
+extern unsigned short mig_port;
+extern unsigned int mig_hb_interval_ms;
+extern unsigned int mig_hb_timeout_ms;
+
+/* stats.c */
+extern atomic64_t mig_stats[__MIG_STAT_MAX];
+
+static inline void mig_stat_inc(enum mig_stat stat)
+{
+	atomic64_inc(&mig_stats[stat]);
+}
+
+/* node.c: the table of configured peers */
+struct mig_node {
+	struct list_head list;		/* in mig_nodes, under mig_nodes_lock */
+	struct kref ref;
+	u16 id;
+	__be32 addr;
+	u16 port;
+
+	struct mutex lock;		/* protects the fields below */
+	enum mig_node_state state;
+	struct socket *sock;		/* the established link, if any */
+	struct socket *incoming;	/* accepted and authenticated, for the worker */
+	bool stopping;
+	u32 rtt_us;
+	u64 up_since_ns;		/* boottime when the link came up */
+	u32 auth_fails;
+
+	struct mutex send_lock;		/* one frame at a time on sock */
+	wait_queue_head_t wait;		/* worker waits here for incoming */
+	struct task_struct *worker;
+};
+
+int mig_node_add(u16 id, __be32 addr, u16 port);
+int mig_node_del(u16 id);
+struct mig_node *mig_node_get(u16 id);
+void mig_node_put(struct mig_node *node);
+int mig_node_snapshot(struct mig_node ***nodes);
+void mig_nodes_put_snapshot(struct mig_node **nodes, int count);
+void mig_nodes_reset_links(void);
+void mig_nodes_exit(void);
+
+/* auth.c: the cluster key and HMAC proofs */
+int mig_auth_init(void);
+void mig_auth_exit(void);
+int mig_auth_set_key(const u8 *key, unsigned int len);
+bool mig_auth_has_key(void);
+int mig_auth_mac(u16 src, u16 dst, const u8 *src_nonce, const u8 *dst_nonce,
+		 u8 mac[MIG_MAC_LEN]);
+
+/* wire.c: framed messages on a TCP socket */
+struct mig_rx {
+	struct mig_wire_hdr hdr;
+	u8 *payload;
+	size_t got;			/* bytes of header + payload received */
+};
+
+void mig_rx_init(struct mig_rx *rx);
+void mig_rx_reset(struct mig_rx *rx);
+int mig_rx_poll(struct socket *sock, struct mig_rx *rx);
+int mig_send_frame(struct socket *sock, u8 type, const void *payload,
+		   u32 len);
+void mig_sock_set_timeouts(struct socket *sock, unsigned int rcv_ms,
+			   unsigned int snd_ms);
+
+/* handshake.c: mutual authentication of a new connection */
+int mig_handshake(struct socket *sock, struct mig_node **peer);
+
+/* link.c: the per-node worker that keeps the link to a peer */
+int mig_link_start(struct mig_node *node);
+void mig_link_stop(struct mig_node *node);
+void mig_link_hand_over(struct mig_node *node, struct socket *sock);
+void mig_link_kick(struct mig_node *node);
+
+/* listener.c: accepts connections from peers */
+int mig_listener_start(void);
+void mig_listener_stop(void);
+
+/* netlink.c */
+int __init mig_genl_init(void);
+void mig_genl_exit(void);
+
+/* sysfs.c */
+int mig_sysfs_init(void);
+void mig_sysfs_exit(void);
+
+#endif /* _MIG_H */

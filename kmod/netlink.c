@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mig: the generic netlink family "mig", migctl's way in. Commands that
+ * change configuration need CAP_NET_ADMIN (GENL_ADMIN_PERM); every
+ * attribute is validated by the policy before a handler sees it.
+ */
+#include <linux/inetdevice.h>
+#include <linux/timekeeping.h>
+#include <net/genetlink.h>
+
+#include "mig.h"
+
+static struct genl_family mig_genl_family;
+
+static const struct nla_policy mig_genl_policy[MIG_A_MAX + 1] = {
+	[MIG_A_NODE_ID] = NLA_POLICY_RANGE(NLA_U32, MIG_NODE_ID_MIN,
+					   MIG_NODE_ID_MAX),
+	[MIG_A_NODE_ADDR4] = { .type = NLA_BE32 },
+	[MIG_A_NODE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[MIG_A_KEY] = NLA_POLICY_RANGE(NLA_BINARY, MIG_KEY_MIN_LEN,
+				       MIG_KEY_MAX_LEN),
+};
+
+static bool mig_addr_is_peer(__be32 addr)
+{
+	return !(ipv4_is_zeronet(addr) || ipv4_is_loopback(addr) ||
+		 ipv4_is_multicast(addr) || ipv4_is_lbcast(addr));
+}
+
+static int mig_cmd_node_add(struct sk_buff *skb, struct genl_info *info)
+{
+	u16 port = MIG_DEFAULT_PORT;
+	__be32 addr;
+	u32 id;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, MIG_A_NODE_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, MIG_A_NODE_ADDR4))
+		return -EINVAL;
+	id = nla_get_u32(info->attrs[MIG_A_NODE_ID]);
+	addr = nla_get_be32(info->attrs[MIG_A_NODE_ADDR4]);
+	if (info->attrs[MIG_A_NODE_PORT])
+		port = nla_get_u16(info->attrs[MIG_A_NODE_PORT]);
+
+	if (id == mig_node_id) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MIG_A_NODE_ID],
+				    "that is this node's own id");
+		return -EINVAL;
+	}
+	if (!mig_addr_is_peer(addr)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MIG_A_NODE_ADDR4],
+				    "not a unicast address of another host");
+		return -EINVAL;
+	}
+	err = mig_node_add(id, addr, port);
+	if (err == -EEXIST)
+		NL_SET_ERR_MSG(info->extack, "a node with this id exists");
+	else if (err == -ENOSPC)
+		NL_SET_ERR_MSG(info->extack, "node table full");
+	return err;
+}
+
+static int mig_cmd_node_del(struct sk_buff *skb, struct genl_info *info)
+{
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, MIG_A_NODE_ID))
+		return -EINVAL;
+	err = mig_node_del(nla_get_u32(info->attrs[MIG_A_NODE_ID]));
+	if (err == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MIG_A_NODE_ID],
+				    "no such node");
+	return err;
+}
+
+static int mig_put_node(struct sk_buff *skb, struct mig_node *node)
+{
+	u32 up_secs = 0, rtt_us, auth_fails;
+	enum mig_node_state state;
+
+	mutex_lock(&node->lock);
+	state = node->state;
+	rtt_us = node->rtt_us;
+	auth_fails = node->auth_fails;
+	if (state == MIG_NODE_UP)
+		up_secs = div_u64(ktime_get_boottime_ns() - node->up_since_ns,
+				  NSEC_PER_SEC);
+	mutex_unlock(&node->lock);
+
+	if (nla_put_u32(skb, MIG_A_NODE_ID, node->id) ||
+	    nla_put_be32(skb, MIG_A_NODE_ADDR4, node->addr) ||
+	    nla_put_u16(skb, MIG_A_NODE_PORT, node->port) ||
+	    nla_put_u8(skb, MIG_A_NODE_STATE, state) ||
+	    nla_put_u32(skb, MIG_A_NODE_AUTH_FAILS, auth_fails))
+		return -EMSGSIZE;
+	if (state == MIG_NODE_UP &&
+	    (nla_put_u32(skb, MIG_A_NODE_RTT_US, rtt_us) ||
+	     nla_put_u32(skb, MIG_A_NODE_UP_SECS, up_secs)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* One message per node; cb->args[0] is the index to resume from. */
+static int mig_dump_nodes(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct mig_node **nodes;
+	int count, i;
+
+	count = mig_node_snapshot(&nodes);
+	if (count < 0)
+		return count;
+	for (i = cb->args[0]; i < count; i++) {
+		void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, &mig_genl_family,
+					NLM_F_MULTI, MIG_CMD_NODE_LIST);
+
+		if (!hdr)
+			break;
+		if (mig_put_node(skb, nodes[i])) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	cb->args[0] = i;
+	mig_nodes_put_snapshot(nodes, count);
+	return skb->len;
+}
+
+static int mig_cmd_key_set(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct nlattr *key = info->attrs[MIG_A_KEY];
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, MIG_A_KEY))
+		return -EINVAL;
+	err = mig_auth_set_key(nla_data(key), nla_len(key));
+	if (err) {
+		NL_SET_ERR_MSG_ATTR(info->extack, key, "key rejected");
+		return err;
+	}
+	mig_nodes_reset_links();
+	return 0;
+}
+
+static int mig_put_stats(struct sk_buff *msg)
+{
+	struct nlattr *nest = nla_nest_start(msg, MIG_A_STATS);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < __MIG_STAT_MAX; i++)
+		if (nla_put_u64_64bit(msg, i + 1, atomic64_read(&mig_stats[i]),
+				      MIG_STAT_ATTR_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int mig_cmd_status(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &mig_genl_family, 0,
+				MIG_CMD_STATUS);
+	if (!hdr)
+		goto nospace;
+	if (nla_put_u32(msg, MIG_A_LOCAL_ID, mig_node_id) ||
+	    nla_put_u16(msg, MIG_A_LOCAL_PORT, mig_port) ||
+	    nla_put_u8(msg, MIG_A_KEY_PRESENT, mig_auth_has_key()) ||
+	    nla_put_u32(msg, MIG_A_HB_INTERVAL_MS, mig_hb_interval_ms) ||
+	    nla_put_u32(msg, MIG_A_HB_TIMEOUT_MS, mig_hb_timeout_ms) ||
+	    nla_put_u8(msg, MIG_A_WIRE_VERSION, MIG_WIRE_VERSION) ||
+	    mig_put_stats(msg))
+		goto nospace;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static const struct genl_small_ops mig_genl_ops[] = {
+	{
+		.cmd = MIG_CMD_NODE_ADD,
+		.doit = mig_cmd_node_add,
+		.flags = GENL_ADMIN_PERM,
+	}, {
+		.cmd = MIG_CMD_NODE_DEL,
+		.doit = mig_cmd_node_del,
+		.flags = GENL_ADMIN_PERM,
+	}, {
+		.cmd = MIG_CMD_NODE_LIST,
+		.dumpit = mig_dump_nodes,
+	}, {
+		.cmd = MIG_CMD_KEY_SET,
+		.doit = mig_cmd_key_set,
+		.flags = GENL_ADMIN_PERM,
+	}, {
+		.cmd = MIG_CMD_STATUS,
+		.doit = mig_cmd_status,
+	},
+};
+
+static struct genl_family mig_genl_family __ro_after_init = {
+	.name = MIG_GENL_NAME,
+	.version = MIG_GENL_VERSION,
+	.maxattr = MIG_A_MAX,
+	.policy = mig_genl_policy,
+	.module = THIS_MODULE,
+	.small_ops = mig_genl_ops,
+	.n_small_ops = ARRAY_SIZE(mig_genl_ops),
+};
+
+int __init mig_genl_init(void)
+{
+	return genl_register_family(&mig_genl_family);
+}
+
+void mig_genl_exit(void)
+{
+	genl_unregister_family(&mig_genl_family);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * mig: generic netlink contract between the mig kernel module and migctl.
+ *
+ * This is the one header migctl includes. Every attribute has a fixed
+ * type documented next to it; integers are in host byte order (netlink is
+ * a local interface), IPv4 addresses in network byte order.
+ */
+#ifndef _UAPI_MIG_H
+#define _UAPI_MIG_H
+
+#include <linux/types.h>
+
+#define MIG_GENL_NAME		"mig"
+#define MIG_GENL_VERSION	1
+
+#define MIG_DEFAULT_PORT	7711
+#define MIG_NODE_ID_MIN		1
+#define MIG_NODE_ID_MAX		65535
+#define MIG_KEY_MIN_LEN		32
+#define MIG_KEY_MAX_LEN		256
+#define MIG_MAX_NODES		1024
+
+enum mig_cmd {
+	MIG_CMD_UNSPEC,
+	MIG_CMD_NODE_ADD,	/* NODE_ID, NODE_ADDR4, [NODE_PORT]; admin */
+	MIG_CMD_NODE_DEL,	/* NODE_ID; admin */
+	MIG_CMD_NODE_LIST,	/* dump: one message per node */
+	MIG_CMD_KEY_SET,	/* KEY; admin */
+	MIG_CMD_STATUS,		/* reply: LOCAL_*, KEY_PRESENT, STATS */
+	__MIG_CMD_MAX
+};
+
+#define MIG_CMD_MAX (__MIG_CMD_MAX - 1)
+
+enum mig_attr {
+	MIG_A_UNSPEC,
+	MIG_A_NODE_ID,		/* u32: 1..65535 */
+	MIG_A_NODE_ADDR4,	/* u32, network byte order */
+	MIG_A_NODE_PORT,	/* u16 */
+	MIG_A_NODE_STATE,	/* u8: enum mig_node_state */
+	MIG_A_NODE_RTT_US,	/* u32: last heartbeat round trip, microseconds */
+	MIG_A_NODE_UP_SECS,	/* u32: seconds since the link came up */
+	MIG_A_NODE_AUTH_FAILS,	/* u32: authentication failures with this node */
+	MIG_A_KEY,		/* binary: MIG_KEY_MIN_LEN..MIG_KEY_MAX_LEN */
+	MIG_A_LOCAL_ID,		/* u32 */
+	MIG_A_LOCAL_PORT,	/* u16 */
+	MIG_A_KEY_PRESENT,	/* u8: 0 or 1 */
+	MIG_A_STATS,		/* nested: one u64 per enum mig_stat */
+	MIG_A_HB_INTERVAL_MS,	/* u32 */
+	MIG_A_HB_TIMEOUT_MS,	/* u32 */
+	MIG_A_WIRE_VERSION,	/* u8 */
+	MIG_A_PAD,		/* padding for 64-bit values; ignore */
+	__MIG_A_MAX
+};
+
+#define MIG_A_MAX (__MIG_A_MAX - 1)
+
+enum mig_node_state {
+	MIG_NODE_DOWN,		/* no link (never up, or lost) */
+	MIG_NODE_CONNECTING,	/* TCP up, handshake running */
+	MIG_NODE_UP,		/* authenticated, heartbeats flowing */
+	MIG_NODE_AUTH_FAILED,	/* the last handshake failed authentication */
+	__MIG_NODE_STATE_MAX
+};
+
+/*
+ * Counters reported under MIG_A_STATS; the nested attribute type is the
+ * enum value plus one (netlink type 0 is reserved).
+ */
+enum mig_stat {
+	MIG_STAT_CONN_ACCEPTED,		/* incoming TCP connections */
+	MIG_STAT_CONN_DROPPED,		/* connections dropped for any error */
+	MIG_STAT_BAD_MAGIC,		/* frame header with a wrong magic */
+	MIG_STAT_BAD_VERSION,		/* unsupported wire version */
+	MIG_STAT_BAD_TYPE,		/* unknown or unexpected frame type */
+	MIG_STAT_BAD_LENGTH,		/* length out of range for the type */
+	MIG_STAT_TRUNCATED,		/* peer closed inside a frame */
+	MIG_STAT_PREAUTH_FRAME,		/* valid frame before authentication */
+	MIG_STAT_AUTH_FAILED,		/* wrong HMAC proof */
+	MIG_STAT_UNKNOWN_PEER,		/* hello from an unconfigured node id */
+	MIG_STAT_NO_KEY,		/* connection refused: no cluster key */
+	MIG_STAT_HANDSHAKE_TIMEOUT,	/* handshake not finished in time */
+	MIG_STAT_HEARTBEAT_TIMEOUT,	/* link declared dead by heartbeat */
+	MIG_STAT_FRAMES_RX,
+	MIG_STAT_FRAMES_TX,
+	__MIG_STAT_MAX
+};
+
+/* Padding inside MIG_A_STATS (ignore it). */
+#define MIG_STAT_ATTR_PAD	(__MIG_STAT_MAX + 1)
+
+#endif /* _UAPI_MIG_H */
