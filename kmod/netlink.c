@@ -12,9 +12,14 @@
 
 static struct genl_family mig_genl_family;
 
+/* The policy's inline bounds are s16: a u16-wide range needs its own. */
+static struct netlink_range_validation mig_node_id_range = {
+	.min = MIG_NODE_ID_MIN,
+	.max = MIG_NODE_ID_MAX,
+};
+
 static const struct nla_policy mig_genl_policy[MIG_A_MAX + 1] = {
-	[MIG_A_NODE_ID] = NLA_POLICY_RANGE(NLA_U32, MIG_NODE_ID_MIN,
-					   MIG_NODE_ID_MAX),
+	[MIG_A_NODE_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &mig_node_id_range),
 	[MIG_A_NODE_ADDR4] = { .type = NLA_BE32 },
 	[MIG_A_NODE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[MIG_A_KEY] = NLA_POLICY_RANGE(NLA_BINARY, MIG_KEY_MIN_LEN,

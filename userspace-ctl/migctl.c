@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migctl: command-line control of the mig process migration module.
+ *
+ * This file holds the command table, global option parsing, dispatch and
+ * help. To add a command, write its handler in a file of its own, declare
+ * it in migctl.h and add one line to commands[] below.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../uapi/mig.h"
+#include "migctl.h"
+
+static int cmd_help(const struct command *cmd, int argc, char **argv,
+		    const struct opts *o);
+
+/*
+ * Commands grouped by their first word; a group's entries must be
+ * adjacent so that "migctl help node" lists them together.
+ */
+static const struct command commands[] = {
+	{ "node", "add", cmd_node_add, "ID ADDR[:PORT]",
+	  "add a peer node",
+	  "Add peer node ID (1..65535) reachable at the IPv4 address ADDR.\n"
+	  "PORT defaults to 7711. Host names are not resolved.\n"
+	  "Needs CAP_NET_ADMIN.", 0 },
+	{ "node", "del", cmd_node_del, "ID",
+	  "remove a peer node",
+	  "Remove peer node ID and drop its link. Needs CAP_NET_ADMIN.", 0 },
+	{ "node", "list", cmd_node_list, "[-j]",
+	  "list peer nodes and their link state",
+	  "List the configured peer nodes. RTT is the last heartbeat round\n"
+	  "trip in milliseconds; RTT and UPTIME show '-' while a link is not\n"
+	  "up. 'migctl node' alone does the same.",
+	  CMD_F_JSON | CMD_F_DEFAULT },
+	{ "key", "set", cmd_key_set, "FILE",
+	  "load the cluster key from FILE",
+	  "Load the shared cluster key: the raw bytes of FILE, 32 to 256 of\n"
+	  "them. FILE must be a regular file that only its owner can read or\n"
+	  "write. Create one with:\n"
+	  "  (umask 077; head -c 32 /dev/urandom > FILE)\n"
+	  "Needs CAP_NET_ADMIN.", 0 },
+	{ "status", NULL, cmd_status, "[-j]",
+	  "show the local node, key state and counters",
+	  "Show the local node ID and port, whether a key is loaded, the\n"
+	  "heartbeat settings, the wire protocol version and the module's\n"
+	  "counters.", CMD_F_JSON },
+	{ "help", NULL, cmd_help, "[COMMAND]",
+	  "show help for all commands or one",
+	  NULL, 0 },
+};
+
+static const char *prog = "migctl";
+
+void pr_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void print_usage_line(FILE *f, const struct command *c)
+{
+	fprintf(f, "%s %s", prog, c->group);
+	if (c->name)
+		fprintf(f, " %s", c->name);
+	if (c->args && *c->args)
+		fprintf(f, " %s", c->args);
+	fputc('\n', f);
+}
+
+int usage_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nusage: ", stderr);
+	print_usage_line(stderr, cmd);
+	return EXIT_USAGE;
+}
+
+/* "node add ID ADDR[:PORT]"; returns its length. */
+static int format_synopsis(const struct command *c, char *buf, size_t len)
+{
+	bool args = c->args && *c->args;
+
+	return snprintf(buf, len, "%s%s%s%s%s", c->group,
+			c->name ? " " : "", c->name ? c->name : "",
+			args ? " " : "", args ? c->args : "");
+}
+
+static void print_overview(FILE *f)
+{
+	const struct command *c;
+	char buf[80];
+	int w = 0;
+
+	fprintf(f, "usage: %s [-j] COMMAND [ARGUMENTS]\n\n"
+		"Control mig, the process migration kernel module.\n\n"
+		"Commands:\n", prog);
+	/* Two passes: measure the synopses, then align the summaries. */
+	for (c = commands; c < commands + ARRAY_SIZE(commands); c++)
+		if (format_synopsis(c, buf, sizeof(buf)) > w)
+			w = format_synopsis(c, buf, sizeof(buf));
+	for (c = commands; c < commands + ARRAY_SIZE(commands); c++) {
+		format_synopsis(c, buf, sizeof(buf));
+		fprintf(f, "  %-*s  %s\n", w, buf, c->summary);
+	}
+	fprintf(f, "\nOptions:\n"
+		"  -j, --json      print JSON instead of tables\n"
+		"  -h, --help      show this help\n"
+		"  -V, --version   show the version\n\n"
+		"Run '%s help COMMAND' for details on one command.\n", prog);
+}
+
+static void print_command_help(const struct command *c)
+{
+	fputs("usage: ", stdout);
+	print_usage_line(stdout, c);
+	printf("\n%s\n", c->help ? c->help : c->summary);
+	if (c->flags & CMD_F_JSON)
+		puts("\n  -j, --json      print JSON instead of a table");
+}
+
+static bool group_has_names(const char *group)
+{
+	const struct command *c;
+
+	for (c = commands; c < commands + ARRAY_SIZE(commands); c++)
+		if (!strcmp(c->group, group) && c->name)
+			return true;
+	return false;
+}
+
+static const struct command *find_in_group(const char *group, const char *name)
+{
+	const struct command *c;
+
+	for (c = commands; c < commands + ARRAY_SIZE(commands); c++) {
+		if (strcmp(c->group, group))
+			continue;
+		if (name ? c->name && !strcmp(c->name, name)
+			 : (!c->name || (c->flags & CMD_F_DEFAULT)))
+			return c;
+	}
+	return NULL;
+}
+
+static bool group_exists(const char *group)
+{
+	const struct command *c;
+
+	for (c = commands; c < commands + ARRAY_SIZE(commands); c++)
+		if (!strcmp(c->group, group))
+			return true;
+	return false;
+}
+
+/* Print the usage lines of a whole group, for "no such subcommand". */
+static void print_group_usage(FILE *f, const char *group)
+{
+	const struct command *c;
+	const char *lead = "usage: ";
+
+	for (c = commands; c < commands + ARRAY_SIZE(commands); c++) {
+		if (strcmp(c->group, group))
+			continue;
+		fputs(lead, f);
+		print_usage_line(f, c);
+		lead = "       ";
+	}
+}
+
+static int cmd_help(const struct command *cmd, int argc, char **argv,
+		    const struct opts *o)
+{
+	const struct command *c;
+
+	(void)o;
+	if (argc == 0) {
+		print_overview(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2)
+		return usage_error(cmd, "too many arguments");
+	if (!group_exists(argv[0])) {
+		pr_err("unknown command '%s'; run '%s help' for a list",
+		       argv[0], prog);
+		return EXIT_USAGE;
+	}
+	/* "help node" describes every node command. */
+	if (argc == 1 && group_has_names(argv[0])) {
+		for (c = commands; c < commands + ARRAY_SIZE(commands); c++) {
+			if (strcmp(c->group, argv[0]))
+				continue;
+			if (c != commands && !strcmp(c[-1].group, c->group))
+				putchar('\n');
+			print_command_help(c);
+		}
+		return EXIT_OK;
+	}
+	c = find_in_group(argv[0], argc == 2 ? argv[1] : NULL);
+	if (!c) {
+		pr_err("unknown command '%s %s'; run '%s help %s'",
+		       argv[0], argv[1], prog, argv[0]);
+		return EXIT_USAGE;
+	}
+	print_command_help(c);
+	return EXIT_OK;
+}
+
+/*
+ * Pick the command named by argv[0] (and argv[1] for grouped commands).
+ * Returns NULL after printing why; *used tells how many words it took.
+ */
+static const struct command *lookup(int argc, char **argv, int *used)
+{
+	const struct command *c;
+
+	if (!group_exists(argv[0])) {
+		pr_err("unknown command '%s'; run '%s help' for a list",
+		       argv[0], prog);
+		return NULL;
+	}
+	*used = 1;
+	if (!group_has_names(argv[0]))
+		return find_in_group(argv[0], NULL);
+	if (argc > 1 && argv[1][0] != '-') {
+		c = find_in_group(argv[0], argv[1]);
+		if (c) {
+			*used = 2;
+			return c;
+		}
+		pr_err("unknown command '%s %s'; run '%s help %s'",
+		       argv[0], argv[1], prog, argv[0]);
+		print_group_usage(stderr, argv[0]);
+		return NULL;
+	}
+	c = find_in_group(argv[0], NULL);
+	if (!c) {
+		pr_err("'%s' needs a subcommand", argv[0]);
+		print_group_usage(stderr, argv[0]);
+	}
+	return c;
+}
+
+/*
+ * Strip the per-command options from argv, keeping positional arguments
+ * in order. "--" ends option parsing so that later commands (exec) can
+ * take arguments that start with a dash. Returns the new argc, or -1
+ * after a usage error, or -2 when help was printed.
+ */
+static int strip_options(const struct command *cmd, int argc, char **argv,
+			 struct opts *o)
+{
+	int i, n = 0;
+	bool opts_done = false;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		/* "-1" is a (bad) number for the handler, not an option. */
+		if (opts_done || a[0] != '-' || !(isalpha((unsigned char)a[1]) ||
+						 a[1] == '-')) {
+			argv[n++] = argv[i];
+		} else if (!strcmp(a, "--")) {
+			opts_done = true;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			print_command_help(cmd);
+			return -2;
+		} else if ((cmd->flags & CMD_F_JSON) &&
+			   (!strcmp(a, "-j") || !strcmp(a, "--json"))) {
+			o->json = true;
+		} else {
+			usage_error(cmd, "unknown option '%s'", a);
+			return -1;
+		}
+	}
+	return n;
+}
+
+static int run(int argc, char **argv, struct opts *o)
+{
+	const struct command *cmd;
+	int used = 0, n;
+
+	cmd = lookup(argc, argv, &used);
+	if (!cmd)
+		return EXIT_USAGE;
+	n = strip_options(cmd, argc - used, argv + used, o);
+	if (n == -2)
+		return EXIT_OK;
+	if (n < 0)
+		return EXIT_USAGE;
+	return cmd->fn(cmd, n, argv + used, o);
+}
+
+static void print_version(void)
+{
+	printf("%s %s (generic netlink family '%s' version %d)\n",
+	       prog, MIGCTL_VERSION, MIG_GENL_NAME, MIG_GENL_VERSION);
+}
+
+/* Parse the options before the command; returns -1 to exit with *status. */
+static int parse_global(int argc, char **argv, struct opts *o, int *status)
+{
+	static const struct option longopts[] = {
+		{ "json",    no_argument, NULL, 'j' },
+		{ "help",    no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;	/* we word the errors ourselves */
+	/* '+': stop at the command, its options are its own. */
+	while ((c = getopt_long(argc, argv, "+jhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			print_overview(stdout);
+			*status = EXIT_OK;
+			return -1;
+		case 'V':
+			print_version();
+			*status = EXIT_OK;
+			return -1;
+		default:
+			pr_err("unknown option '%s'; run '%s help'",
+			       argv[optind - 1], prog);
+			*status = EXIT_USAGE;
+			return -1;
+		}
+	}
+	return optind;
+}
+
+/* Report a failed write to stdout (full disk, closed pipe...). */
+static int flush_stdout(int status)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		pr_err("cannot write output: %s", strerror(errno));
+		return status == EXIT_OK ? EXIT_RUNTIME : status;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .json = false };
+	int first, status = EXIT_OK;
+
+	first = parse_global(argc, argv, &o, &status);
+	if (first < 0)
+		return flush_stdout(status);
+	if (first >= argc) {
+		pr_err("no command given; run '%s help' for a list", prog);
+		return EXIT_USAGE;
+	}
+	status = run(argc - first, argv + first, &o);
+	return flush_stdout(status);
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * migctl: shared declarations of the command dispatcher.
+ *
+ * Every command lives in its own file and is reached through the table in
+ * migctl.c; a handler gets only its positional arguments (options already
+ * stripped by the dispatcher) and returns the process exit status.
+ */
+#ifndef MIGCTL_H
+#define MIGCTL_H
+
+#include <stdbool.h>
+
+#ifndef MIGCTL_VERSION
+#define MIGCTL_VERSION "0.1"
+#endif
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#ifndef __printf
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+#endif
+
+/* Exit statuses: 1 when something failed at run time, 2 for bad usage. */
+enum {
+	EXIT_OK		= 0,
+	EXIT_RUNTIME	= 1,
+	EXIT_USAGE	= 2,
+};
+
+/* Command table flags. */
+#define CMD_F_JSON	0x1	/* accepts -j/--json */
+#define CMD_F_DEFAULT	0x2	/* runs when its group is named alone */
+
+struct opts {
+	bool json;
+};
+
+struct command;
+typedef int (*cmd_fn)(const struct command *cmd, int argc, char **argv,
+		      const struct opts *o);
+
+struct command {
+	const char *group;	/* first word: "node", "status", ... */
+	const char *name;	/* second word, or NULL for one-word commands */
+	cmd_fn fn;
+	const char *args;	/* arguments for the usage line */
+	const char *summary;	/* one line for "migctl help" */
+	const char *help;	/* longer text for "migctl help CMD", or NULL */
+	unsigned int flags;
+};
+
+void pr_err(const char *fmt, ...) __printf(1, 2);
+int usage_error(const struct command *cmd, const char *fmt, ...)
+	__printf(2, 3);
+
+/* Handlers, one file per concern. */
+int cmd_node_add(const struct command *cmd, int argc, char **argv,
+		 const struct opts *o);
+int cmd_node_del(const struct command *cmd, int argc, char **argv,
+		 const struct opts *o);
+int cmd_node_list(const struct command *cmd, int argc, char **argv,
+		  const struct opts *o);
+int cmd_key_set(const struct command *cmd, int argc, char **argv,
+		const struct opts *o);
+int cmd_status(const struct command *cmd, int argc, char **argv,
+	       const struct opts *o);
+
+#endif /* MIGCTL_H */

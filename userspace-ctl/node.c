@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migctl node add|del|list: the set of peer nodes this node talks to.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "migctl.h"
+#include "nl.h"
+#include "parse.h"
+
+/*
+ * Send one admin request that expects only an ack. Returns 0, -1 with *e
+ * for the caller to word, or -2 when the failure was already reported.
+ */
+static int node_request(uint8_t cmd, uint32_t id, const struct in_addr *addr,
+			uint16_t port, struct mig_nl_error *e)
+{
+	struct mig_nl *nl = mig_nl_open();
+	struct nl_msg *msg;
+	int ret = -1;
+
+	if (!nl)
+		return -2;
+	msg = mig_nl_msg(nl, cmd, 0);
+	if (!msg) {
+		mig_nl_close(nl);
+		return -2;
+	}
+	if (nla_put_u32(msg, MIG_A_NODE_ID, id) < 0 ||
+	    (addr && (nla_put_u32(msg, MIG_A_NODE_ADDR4, addr->s_addr) < 0 ||
+		      nla_put_u16(msg, MIG_A_NODE_PORT, port) < 0))) {
+		memset(e, 0, sizeof(*e));
+		snprintf(e->local, sizeof(e->local), "message too long");
+	} else {
+		ret = mig_nl_talk(nl, msg, NULL, NULL, e);
+	}
+	nlmsg_free(msg);
+	mig_nl_close(nl);
+	return ret;
+}
+
+static void node_add_error(const struct mig_nl_error *e, uint32_t id,
+			   const char *where)
+{
+	const char *cause = NULL, *hint = NULL;
+	char buf[96];
+
+	switch (e->errnum) {
+	case EEXIST:
+		cause = "node ID already exists";
+		snprintf(buf, sizeof(buf),
+			 "remove it first with: migctl node del %u", id);
+		hint = buf;
+		break;
+	case EINVAL:
+		cause = "invalid node: bad ID, the local node's own ID, or an unusable address";
+		hint = "'migctl status' shows the local ID; ADDR must be a unicast address of another host";
+		break;
+	case ENOSPC:
+		cause = "too many nodes";
+		snprintf(buf, sizeof(buf),
+			 "at most %d nodes fit; remove unused ones with: migctl node del ID",
+			 MIG_MAX_NODES);
+		hint = buf;
+		break;
+	}
+	mig_nl_report(e, cause, hint, "cannot add node %u at %s", id, where);
+}
+
+int cmd_node_add(const struct command *cmd, int argc, char **argv,
+		 const struct opts *o)
+{
+	char err[PARSE_ERR_LEN];
+	struct mig_nl_error e;
+	struct in_addr addr;
+	uint16_t port;
+	uint32_t id;
+	int ret;
+
+	(void)o;
+	if (argc != 2)
+		return usage_error(cmd, argc < 2 ? "missing arguments"
+						 : "too many arguments");
+	if (parse_node_id(argv[0], &id, err) ||
+	    parse_addr_port(argv[1], &addr, &port, err))
+		return usage_error(cmd, "%s", err);
+	ret = node_request(MIG_CMD_NODE_ADD, id, &addr, port, &e);
+	if (ret == -1)
+		node_add_error(&e, id, argv[1]);
+	return ret ? EXIT_RUNTIME : EXIT_OK;
+}
+
+static void node_del_error(const struct mig_nl_error *e, uint32_t id)
+{
+	const char *cause = NULL, *hint = NULL;
+
+	switch (e->errnum) {
+	case ENOENT:
+		cause = "unknown node ID";
+		hint = "see the configured nodes with: migctl node list";
+		break;
+	case EINVAL:
+		cause = "invalid node ID (out of range, or the local node's own ID)";
+		break;
+	}
+	mig_nl_report(e, cause, hint, "cannot remove node %u", id);
+}
+
+int cmd_node_del(const struct command *cmd, int argc, char **argv,
+		 const struct opts *o)
+{
+	char err[PARSE_ERR_LEN];
+	struct mig_nl_error e;
+	uint32_t id;
+	int ret;
+
+	(void)o;
+	if (argc != 1)
+		return usage_error(cmd, argc < 1 ? "missing node ID"
+						 : "too many arguments");
+	if (parse_node_id(argv[0], &id, err))
+		return usage_error(cmd, "%s", err);
+	ret = node_request(MIG_CMD_NODE_DEL, id, NULL, 0, &e);
+	if (ret == -1)
+		node_del_error(&e, id);
+	return ret ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* --- node list --- */
+
+/* One node of the dump; has_* tell which optional attributes came. */
+struct node_info {
+	uint32_t id;
+	struct in_addr addr;
+	uint16_t port;
+	uint8_t state;
+	uint32_t rtt_us, up_secs, auth_fails;
+	bool has_addr, has_port, has_state, has_rtt, has_up, has_fails;
+};
+
+struct node_list {
+	struct node_info *v;
+	size_t n, cap;
+};
+
+static const char *const state_names[] = {
+	[MIG_NODE_DOWN]		= "down",
+	[MIG_NODE_CONNECTING]	= "connecting",
+	[MIG_NODE_UP]		= "up",
+	[MIG_NODE_AUTH_FAILED]	= "auth-failed",
+};
+_Static_assert(ARRAY_SIZE(state_names) == __MIG_NODE_STATE_MAX,
+	       "state_names[] out of sync with enum mig_node_state");
+
+static const char *state_name(const struct node_info *n)
+{
+	if (!n->has_state)
+		return "-";
+	if (n->state >= ARRAY_SIZE(state_names))
+		return "unknown";	/* from a newer module */
+	return state_names[n->state];
+}
+
+static bool node_is_up(const struct node_info *n)
+{
+	return n->has_state && n->state == MIG_NODE_UP;
+}
+
+/* RTT means nothing without a live link; the module may send 0 then. */
+static bool rtt_known(const struct node_info *n)
+{
+	return n->has_rtt && (n->rtt_us || node_is_up(n));
+}
+
+static bool uptime_known(const struct node_info *n)
+{
+	return n->has_up && node_is_up(n);
+}
+
+static void read_node(struct nlattr **tb, struct node_info *n)
+{
+	n->id = nla_get_u32(tb[MIG_A_NODE_ID]);
+	n->has_addr = tb[MIG_A_NODE_ADDR4];
+	n->has_port = tb[MIG_A_NODE_PORT];
+	n->has_state = tb[MIG_A_NODE_STATE];
+	n->has_rtt = tb[MIG_A_NODE_RTT_US];
+	n->has_up = tb[MIG_A_NODE_UP_SECS];
+	n->has_fails = tb[MIG_A_NODE_AUTH_FAILS];
+	if (n->has_addr)
+		n->addr.s_addr = nla_get_u32(tb[MIG_A_NODE_ADDR4]);
+	if (n->has_port)
+		n->port = nla_get_u16(tb[MIG_A_NODE_PORT]);
+	if (n->has_state)
+		n->state = nla_get_u8(tb[MIG_A_NODE_STATE]);
+	if (n->has_rtt)
+		n->rtt_us = nla_get_u32(tb[MIG_A_NODE_RTT_US]);
+	if (n->has_up)
+		n->up_secs = nla_get_u32(tb[MIG_A_NODE_UP_SECS]);
+	if (n->has_fails)
+		n->auth_fails = nla_get_u32(tb[MIG_A_NODE_AUTH_FAILS]);
+}
+
+static const char *parse_node(struct nlattr **tb, void *arg)
+{
+	struct node_list *l = arg;
+	struct node_info *v;
+
+	if (!tb[MIG_A_NODE_ID])
+		return "malformed reply from the mig module: node without an ID";
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		v = realloc(l->v, l->cap * sizeof(*v));
+		if (!v)
+			return "out of memory";
+		l->v = v;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	read_node(tb, &l->v[l->n++]);
+	return NULL;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	const struct node_info *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* "5s", "2m05s", "3h02m", "4d03h": short enough for a column. */
+static void format_uptime(uint32_t s, char *buf, size_t len)
+{
+	if (s < 60)
+		snprintf(buf, len, "%us", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%um%02us", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%uh%02um", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%ud%02uh", s / 86400, s % 86400 / 3600);
+}
+
+static void format_address(const struct node_info *n, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN] = "-";
+
+	if (n->has_addr)
+		inet_ntop(AF_INET, &n->addr, ip, sizeof(ip));
+	if (n->has_port)
+		snprintf(buf, len, "%s:%u", ip, n->port);
+	else
+		snprintf(buf, len, "%s", ip);
+}
+
+static void print_node_row(const struct node_info *n)
+{
+	char addr[32], rtt[16] = "-", up[16] = "-", fails[16] = "-";
+
+	format_address(n, addr, sizeof(addr));
+	if (rtt_known(n))
+		snprintf(rtt, sizeof(rtt), "%u.%03u", n->rtt_us / 1000,
+			 n->rtt_us % 1000);
+	if (uptime_known(n))
+		format_uptime(n->up_secs, up, sizeof(up));
+	if (n->has_fails)
+		snprintf(fails, sizeof(fails), "%u", n->auth_fails);
+	printf("%-5u  %-21s  %-11s  %9s  %-8s  %8s\n", n->id, addr,
+	       state_name(n), rtt, up, fails);
+}
+
+static void print_node_table(const struct node_list *l)
+{
+	size_t i;
+
+	printf("%-5s  %-21s  %-11s  %9s  %-8s  %8s\n", "ID", "ADDRESS",
+	       "STATE", "RTT(ms)", "UPTIME", "AUTHFAIL");
+	for (i = 0; i < l->n; i++)
+		print_node_row(&l->v[i]);
+}
+
+/* Optional numbers become null in JSON exactly where the table says "-". */
+static void json_opt_uint(struct json *j, const char *key, bool known,
+			  uint32_t v)
+{
+	if (known)
+		json_uint(j, key, v);
+	else
+		json_null(j, key);
+}
+
+static void print_node_json(struct json *j, const struct node_info *n)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	json_object_begin(j, NULL);
+	json_uint(j, "id", n->id);
+	if (n->has_addr && inet_ntop(AF_INET, &n->addr, ip, sizeof(ip)))
+		json_string(j, "address", ip);
+	else
+		json_null(j, "address");
+	json_opt_uint(j, "port", n->has_port, n->port);
+	if (n->has_state)
+		json_string(j, "state", state_name(n));
+	else
+		json_null(j, "state");
+	json_opt_uint(j, "rtt_us", rtt_known(n), n->rtt_us);
+	json_opt_uint(j, "up_secs", uptime_known(n), n->up_secs);
+	json_opt_uint(j, "auth_failures", n->has_fails, n->auth_fails);
+	json_object_end(j);
+}
+
+static void print_nodes_json(const struct node_list *l)
+{
+	struct json j;
+	size_t i;
+
+	json_init(&j, stdout);
+	json_array_begin(&j, NULL);
+	for (i = 0; i < l->n; i++)
+		print_node_json(&j, &l->v[i]);
+	json_array_end(&j);
+	json_finish(&j);
+}
+
+static int dump_nodes(struct node_list *l)
+{
+	struct mig_nl_error e;
+	struct mig_nl *nl;
+	struct nl_msg *msg;
+	int ret;
+
+	nl = mig_nl_open();
+	if (!nl)
+		return -1;
+	msg = mig_nl_msg(nl, MIG_CMD_NODE_LIST, NLM_F_DUMP);
+	if (!msg) {
+		mig_nl_close(nl);
+		return -1;
+	}
+	ret = mig_nl_talk(nl, msg, parse_node, l, &e);
+	if (ret)
+		mig_nl_report(&e, e.errnum == EPERM || e.errnum == EACCES ?
+			      "not permitted: the mig module refused to list nodes (run as root?)" :
+			      NULL, NULL, "cannot list nodes");
+	nlmsg_free(msg);
+	mig_nl_close(nl);
+	return ret;
+}
+
+int cmd_node_list(const struct command *cmd, int argc, char **argv,
+		  const struct opts *o)
+{
+	struct node_list l = { .v = NULL };
+	int ret;
+
+	(void)argv;
+	if (argc != 0)
+		return usage_error(cmd, "too many arguments");
+	ret = dump_nodes(&l);
+	if (!ret) {
+		/* Dump order is the module's hash order: sort for people. */
+		if (l.n)
+			qsort(l.v, l.n, sizeof(*l.v), cmp_node);
+		if (o->json)
+			print_nodes_json(&l);
+		else
+			print_node_table(&l);
+	}
+	free(l.v);
+	return ret ? EXIT_RUNTIME : EXIT_OK;
+}

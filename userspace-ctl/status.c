@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migctl status: the local node's settings and the module's counters.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "migctl.h"
+#include "nl.h"
+
+/*
+ * Counter names, indexed by enum mig_stat: the one place they are spelled.
+ * The asserts break the build when uapi/mig.h grows a counter that is not
+ * named here; a counter inserted in the middle leaves a NULL hole, which
+ * stat_name() still prints sensibly.
+ */
+static const char *const stat_names[] = {
+	[MIG_STAT_CONN_ACCEPTED]	= "conn_accepted",
+	[MIG_STAT_CONN_DROPPED]		= "conn_dropped",
+	[MIG_STAT_BAD_MAGIC]		= "bad_magic",
+	[MIG_STAT_BAD_VERSION]		= "bad_version",
+	[MIG_STAT_BAD_TYPE]		= "bad_type",
+	[MIG_STAT_BAD_LENGTH]		= "bad_length",
+	[MIG_STAT_TRUNCATED]		= "truncated",
+	[MIG_STAT_PREAUTH_FRAME]	= "preauth_frame",
+	[MIG_STAT_AUTH_FAILED]		= "auth_failed",
+	[MIG_STAT_UNKNOWN_PEER]		= "unknown_peer",
+	[MIG_STAT_NO_KEY]		= "no_key",
+	[MIG_STAT_HANDSHAKE_TIMEOUT]	= "handshake_timeout",
+	[MIG_STAT_HEARTBEAT_TIMEOUT]	= "heartbeat_timeout",
+	[MIG_STAT_FRAMES_RX]		= "frames_rx",
+	[MIG_STAT_FRAMES_TX]		= "frames_tx",
+};
+_Static_assert(ARRAY_SIZE(stat_names) == __MIG_STAT_MAX,
+	       "stat_names[] out of sync with enum mig_stat in uapi/mig.h");
+_Static_assert(MIG_STAT_FRAMES_TX == __MIG_STAT_MAX - 1,
+	       "a counter was added after MIG_STAT_FRAMES_TX: name it");
+
+/* Counters we do not know (from a newer module) still show, by number. */
+#define MAX_STATS 64
+
+/* A value that the reply may or may not carry. */
+struct opt {
+	bool set;
+	uint64_t v;
+};
+
+/* Copied out of the reply, which is freed before we print. */
+struct status {
+	struct opt local_id, port, key, hb_interval, hb_timeout, wire;
+	struct opt stats[MAX_STATS];
+	bool got_reply;
+};
+
+static void set_opt(struct opt *o, uint64_t v)
+{
+	o->set = true;
+	o->v = v;
+}
+
+static const char *stat_name(unsigned int i, char *buf, size_t len)
+{
+	if (i < ARRAY_SIZE(stat_names) && stat_names[i])
+		return stat_names[i];
+	snprintf(buf, len, "stat_%u", i);
+	return buf;
+}
+
+/* Known counters always show; unknown ones only when the module sent them. */
+static bool stat_shown(const struct status *s, unsigned int i)
+{
+	return i < ARRAY_SIZE(stat_names) || s->stats[i].set;
+}
+
+/*
+ * Counters are u64 attributes; the module pads them for alignment with
+ * zero-length MIG_STAT_ATTR_PAD attributes. A newer module has its pad
+ * type past ours, so skip anything that is not a u64 rather than fail.
+ */
+static void read_stats(struct nlattr *nest, struct status *s)
+{
+	struct nlattr *a;
+	int rem;
+
+	nla_for_each_nested(a, nest, rem) {
+		int type = nla_type(a);
+
+		if (type == MIG_STAT_ATTR_PAD ||
+		    nla_len(a) != (int)sizeof(uint64_t))
+			continue;
+		/* Netlink type 0 is reserved: the type is the enum plus one. */
+		if (type < 1 || type > MAX_STATS)
+			continue;
+		set_opt(&s->stats[type - 1], nla_get_u64(a));
+	}
+}
+
+/* Attribute sizes were checked against the policy in nl.c. */
+static const char *parse_status(struct nlattr **tb, void *arg)
+{
+	struct status *s = arg;
+
+	s->got_reply = true;
+	if (tb[MIG_A_LOCAL_ID])
+		set_opt(&s->local_id, nla_get_u32(tb[MIG_A_LOCAL_ID]));
+	if (tb[MIG_A_LOCAL_PORT])
+		set_opt(&s->port, nla_get_u16(tb[MIG_A_LOCAL_PORT]));
+	if (tb[MIG_A_KEY_PRESENT])
+		set_opt(&s->key, nla_get_u8(tb[MIG_A_KEY_PRESENT]));
+	if (tb[MIG_A_HB_INTERVAL_MS])
+		set_opt(&s->hb_interval, nla_get_u32(tb[MIG_A_HB_INTERVAL_MS]));
+	if (tb[MIG_A_HB_TIMEOUT_MS])
+		set_opt(&s->hb_timeout, nla_get_u32(tb[MIG_A_HB_TIMEOUT_MS]));
+	if (tb[MIG_A_WIRE_VERSION])
+		set_opt(&s->wire, nla_get_u8(tb[MIG_A_WIRE_VERSION]));
+	if (tb[MIG_A_STATS])
+		read_stats(tb[MIG_A_STATS], s);
+	return NULL;
+}
+
+static void print_line(const char *label, const struct opt *o,
+		       const char *unit)
+{
+	if (o->set)
+		printf("%-20s %" PRIu64 "%s\n", label, o->v, unit);
+	else
+		printf("%-20s -\n", label);
+}
+
+static void print_status_text(const struct status *s)
+{
+	char buf[16];
+	unsigned int i;
+
+	print_line("node id:", &s->local_id, "");
+	print_line("port:", &s->port, "");
+	printf("%-20s %s\n", "key:", !s->key.set ? "-" :
+	       s->key.v ? "loaded" :
+	       "not loaded (load one with: migctl key set FILE)");
+	print_line("heartbeat interval:", &s->hb_interval, " ms");
+	print_line("heartbeat timeout:", &s->hb_timeout, " ms");
+	print_line("wire version:", &s->wire, "");
+	puts("\ncounters:");
+	for (i = 0; i < MAX_STATS; i++) {
+		if (!stat_shown(s, i))
+			continue;
+		if (s->stats[i].set)
+			printf("  %-20s %" PRIu64 "\n",
+			       stat_name(i, buf, sizeof(buf)), s->stats[i].v);
+		else
+			printf("  %-20s -\n", stat_name(i, buf, sizeof(buf)));
+	}
+}
+
+static void json_opt(struct json *j, const char *key, const struct opt *o)
+{
+	if (o->set)
+		json_uint(j, key, o->v);
+	else
+		json_null(j, key);
+}
+
+static void print_status_json(const struct status *s)
+{
+	struct json j;
+	char buf[16];
+	unsigned int i;
+
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	json_opt(&j, "node_id", &s->local_id);
+	json_opt(&j, "port", &s->port);
+	if (s->key.set)
+		json_bool(&j, "key", s->key.v);
+	else
+		json_null(&j, "key");
+	json_opt(&j, "heartbeat_interval_ms", &s->hb_interval);
+	json_opt(&j, "heartbeat_timeout_ms", &s->hb_timeout);
+	json_opt(&j, "wire_version", &s->wire);
+	json_object_begin(&j, "stats");
+	for (i = 0; i < MAX_STATS; i++)
+		if (stat_shown(s, i))
+			json_opt(&j, stat_name(i, buf, sizeof(buf)),
+				 &s->stats[i]);
+	json_object_end(&j);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+static int query_status(struct status *s)
+{
+	struct mig_nl_error e;
+	struct mig_nl *nl;
+	struct nl_msg *msg;
+	int ret;
+
+	nl = mig_nl_open();
+	if (!nl)
+		return -1;
+	msg = mig_nl_msg(nl, MIG_CMD_STATUS, 0);
+	if (!msg) {
+		mig_nl_close(nl);
+		return -1;
+	}
+	ret = mig_nl_talk(nl, msg, parse_status, s, &e);
+	if (ret)
+		mig_nl_report(&e, e.errnum == EPERM || e.errnum == EACCES ?
+			      "not permitted: the mig module refused the status query (run as root?)" :
+			      NULL, NULL, "cannot get the status");
+	else if (!s->got_reply)
+		pr_err("cannot get the status: the mig module acknowledged the request but sent no data");
+	nlmsg_free(msg);
+	mig_nl_close(nl);
+	return ret || !s->got_reply ? -1 : 0;
+}
+
+int cmd_status(const struct command *cmd, int argc, char **argv,
+	       const struct opts *o)
+{
+	struct status s;
+
+	(void)argv;
+	if (argc != 0)
+		return usage_error(cmd, "too many arguments");
+	memset(&s, 0, sizeof(s));
+	if (query_status(&s))
+		return EXIT_RUNTIME;
+	if (o->json)
+		print_status_json(&s);
+	else
+		print_status_text(&s);
+	return EXIT_OK;
+}
