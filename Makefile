@@ -12,6 +12,8 @@ KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
 KVER ?= $(notdir $(patsubst %/build,%,$(KDIR)))
 PREFIX ?= /usr/local
 
+PYTHON := /usr/bin/python3
+
 all: module migctl
 
 module:
@@ -30,4 +32,16 @@ install: all
 	depmod -a $(KVER)
 	$(MAKE) -C userspace-ctl install PREFIX=$(PREFIX)
 
-.PHONY: all module migctl clean install
+# The README's two commands: each first installs whatever is missing.
+deps:
+	@tests/install-deps.sh
+
+demo: deps
+	$(MAKE) all
+	$(PYTHON) tests/demo.py
+
+check: deps
+	$(MAKE) all
+	$(PYTHON) tests/run.py $(TESTS)
+
+.PHONY: all module migctl clean install deps demo check

@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""Node links on a 3-node cluster: authentication with the cluster key,
+hostile input on the link port, and heartbeats noticing a dead peer."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from migtest import diag, run, test  # noqa: E402
+import mig  # noqa: E402
+
+NODES = 3
+WIRE = "tests/progs/migwire.py"
+FAKE_PEER = 9		# configured on node 2, played by migwire.py
+
+
+def link_up(a, b):
+    entry, secs = mig.wait_state(a, b.index, "up", timeout=60)
+    assert entry["rtt_us"] > 0 or mig.wait_rtt(a, b.index) > 0
+    return entry
+
+
+@test
+def same_key_links_wrong_key_refused(c):
+    """1 and 2 share a key and link up; 3 has another and is refused by both"""
+    n1, n2, n3 = c.nodes
+    mig.setup(c.nodes, keys={3: "bad"})
+    link_up(n1, n2)
+    link_up(n2, n1)
+    for a, b in ((n1, n3), (n2, n3), (n3, n1), (n3, n2)):
+        mig.wait_state(a, b.index, "auth-failed", timeout=60)
+    for n in c.nodes:
+        assert mig.status(n)["stats"]["auth_failed"] > 0, n.name
+    e = mig.nodes(n1)[2]
+    diag("node1 -> node2: rtt %d us, up %ds" % (e["rtt_us"], e["up_secs"]))
+    assert e["auth_failures"] == 0
+    # A refused node stays refused: it never comes up on its own.
+    time.sleep(3)
+    assert mig.nodes(n1)[3]["state"] == "auth-failed"
+
+
+def wire(node, target, mode, *extra):
+    out = node.run_ok("python3 %s %s %d %s %s" % (WIRE, target.ip, 7711, mode,
+                                                   " ".join(extra)), timeout=60)
+    return out.split()
+
+
+GARBAGE = [
+    ("random", "bad_magic"),
+    ("truncated", "truncated"),
+    ("huge", "bad_length"),
+    ("badversion", "bad_version"),
+    ("badtype", "bad_type"),
+    ("preauth", "preauth_frame"),
+    ("hello", "unknown_peer"),
+]
+
+
+@test
+def garbage_is_dropped_and_counted(c):
+    """random bytes, short or huge frames, frames out of turn: dropped, counted"""
+    n1, n2, n3 = c.nodes
+    mig.setup([n1, n2])
+    mig.migctl(n2, "node add %d 10.99.0.%d" % (FAKE_PEER, FAKE_PEER))
+    link_up(n1, n2)
+    for mode, counter in GARBAGE:
+        before = mig.status(n2)["stats"]
+        verdict = wire(n3, n2, mode)
+        after = mig.status(n2)["stats"]
+        diag("%-10s -> %s, %s %d -> %d" % (mode, verdict[-1], counter,
+                                            before[counter], after[counter]))
+        assert verdict[-1] == "dropped", "%s: connection kept open" % mode
+        assert after[counter] > before[counter], "%s not counted" % counter
+        assert after["conn_dropped"] > before["conn_dropped"]
+
+    # Garbage after a successful handshake: dropped too.
+    key = mig.KEYS["good"]
+    auth = ["--key", key, "--src", str(FAKE_PEER), "--dst", "2"]
+    for mode, counter in (("auth-then-random", "bad_magic"),
+                          ("auth-then-huge", "bad_length"),
+                          ("auth-then-hello", "bad_type")):
+        before = mig.status(n2)["stats"]
+        verdict = wire(n3, n2, mode, *auth)
+        after = mig.status(n2)["stats"]
+        diag("%-16s -> %s" % (mode, " ".join(verdict)))
+        assert verdict == ["auth-ok", "dropped"], verdict
+        assert after[counter] > before[counter], "%s not counted" % counter
+
+    # A client that connects and says nothing is cut off by the handshake
+    # timeout, and all this time the real link stayed up.
+    verdict = wire(n3, n2, "slow", "--wait", "20")
+    assert verdict[-1] == "dropped"
+    assert mig.status(n2)["stats"]["handshake_timeout"] > 0
+    assert mig.nodes(n1)[2]["state"] == "up"
+    assert mig.nodes(n2)[1]["state"] == "up"
+    assert mig.nodes(n2)[1]["up_secs"] >= 1
+
+
+@test
+def dead_peer_goes_down_and_comes_back(c):
+    """a killed node is down within the heartbeat timeout, up after reboot"""
+    n1, n2, _ = c.nodes
+    mig.setup([n1, n2])
+    link_up(n1, n2)
+    timeout_s = mig.status(n1)["heartbeat_timeout_ms"] / 1000.0
+    n2.kill()
+    killed = time.monotonic()
+    mig.wait_state(n1, 2, "down", timeout=timeout_s + 30)
+    took = time.monotonic() - killed
+    diag("node2 killed: node1 saw it down after %.1fs (timeout %.1fs)" % (took, timeout_s))
+    # Polling and TCG add a few seconds; a heartbeat that failed would
+    # leave it up until the TCP retransmissions gave up, minutes later.
+    assert took < timeout_s + 10, "down only after %.1fs" % took
+    assert mig.status(n1)["stats"]["heartbeat_timeout"] > 0
+    n2.boot()
+    mig.setup([n2], peers=[n1, n2])
+    link_up(n1, n2)
+    link_up(n2, n1)
+
+
+run()
