@@ -104,15 +104,20 @@ static int mig_hs_recv_hello(struct mig_hs_state *hs, struct mig_node **peer)
 
 static void mig_hs_auth_failed(struct mig_node *peer)
 {
+	bool first;
+
 	mig_stat_inc(MIG_STAT_AUTH_FAILED);
 	mutex_lock(&peer->lock);
 	peer->auth_fails++;
+	first = peer->state != MIG_NODE_AUTH_FAILED;
 	/* A forged attempt must not hide a link that is up. */
 	if (peer->state != MIG_NODE_UP)
 		peer->state = MIG_NODE_AUTH_FAILED;
 	mutex_unlock(&peer->lock);
-	pr_warn_ratelimited("node %u failed authentication: different cluster key?\n",
-			    peer->id);
+	/* Retries come every second: say it once per episode. */
+	if (first)
+		pr_warn("node %u failed authentication: different cluster key?\n",
+			peer->id);
 }
 
 static int mig_hs_prove(struct mig_hs_state *hs, struct mig_node *peer)

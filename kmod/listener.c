@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/in.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -91,8 +92,13 @@ static int mig_listener(void *data)
 		int err;
 
 		err = kernel_accept(mig_listen_sock, &sock, 0);
-		if (err)
-			continue;	/* timeout, or shutdown on unload */
+		if (err == -EAGAIN)
+			continue;	/* the half-second receive timeout */
+		if (err) {
+			/* Shut down on unload, or out of memory: don't spin. */
+			msleep_interruptible(100);
+			continue;
+		}
 		mig_stat_inc(MIG_STAT_CONN_ACCEPTED);
 		if (!mig_auth_has_key()) {
 			/* Without a key nothing is accepted: say nothing. */
