@@ -14,7 +14,7 @@ PREFIX ?= /usr/local
 
 PYTHON := /usr/bin/python3
 
-all: module migctl
+all: module migctl progs
 
 module:
 	@test -n "$(KDIR)" || { echo "no kernel headers: apt-get install linux-headers-amd64" >&2; exit 1; }
@@ -23,9 +23,14 @@ module:
 migctl:
 	$(MAKE) -C userspace-ctl
 
+# Programs the tests run inside the virtual cluster.
+progs:
+	$(MAKE) -C tests/progs
+
 clean:
 	@test -z "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userspace-ctl clean
+	$(MAKE) -C tests/progs clean
 
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
@@ -44,4 +49,4 @@ check: deps
 	$(MAKE) all
 	$(PYTHON) tests/run.py $(TESTS)
 
-.PHONY: all module migctl clean install deps demo check
+.PHONY: all module migctl progs clean install deps demo check

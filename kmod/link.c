@@ -36,6 +36,9 @@ static void mig_link_close(struct mig_node *node, struct socket *sock)
 		node->sock = NULL;
 	mutex_unlock(&node->lock);
 	kernel_sock_shutdown(sock, SHUT_RDWR);
+	/* Senders of other threads hold send_lock while they use the socket. */
+	mutex_lock(&node->send_lock);
+	mutex_unlock(&node->send_lock);
 	sock_release(sock);
 }
 
@@ -44,10 +47,11 @@ static struct socket *mig_link_take_incoming(struct mig_node *node)
 	struct socket *sock;
 
 	mutex_lock(&node->lock);
-	sock = node->incoming;
-	node->incoming = NULL;
-	if (sock)
+	sock = node->stopping ? NULL : node->incoming;
+	if (sock) {
+		node->incoming = NULL;
 		node->sock = sock;
+	}
 	mutex_unlock(&node->lock);
 	return sock;
 }
@@ -133,6 +137,8 @@ static int mig_link_dispatch(struct mig_node *node, struct socket *sock,
 	case MIG_MSG_PONG:
 		mig_link_pong(node, (const struct mig_msg_ping *)rx->payload);
 		return 0;
+	case MIG_MSG_MOVE_BEGIN ... MIG_MSG_KILL:
+		return mig_stream_rx(node->id, rx);
 	default:
 		/* HELLO or AUTH again on an established link. */
 		mig_stat_inc(MIG_STAT_BAD_TYPE);
@@ -199,9 +205,50 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 	mig_rx_reset(&rx);
 	mig_link_set_state(node, MIG_NODE_DOWN);
 	mig_link_close(node, sock);
+	mig_stream_node_down(node->id);
 	if (err && err != -ECONNRESET && err != -EPIPE)
 		mig_stat_inc(MIG_STAT_CONN_DROPPED);
 	pr_info("link to node %u down (%d)\n", node->id, err);
+}
+
+/*
+ * Sends one frame to a peer from any thread. Fails with -EHOSTUNREACH
+ * unless the link is up and authenticated.
+ */
+int mig_link_sendv(u16 node_id, u8 type, const struct kvec *vec,
+		   unsigned int n)
+{
+	struct mig_node *node = mig_node_get(node_id);
+	struct socket *sock;
+	int err = -EHOSTUNREACH;
+
+	if (!node)
+		return -ENOENT;
+	mutex_lock(&node->send_lock);
+	mutex_lock(&node->lock);
+	sock = node->state == MIG_NODE_UP ? node->sock : NULL;
+	mutex_unlock(&node->lock);
+	if (sock)
+		err = mig_send_framev(sock, type, vec, n);
+	mutex_unlock(&node->send_lock);
+	if (err && sock)
+		mig_link_kick(node);
+	mig_node_put(node);
+	return err;
+}
+
+bool mig_link_is_up(u16 node_id)
+{
+	struct mig_node *node = mig_node_get(node_id);
+	bool up;
+
+	if (!node)
+		return false;
+	mutex_lock(&node->lock);
+	up = node->state == MIG_NODE_UP;
+	mutex_unlock(&node->lock);
+	mig_node_put(node);
+	return up;
 }
 
 static bool mig_link_has_incoming(struct mig_node *node)

@@ -22,7 +22,7 @@ MODULE_PARM_DESC(port, "TCP port of the node links (default 7711)");
 unsigned int mig_hb_interval_ms = 1000;
 module_param_named(heartbeat_interval_ms, mig_hb_interval_ms, uint, 0444);
 MODULE_PARM_DESC(heartbeat_interval_ms,
-		 "Heartbeat period on an idle link, ms (default 1000)");
+		 "Heartbeat period, ms (default 1000)");
 
 unsigned int mig_hb_timeout_ms = 5000;
 module_param_named(heartbeat_timeout_ms, mig_hb_timeout_ms, uint, 0444);
@@ -58,9 +58,12 @@ static int __init mig_init(void)
 	err = mig_auth_init();
 	if (err)
 		return err;
-	err = mig_listener_start();
+	err = mig_guest_init();
 	if (err)
 		goto err_auth;
+	err = mig_listener_start();
+	if (err)
+		goto err_guest;
 	err = mig_sysfs_init();
 	if (err)
 		goto err_listener;
@@ -75,6 +78,8 @@ err_sysfs:
 	mig_sysfs_exit();
 err_listener:
 	mig_listener_stop();
+err_guest:
+	mig_guest_exit();
 err_auth:
 	mig_auth_exit();
 	return err;
@@ -87,6 +92,7 @@ static void __exit mig_exit(void)
 	mig_sysfs_exit();
 	mig_listener_stop();
 	mig_nodes_exit();
+	mig_guest_exit();
 	mig_auth_exit();
 	pr_info("node %u unloaded\n", mig_node_id);
 }

@@ -86,6 +86,9 @@ struct mig_rx {
 void mig_rx_init(struct mig_rx *rx);
 void mig_rx_reset(struct mig_rx *rx);
 int mig_rx_poll(struct socket *sock, struct mig_rx *rx);
+#define MIG_SEND_MAX_VEC	4
+int mig_send_framev(struct socket *sock, u8 type, const struct kvec *vec,
+		    unsigned int n);
 int mig_send_frame(struct socket *sock, u8 type, const void *payload,
 		   u32 len);
 void mig_sock_set_timeouts(struct socket *sock, unsigned int rcv_ms,
@@ -99,6 +102,82 @@ int mig_link_start(struct mig_node *node);
 void mig_link_stop(struct mig_node *node);
 void mig_link_hand_over(struct mig_node *node, struct socket *sock);
 void mig_link_kick(struct mig_node *node);
+int mig_link_sendv(u16 node_id, u8 type, const struct kvec *vec,
+		   unsigned int n);
+bool mig_link_is_up(u16 node_id);
+
+/* stream.c: per-process message channels on a link */
+struct mig_frame {
+	struct list_head list;
+	u8 type;
+	u32 len;
+	void *data;
+};
+
+struct mig_chan {
+	struct hlist_node hnode;	/* in the channel table */
+	struct kref ref;
+	u16 peer;			/* node id at the other end */
+	u32 id;				/* mig_id given by the home node */
+	spinlock_t lock;		/* frames, queued, task */
+	struct list_head frames;
+	size_t queued;
+	bool dead;			/* the link went down */
+	wait_queue_head_t wait;
+	struct task_struct *task;	/* a guest: signalled on KILL */
+};
+
+struct mig_chan *mig_chan_open(u16 peer, u32 id);
+void mig_chan_close(struct mig_chan *chan);
+void mig_chan_put(struct mig_chan *chan);
+void mig_chan_set_task(struct mig_chan *chan, struct task_struct *task);
+struct mig_frame *mig_chan_recv(struct mig_chan *chan, long timeout);
+struct mig_frame *mig_chan_recv_any(struct mig_chan *chan, long timeout,
+				    bool interruptible);
+void mig_frame_free(struct mig_frame *frame);
+int mig_chan_send(struct mig_chan *chan, u8 type, const struct kvec *vec,
+		  unsigned int n);
+int mig_chan_send_ctl(struct mig_chan *chan, u8 type, u32 value, u32 pid);
+int mig_stream_rx(u16 peer, struct mig_rx *rx);
+void mig_stream_node_down(u16 peer);
+
+/* capture.c: a process's state, sent from its own context */
+struct mig_capture_info {
+	u16 home_node;
+	u32 home_pid;
+	u16 flags;			/* MIG_BEGIN_* */
+	unsigned long skip_start;	/* a mig trampoline to leave out */
+	u64 bytes_sent;
+};
+
+int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info);
+void mig_unmap_all(void);
+
+/* restore.c: rebuild the current process from a channel */
+int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp);
+int mig_exit_via_stub(int code);
+
+/* migrate.c and guest.c: one line of "migctl ps" */
+struct mig_ps_entry {
+	u8 role;			/* enum mig_role */
+	u8 state;			/* enum mig_proc_state */
+	pid_t pid;
+	u16 home_node;
+	u32 home_pid;
+	u16 where;
+	u32 moves;
+	u64 bytes_sent;
+};
+
+/* migrate.c: processes of this node that run elsewhere */
+int mig_move(u32 pid, u32 dest, const char **why);
+int mig_deputy_ps(struct mig_ps_entry *e, int max);
+
+/* guest.c: processes running here for another node */
+int mig_guest_ps(struct mig_ps_entry *e, int max);
+int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin);
+int mig_guest_init(void);
+void mig_guest_exit(void);
 
 /* listener.c: accepts connections from peers */
 int mig_listener_start(void);

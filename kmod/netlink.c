@@ -24,6 +24,7 @@ static const struct nla_policy mig_genl_policy[MIG_A_MAX + 1] = {
 	[MIG_A_NODE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[MIG_A_KEY] = NLA_POLICY_RANGE(NLA_BINARY, MIG_KEY_MIN_LEN,
 				       MIG_KEY_MAX_LEN),
+	[MIG_A_PID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 static bool mig_addr_is_peer(__be32 addr)
@@ -191,6 +192,69 @@ nospace:
 	return -EMSGSIZE;
 }
 
+static int mig_cmd_move(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *why = NULL;
+	u32 dest;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, MIG_A_PID))
+		return -EINVAL;
+	/* No node id means home. */
+	dest = info->attrs[MIG_A_NODE_ID] ?
+	       nla_get_u32(info->attrs[MIG_A_NODE_ID]) : 0;
+	err = mig_move(nla_get_u32(info->attrs[MIG_A_PID]), dest, &why);
+	/* why is always a string literal: it outlives the request. */
+	if (err && why && info->extack)
+		info->extack->_msg = why;
+	return err;
+}
+
+#define MIG_PS_MAX	4096
+
+static int mig_put_ps_entry(struct sk_buff *skb, const struct mig_ps_entry *e)
+{
+	if (nla_put_u8(skb, MIG_A_ROLE, e->role) ||
+	    nla_put_u32(skb, MIG_A_PID, e->pid) ||
+	    nla_put_u32(skb, MIG_A_HOME_NODE, e->home_node) ||
+	    nla_put_u32(skb, MIG_A_HOME_PID, e->home_pid) ||
+	    nla_put_u32(skb, MIG_A_WHERE_NODE, e->where) ||
+	    nla_put_u8(skb, MIG_A_MIG_STATE, e->state) ||
+	    nla_put_u32(skb, MIG_A_MOVES, e->moves) ||
+	    nla_put_u64_64bit(skb, MIG_A_BYTES_SENT, e->bytes_sent, MIG_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* One message per deputy, then per guest; cb->args[0] is where to resume. */
+static int mig_dump_ps(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct mig_ps_entry *e;
+	int count, i;
+
+	e = kvcalloc(MIG_PS_MAX, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	count = mig_deputy_ps(e, MIG_PS_MAX);
+	count += mig_guest_ps(e + count, MIG_PS_MAX - count);
+	for (i = cb->args[0]; i < count; i++) {
+		void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, &mig_genl_family,
+					NLM_F_MULTI, MIG_CMD_PS);
+
+		if (!hdr)
+			break;
+		if (mig_put_ps_entry(skb, &e[i])) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	cb->args[0] = i;
+	kvfree(e);
+	return skb->len;
+}
+
 static const struct genl_small_ops mig_genl_ops[] = {
 	{
 		.cmd = MIG_CMD_NODE_ADD,
@@ -210,6 +274,13 @@ static const struct genl_small_ops mig_genl_ops[] = {
 	}, {
 		.cmd = MIG_CMD_STATUS,
 		.doit = mig_cmd_status,
+	}, {
+		/* Permission is per process: checked in mig_move(). */
+		.cmd = MIG_CMD_MOVE,
+		.doit = mig_cmd_move,
+	}, {
+		.cmd = MIG_CMD_PS,
+		.dumpit = mig_dump_ps,
 	},
 };
 
@@ -219,6 +290,8 @@ static struct genl_family mig_genl_family __ro_after_init = {
 	.maxattr = MIG_A_MAX,
 	.policy = mig_genl_policy,
 	.module = THIS_MODULE,
+	/* A move blocks until the process runs elsewhere: don't hold others. */
+	.parallel_ops = true,
 	.small_ops = mig_genl_ops,
 	.n_small_ops = ARRAY_SIZE(mig_genl_ops),
 };

@@ -25,6 +25,19 @@ static const struct mig_len_bounds mig_msg_len[__MIG_MSG_MAX] = {
 	[MIG_MSG_AUTH] = MIG_EXACT(struct mig_msg_auth),
 	[MIG_MSG_PING] = MIG_EXACT(struct mig_msg_ping),
 	[MIG_MSG_PONG] = MIG_EXACT(struct mig_msg_ping),
+	[MIG_MSG_MOVE_BEGIN] = MIG_EXACT(struct mig_msg_begin),
+	[MIG_MSG_MOVE_TASK] = { sizeof(struct mig_msg_task),
+				sizeof(struct mig_msg_task) + MIG_XSTATE_MAX },
+	[MIG_MSG_MOVE_VMA] = { sizeof(struct mig_msg_vma),
+			       sizeof(struct mig_msg_vma) + MIG_PATH_MAX },
+	[MIG_MSG_MOVE_PAGES] = { sizeof(struct mig_msg_pages) + 8 + MIG_PAGE_SIZE,
+				 sizeof(struct mig_msg_pages) +
+				 MIG_PAGES_PER_MSG * (8 + MIG_PAGE_SIZE) },
+	[MIG_MSG_MOVE_END] = MIG_EXACT(struct mig_msg_ctl),
+	[MIG_MSG_MOVE_ABORT] = MIG_EXACT(struct mig_msg_ctl),
+	[MIG_MSG_MOVE_ACK] = MIG_EXACT(struct mig_msg_ctl),
+	[MIG_MSG_EXIT] = MIG_EXACT(struct mig_msg_ctl),
+	[MIG_MSG_KILL] = MIG_EXACT(struct mig_msg_ctl),
 };
 
 static void __maybe_unused mig_wire_layout_checks(void)
@@ -33,6 +46,17 @@ static void __maybe_unused mig_wire_layout_checks(void)
 	BUILD_BUG_ON(sizeof(struct mig_msg_hello) != 40);
 	BUILD_BUG_ON(sizeof(struct mig_msg_auth) != 32);
 	BUILD_BUG_ON(sizeof(struct mig_msg_ping) != 16);
+	BUILD_BUG_ON(sizeof(struct mig_msg_begin) != 32);
+	BUILD_BUG_ON(sizeof(struct mig_msg_ctl) != 16);
+	BUILD_BUG_ON(sizeof(struct mig_wire_regs) != 216);
+	BUILD_BUG_ON(sizeof(struct mig_msg_vma) != 56);
+	BUILD_BUG_ON(sizeof(struct mig_msg_pages) != 8);
+	BUILD_BUG_ON(sizeof(struct mig_msg_task) !=
+		     8 + 216 + 40 + 8 + 24 + 16 + 88 + 16 +
+		     MIG_NSIG * 32 + MIG_NRLIMITS * 16);
+	BUILD_BUG_ON(sizeof(struct mig_msg_pages) +
+		     MIG_PAGES_PER_MSG * (8 + MIG_PAGE_SIZE) >
+		     MIG_WIRE_MAX_PAYLOAD);
 }
 
 void mig_sock_set_timeouts(struct socket *sock, unsigned int rcv_ms,
@@ -89,46 +113,45 @@ static int mig_recv_some(struct socket *sock, void *buf, size_t len)
 	return kernel_recvmsg(sock, &msg, &vec, 1, len, MSG_NOSIGNAL);
 }
 
+static bool mig_rx_complete(const struct mig_rx *rx)
+{
+	return rx->got >= sizeof(rx->hdr) &&
+	       rx->got == sizeof(rx->hdr) + be32_to_cpu(rx->hdr.len);
+}
+
 /*
- * Reads what the socket has towards the next frame. Returns 1 when a whole
- * frame is in @rx, 0 when the receive timeout passed first (call again to
- * go on: partial progress is kept), or a negative errno, after which the
- * connection must be dropped.
+ * Reads what the socket has towards the next frame, with one receive call
+ * at most, so callers keep their deadlines even against a peer that
+ * trickles bytes. Returns 1 when a whole frame is in @rx, 0 when it is
+ * not yet (call again: progress is kept), or a negative errno, after
+ * which the connection must be dropped.
  */
 int mig_rx_poll(struct socket *sock, struct mig_rx *rx)
 {
 	const size_t hdr_len = sizeof(rx->hdr);
+	size_t want;
+	void *dst;
 	int n, err;
 
-	for (;;) {
-		size_t frame_len = hdr_len;
-		void *dst;
-
-		if (rx->got >= hdr_len)
-			frame_len += be32_to_cpu(rx->hdr.len);
-		if (rx->got == frame_len && rx->got >= hdr_len) {
-			mig_stat_inc(MIG_STAT_FRAMES_RX);
-			return 1;
-		}
-
-		if (rx->got < hdr_len)
-			dst = (u8 *)&rx->hdr + rx->got;
-		else
-			dst = rx->payload + (rx->got - hdr_len);
-		n = mig_recv_some(sock, dst, frame_len - rx->got);
-		if (n == -EAGAIN)
-			return 0;
-		if (n < 0)
-			return n;
-		if (n == 0) {
-			if (rx->got)
-				mig_stat_inc(MIG_STAT_TRUNCATED);
-			return -ECONNRESET;
-		}
-		rx->got += n;
-		if (rx->got != hdr_len)
-			continue;
-
+	if (rx->got < hdr_len) {
+		dst = (u8 *)&rx->hdr + rx->got;
+		want = hdr_len - rx->got;
+	} else {
+		dst = rx->payload + (rx->got - hdr_len);
+		want = hdr_len + be32_to_cpu(rx->hdr.len) - rx->got;
+	}
+	n = mig_recv_some(sock, dst, want);
+	if (n == -EAGAIN)
+		return 0;
+	if (n < 0)
+		return n;
+	if (n == 0) {
+		if (rx->got)
+			mig_stat_inc(MIG_STAT_TRUNCATED);
+		return -ECONNRESET;
+	}
+	rx->got += n;
+	if (rx->got == hdr_len) {
 		err = mig_check_header(&rx->hdr);
 		if (err)
 			return err;
@@ -139,29 +162,50 @@ int mig_rx_poll(struct socket *sock, struct mig_rx *rx)
 				return -ENOMEM;
 		}
 	}
+	if (!mig_rx_complete(rx))
+		return 0;
+	mig_stat_inc(MIG_STAT_FRAMES_RX);
+	return 1;
 }
 
-int mig_send_frame(struct socket *sock, u8 type, const void *payload, u32 len)
+/* Sends one frame whose payload is the concatenation of @vec[0..n). */
+int mig_send_framev(struct socket *sock, u8 type, const struct kvec *vec,
+		    unsigned int n)
 {
+	struct kvec iov[MIG_SEND_MAX_VEC + 1];
 	struct mig_wire_hdr hdr = {
 		.magic = cpu_to_be32(MIG_WIRE_MAGIC),
 		.version = MIG_WIRE_VERSION,
 		.type = type,
-		.len = cpu_to_be32(len),
-	};
-	struct kvec vec[2] = {
-		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
-		{ .iov_base = (void *)payload, .iov_len = len },
 	};
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	size_t total = sizeof(hdr) + len;
-	int n;
+	size_t len = 0, total;
+	unsigned int i;
+	int sent;
 
-	n = kernel_sendmsg(sock, &msg, vec, len ? 2 : 1, total);
-	if (n < 0)
-		return n;
-	if (n != total)
+	if (WARN_ON_ONCE(n > MIG_SEND_MAX_VEC))
+		return -EINVAL;
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = sizeof(hdr);
+	for (i = 0; i < n; i++) {
+		iov[i + 1] = vec[i];
+		len += vec[i].iov_len;
+	}
+	hdr.len = cpu_to_be32(len);
+	total = sizeof(hdr) + len;
+
+	sent = kernel_sendmsg(sock, &msg, iov, n + 1, total);
+	if (sent < 0)
+		return sent;
+	if (sent != total)
 		return -EIO;
 	mig_stat_inc(MIG_STAT_FRAMES_TX);
 	return 0;
+}
+
+int mig_send_frame(struct socket *sock, u8 type, const void *payload, u32 len)
+{
+	struct kvec vec = { .iov_base = (void *)payload, .iov_len = len };
+
+	return mig_send_framev(sock, type, &vec, len ? 1 : 0);
 }

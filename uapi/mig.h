@@ -28,6 +28,8 @@ enum mig_cmd {
 	MIG_CMD_NODE_LIST,	/* dump: one message per node */
 	MIG_CMD_KEY_SET,	/* KEY; admin */
 	MIG_CMD_STATUS,		/* reply: LOCAL_*, KEY_PRESENT, STATS */
+	MIG_CMD_MOVE,		/* PID, NODE_ID (0: home); caller may signal PID */
+	MIG_CMD_PS,		/* dump: one message per migrated process */
 	__MIG_CMD_MAX
 };
 
@@ -51,6 +53,14 @@ enum mig_attr {
 	MIG_A_HB_TIMEOUT_MS,	/* u32 */
 	MIG_A_WIRE_VERSION,	/* u8 */
 	MIG_A_PAD,		/* padding for 64-bit values; ignore */
+	MIG_A_PID,		/* u32: a pid in the caller's pid namespace */
+	MIG_A_HOME_NODE,	/* u32: node id of the process's home */
+	MIG_A_HOME_PID,		/* u32: its pid at home */
+	MIG_A_WHERE_NODE,	/* u32: node id where it runs now */
+	MIG_A_MIG_STATE,	/* u8: enum mig_proc_state */
+	MIG_A_MOVES,		/* u32: moves so far */
+	MIG_A_BYTES_SENT,	/* u64: bytes of state sent for it */
+	MIG_A_ROLE,		/* u8: enum mig_role */
 	__MIG_A_MAX
 };
 
@@ -64,6 +74,20 @@ enum mig_node_state {
 	__MIG_NODE_STATE_MAX
 };
 
+/* Under MIG_CMD_PS: a deputy at home or a guest on this node. */
+enum mig_role {
+	MIG_ROLE_DEPUTY,
+	MIG_ROLE_GUEST,
+};
+
+enum mig_proc_state {
+	MIG_PROC_MOVING,	/* state being sent or restored */
+	MIG_PROC_AWAY,		/* runs at another node */
+	MIG_PROC_RUNNING,	/* a guest running here */
+	MIG_PROC_RETURNING,	/* coming home */
+	__MIG_PROC_STATE_MAX
+};
+
 /*
  * Counters reported under MIG_A_STATS; the nested attribute type is the
  * enum value plus one (netlink type 0 is reserved).
@@ -72,7 +96,7 @@ enum mig_stat {
 	MIG_STAT_CONN_ACCEPTED,		/* incoming TCP connections */
 	MIG_STAT_CONN_DROPPED,		/* connections dropped for any error */
 	MIG_STAT_BAD_MAGIC,		/* frame header with a wrong magic */
-	MIG_STAT_BAD_VERSION,		/* unsupported wire version */
+	MIG_STAT_BAD_VERSION,		/* unsupported wire version or flags */
 	MIG_STAT_BAD_TYPE,		/* unknown or unexpected frame type */
 	MIG_STAT_BAD_LENGTH,		/* length out of range for the type */
 	MIG_STAT_TRUNCATED,		/* peer closed inside a frame */
@@ -84,6 +108,10 @@ enum mig_stat {
 	MIG_STAT_HEARTBEAT_TIMEOUT,	/* link declared dead by heartbeat */
 	MIG_STAT_FRAMES_RX,
 	MIG_STAT_FRAMES_TX,
+	MIG_STAT_MOVES_OUT,		/* processes sent to another node */
+	MIG_STAT_MOVES_IN,		/* processes received and running */
+	MIG_STAT_MOVES_FAILED,		/* moves that left the process home */
+	MIG_STAT_BAD_STREAM,		/* migration messages refused */
 	__MIG_STAT_MAX
 };
 

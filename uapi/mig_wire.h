@@ -20,6 +20,15 @@ enum mig_msg_type {
 	MIG_MSG_AUTH = 2,	/* struct mig_msg_auth */
 	MIG_MSG_PING = 3,	/* struct mig_msg_ping */
 	MIG_MSG_PONG = 4,	/* struct mig_msg_ping, echoed */
+	MIG_MSG_MOVE_BEGIN = 5,	/* struct mig_msg_begin: a process stream starts */
+	MIG_MSG_MOVE_TASK = 6,	/* struct mig_msg_task + xstate bytes */
+	MIG_MSG_MOVE_VMA = 7,	/* struct mig_msg_vma + path bytes */
+	MIG_MSG_MOVE_PAGES = 8,	/* struct mig_msg_pages + addrs + pages */
+	MIG_MSG_MOVE_END = 9,	/* struct mig_msg_ctl: the stream is complete */
+	MIG_MSG_MOVE_ABORT = 10, /* struct mig_msg_ctl: sender gave up */
+	MIG_MSG_MOVE_ACK = 11,	/* struct mig_msg_ctl: restored (or error) */
+	MIG_MSG_EXIT = 12,	/* struct mig_msg_ctl: the guest ended */
+	MIG_MSG_KILL = 13,	/* struct mig_msg_ctl: deputy asks guest to die */
 	__MIG_MSG_MAX
 };
 
@@ -53,6 +62,115 @@ struct mig_msg_auth {
 struct mig_msg_ping {
 	__be64 seq;
 	__be64 stamp_ns;	/* sender's clock, meaningful to the sender only */
+};
+
+/*
+ * Process migration. Every message of one process carries the id its home
+ * node gave it (mig_id); with the peer's node id that names the process on
+ * the link. A stream is BEGIN, TASK, VMA..., PAGES..., END; the receiver
+ * answers ACK once the process runs (error 0) or with the errno that made
+ * it fail, in which case the process goes on at the sender.
+ */
+#define MIG_PAGE_SIZE		4096
+#define MIG_PAGES_PER_MSG	64
+#define MIG_XSTATE_MAX		16384
+#define MIG_PATH_MAX		4096
+#define MIG_NSIG		64
+#define MIG_NRLIMITS		16
+#define MIG_COMM_LEN		16
+
+/* mig_msg_begin.flags */
+#define MIG_BEGIN_HOMECOMING	0x1	/* to the home node: deputy takes it */
+
+/* 32 bytes. */
+struct mig_msg_begin {
+	__be32 mig_id;
+	__be32 home_pid;
+	__be16 home_node;
+	__be16 flags;
+	__be32 reserved;
+	__u8 comm[MIG_COMM_LEN];
+};
+
+/* 16 bytes. */
+struct mig_msg_ctl {
+	__be32 mig_id;
+	__be32 value;		/* ACK: errno, 0 = ok; EXIT: wait status; KILL: signal */
+	__be32 pid;		/* ACK: pid at the receiver */
+	__be32 reserved;
+};
+
+/* General registers, the order of struct user_regs_struct; 216 bytes. */
+struct mig_wire_regs {
+	__be64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+	__be64 rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss;
+	__be64 fs_base, gs_base, ds, es, fs, gs;
+};
+
+/* 32 bytes. */
+struct mig_wire_sigaction {
+	__be64 handler;
+	__be64 flags;
+	__be64 restorer;
+	__be64 mask;
+};
+
+/* 16 bytes. */
+struct mig_wire_rlimit {
+	__be64 cur;
+	__be64 max;
+};
+
+/* Fixed part; xstate_len bytes of XSAVE image (standard format) follow. */
+struct mig_msg_task {
+	__be32 mig_id;
+	__be32 xstate_len;
+	struct mig_wire_regs regs;
+	__be32 uid, euid, suid, fsuid;
+	__be32 gid, egid, sgid, fsgid;
+	__be32 personality;
+	__be32 umask;
+	__be64 blocked;			/* signal mask, bit n-1 for signal n */
+	__be64 altstack_sp;
+	__be64 altstack_size;
+	__be32 altstack_flags;
+	__be32 rseq_sig;		/* restartable sequences registration */
+	__be64 rseq;
+	__be64 start_code, end_code, start_data, end_data;
+	__be64 start_brk, brk, start_stack;
+	__be64 arg_start, arg_end, env_start, env_end;
+	__be64 vdso;			/* vdso text; 0 if none */
+	__be64 vvar;			/* its data pages, mapped before it */
+	struct mig_wire_sigaction action[MIG_NSIG];
+	struct mig_wire_rlimit rlim[MIG_NRLIMITS];
+};
+
+/* mig_msg_vma.flags */
+#define MIG_VMA_FILE		0x1	/* map path at pgoff; else anonymous */
+#define MIG_VMA_GROWSDOWN	0x2	/* the stack */
+#define MIG_VMA_HEAP		0x4	/* [start_brk, brk) */
+#define MIG_VMA_SHARED		0x8	/* MAP_SHARED of a read-only file */
+#define MIG_VMA_KNOWN		(MIG_VMA_FILE | MIG_VMA_GROWSDOWN | \
+				 MIG_VMA_HEAP | MIG_VMA_SHARED)
+
+/* Fixed part, 56 bytes; path_len bytes of path (no NUL) follow. */
+struct mig_msg_vma {
+	__be32 mig_id;
+	__be32 flags;
+	__be64 start;
+	__be64 end;
+	__be64 pgoff;			/* in pages */
+	__be64 file_size;		/* of the file at home, checked */
+	__be64 file_mtime_ns;
+	__be32 prot;			/* PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4 */
+	__be16 path_len;
+	__be16 reserved;
+};
+
+/* Fixed part, 8 bytes; count __be64 page addresses, then count pages. */
+struct mig_msg_pages {
+	__be32 mig_id;
+	__be32 count;
 };
 
 #define MIG_AUTH_LABEL		"mig-auth-v1"

@@ -51,6 +51,32 @@ static const struct command commands[] = {
 	  "Show the local node ID and port, whether a key is loaded, the\n"
 	  "heartbeat settings, the wire protocol version and the module's\n"
 	  "counters.", CMD_F_JSON },
+	{ "move", NULL, cmd_move, "PID NODE|home",
+	  "move a process to another node, or home",
+	  "Move process PID to node NODE (1..65535), or back to its home node\n"
+	  "with 'home'. Waits until the process runs at its destination and\n"
+	  "prints nothing on success; with -j it prints {\"pid\":PID,\"node\":N},\n"
+	  "N being 0 for home. You may move your own processes; moving those of\n"
+	  "other users needs CAP_SYS_ADMIN.", CMD_F_JSON },
+	{ "exec", NULL, cmd_exec, "NODE -- CMD [ARG...]",
+	  "run a command on another node",
+	  "Become CMD, run with ARGs on node NODE: the same pid, parent and\n"
+	  "standard input and output as migctl, placed on NODE before CMD\n"
+	  "starts. PATH is searched as by the shell. Everything after NODE is\n"
+	  "the command line, taken as it is ('--' before it is optional).\n"
+	  "The exit status is CMD's; migctl's own are 2 for bad usage, 125 when\n"
+	  "it fails, 126 when CMD cannot be run and 127 when it is not found.\n"
+	  "Not available yet: the mig module cannot place a process at exec,\n"
+	  "so for now this checks its arguments and exits with 125.",
+	  CMD_F_CMDLINE },
+	{ "ps", NULL, cmd_ps, "[-j]",
+	  "list migrated processes",
+	  "List the processes that mig handles on this node: deputies stand for\n"
+	  "processes of this node that run elsewhere, guests are processes of\n"
+	  "other nodes that run here. PID is the local pid, HOME the home node\n"
+	  "and the pid there (NODE:PID), WHERE the node the process runs on now,\n"
+	  "MOVES how often it moved and SENT how much of its state was sent.",
+	  CMD_F_JSON },
 	{ "help", NULL, cmd_help, "[COMMAND]",
 	  "show help for all commands or one",
 	  NULL, 0 },
@@ -272,6 +298,12 @@ static int strip_options(const struct command *cmd, int argc, char **argv,
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
+		/* exec NODE CMD...: CMD's options are its own. */
+		if (!opts_done && (cmd->flags & CMD_F_CMDLINE) && n >= 1) {
+			opts_done = true;
+			if (!strcmp(a, "--"))
+				continue;
+		}
 		/* "-1" is a (bad) number for the handler, not an option. */
 		if (opts_done || a[0] != '-' || !(isalpha((unsigned char)a[1]) ||
 						 a[1] == '-')) {

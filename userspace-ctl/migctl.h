@@ -30,6 +30,7 @@ enum {
 /* Command table flags. */
 #define CMD_F_JSON	0x1	/* accepts -j/--json */
 #define CMD_F_DEFAULT	0x2	/* runs when its group is named alone */
+#define CMD_F_CMDLINE	0x4	/* a command line follows the first argument */
 
 struct opts {
 	bool json;
@@ -64,5 +65,11 @@ int cmd_key_set(const struct command *cmd, int argc, char **argv,
 		const struct opts *o);
 int cmd_status(const struct command *cmd, int argc, char **argv,
 	       const struct opts *o);
+int cmd_move(const struct command *cmd, int argc, char **argv,
+	     const struct opts *o);
+int cmd_exec(const struct command *cmd, int argc, char **argv,
+	     const struct opts *o);
+int cmd_ps(const struct command *cmd, int argc, char **argv,
+	   const struct opts *o);
 
 #endif /* MIGCTL_H */

@@ -60,6 +60,14 @@ static struct nla_policy mig_policy[MIG_A_MAX + 1] = {
 	[MIG_A_HB_INTERVAL_MS]	= { .type = NLA_U32 },
 	[MIG_A_HB_TIMEOUT_MS]	= { .type = NLA_U32 },
 	[MIG_A_WIRE_VERSION]	= { .type = NLA_U8 },
+	[MIG_A_PID]		= { .type = NLA_U32 },
+	[MIG_A_HOME_NODE]	= { .type = NLA_U32 },
+	[MIG_A_HOME_PID]	= { .type = NLA_U32 },
+	[MIG_A_WHERE_NODE]	= { .type = NLA_U32 },
+	[MIG_A_MIG_STATE]	= { .type = NLA_U8 },
+	[MIG_A_MOVES]		= { .type = NLA_U32 },
+	[MIG_A_BYTES_SENT]	= { .type = NLA_U64 },
+	[MIG_A_ROLE]		= { .type = NLA_U8 },
 };
 
 static void set_local(struct mig_nl_error *e, const char *fmt, ...)

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +43,38 @@ int parse_node_id(const char *s, uint32_t *id, char *err)
 	if (parse_decimal(s, MIG_NODE_ID_MAX, &v) || v < MIG_NODE_ID_MIN) {
 		snprintf(err, PARSE_ERR_LEN,
 			 "invalid node ID '%s': must be a number from %d to %d",
+			 s, MIG_NODE_ID_MIN, MIG_NODE_ID_MAX);
+		return -1;
+	}
+	*id = (uint32_t)v;
+	return 0;
+}
+
+/* Any pid the kernel could hand out; whether it exists is its business. */
+int parse_pid(const char *s, uint32_t *pid, char *err)
+{
+	unsigned long v;
+
+	if (parse_decimal(s, INT_MAX, &v) || v == 0) {
+		snprintf(err, PARSE_ERR_LEN,
+			 "invalid PID '%s': must be a positive number", s);
+		return -1;
+	}
+	*pid = (uint32_t)v;
+	return 0;
+}
+
+int parse_dest_node(const char *s, uint32_t *id, char *err)
+{
+	unsigned long v;
+
+	if (!strcmp(s, "home")) {
+		*id = MIGCTL_NODE_HOME;
+		return 0;
+	}
+	if (parse_decimal(s, MIG_NODE_ID_MAX, &v) || v < MIG_NODE_ID_MIN) {
+		snprintf(err, PARSE_ERR_LEN,
+			 "invalid node '%s': must be a node ID from %d to %d, or 'home'",
 			 s, MIG_NODE_ID_MIN, MIG_NODE_ID_MAX);
 		return -1;
 	}

@@ -33,11 +33,15 @@ static const char *const stat_names[] = {
 	[MIG_STAT_HEARTBEAT_TIMEOUT]	= "heartbeat_timeout",
 	[MIG_STAT_FRAMES_RX]		= "frames_rx",
 	[MIG_STAT_FRAMES_TX]		= "frames_tx",
+	[MIG_STAT_MOVES_OUT]		= "moves_out",
+	[MIG_STAT_MOVES_IN]		= "moves_in",
+	[MIG_STAT_MOVES_FAILED]		= "moves_failed",
+	[MIG_STAT_BAD_STREAM]		= "bad_stream",
 };
 _Static_assert(ARRAY_SIZE(stat_names) == __MIG_STAT_MAX,
 	       "stat_names[] out of sync with enum mig_stat in uapi/mig.h");
-_Static_assert(MIG_STAT_FRAMES_TX == __MIG_STAT_MAX - 1,
-	       "a counter was added after MIG_STAT_FRAMES_TX: name it");
+_Static_assert(MIG_STAT_BAD_STREAM == __MIG_STAT_MAX - 1,
+	       "a counter was added after MIG_STAT_BAD_STREAM: name it");
 
 /* Counters we do not know (from a newer module) still show, by number. */
 #define MAX_STATS 64

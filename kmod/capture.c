@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mig: capture. Runs in the context of the process that moves, stopped at
+ * a safe point on its way back to user mode, and streams its state to the
+ * peer: BEGIN, TASK (registers, FPU/vector state, signal state, limits,
+ * credentials), one VMA message per mapping, the pages worth sending, END.
+ *
+ * Pages sent: present pages of anonymous mappings (never the shared zero
+ * page), and the privately modified (anonymous) pages of private file
+ * mappings; the rest of a file mapping is mapped again from the file.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/elf.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/regset.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/ptrace.h>
+#include <asm/user.h>
+
+#include "mig.h"
+
+struct mig_vma_snap {
+	unsigned long start, end, pgoff;
+	unsigned long vm_flags;
+	struct file *file;
+	u32 flags;			/* MIG_VMA_* */
+};
+
+static const struct user_regset *mig_find_regset(unsigned int note)
+{
+	const struct user_regset_view *view = task_user_regset_view(current);
+	unsigned int i;
+
+	for (i = 0; i < view->n; i++)
+		if (view->regsets[i].core_note_type == note)
+			return &view->regsets[i];
+	return NULL;
+}
+
+/*
+ * A task stopped inside an interrupted system call has the restart still
+ * to do; do it here, as signal delivery would, so the call starts over
+ * wherever the process resumes.
+ */
+static int mig_fixup_restart(struct user_regs_struct *r)
+{
+	if ((long)r->orig_ax < 0)
+		return 0;
+	switch ((long)r->ax) {
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTARTNOHAND:
+		r->ax = r->orig_ax;
+		r->ip -= 2;
+		return 0;
+	case -ERESTART_RESTARTBLOCK:
+		/* Its restart state lives in this kernel only. */
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+static void mig_put_regs(struct mig_wire_regs *w, const struct user_regs_struct *r)
+{
+	w->r15 = cpu_to_be64(r->r15);
+	w->r14 = cpu_to_be64(r->r14);
+	w->r13 = cpu_to_be64(r->r13);
+	w->r12 = cpu_to_be64(r->r12);
+	w->rbp = cpu_to_be64(r->bp);
+	w->rbx = cpu_to_be64(r->bx);
+	w->r11 = cpu_to_be64(r->r11);
+	w->r10 = cpu_to_be64(r->r10);
+	w->r9 = cpu_to_be64(r->r9);
+	w->r8 = cpu_to_be64(r->r8);
+	w->rax = cpu_to_be64(r->ax);
+	w->rcx = cpu_to_be64(r->cx);
+	w->rdx = cpu_to_be64(r->dx);
+	w->rsi = cpu_to_be64(r->si);
+	w->rdi = cpu_to_be64(r->di);
+	w->orig_rax = cpu_to_be64(r->orig_ax);
+	w->rip = cpu_to_be64(r->ip);
+	w->cs = cpu_to_be64(r->cs);
+	w->eflags = cpu_to_be64(r->flags);
+	w->rsp = cpu_to_be64(r->sp);
+	w->ss = cpu_to_be64(r->ss);
+	w->fs_base = cpu_to_be64(r->fs_base);
+	w->gs_base = cpu_to_be64(r->gs_base);
+	w->ds = cpu_to_be64(r->ds);
+	w->es = cpu_to_be64(r->es);
+	w->fs = cpu_to_be64(r->fs);
+	w->gs = cpu_to_be64(r->gs);
+}
+
+static int mig_capture_regs(struct mig_msg_task *t, void **xstate,
+			    unsigned int *xstate_len)
+{
+	const struct user_regset *gen = mig_find_regset(NT_PRSTATUS);
+	const struct user_regset *xs = mig_find_regset(NT_X86_XSTATE);
+	struct user_regs_struct regs;
+	unsigned int len;
+	void *buf;
+	int ret;
+
+	if (!gen || !xs)
+		return -EOPNOTSUPP;
+	ret = regset_get(current, gen, sizeof(regs), &regs);
+	if (ret < 0)
+		return ret;
+	ret = mig_fixup_restart(&regs);
+	if (ret)
+		return ret;
+	mig_put_regs(&t->regs, &regs);
+
+	len = xs->n * xs->size;
+	if (len > MIG_XSTATE_MAX)
+		return -EOPNOTSUPP;
+	buf = kvzalloc(len, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	ret = regset_get(current, xs, len, buf);
+	if (ret < 0) {
+		kvfree(buf);
+		return ret;
+	}
+	*xstate = buf;
+	*xstate_len = len;
+	return 0;
+}
+
+static void mig_capture_creds(struct mig_msg_task *t)
+{
+	const struct cred *cred = current_cred();
+
+	t->uid = cpu_to_be32(from_kuid_munged(&init_user_ns, cred->uid));
+	t->euid = cpu_to_be32(from_kuid_munged(&init_user_ns, cred->euid));
+	t->suid = cpu_to_be32(from_kuid_munged(&init_user_ns, cred->suid));
+	t->fsuid = cpu_to_be32(from_kuid_munged(&init_user_ns, cred->fsuid));
+	t->gid = cpu_to_be32(from_kgid_munged(&init_user_ns, cred->gid));
+	t->egid = cpu_to_be32(from_kgid_munged(&init_user_ns, cred->egid));
+	t->sgid = cpu_to_be32(from_kgid_munged(&init_user_ns, cred->sgid));
+	t->fsgid = cpu_to_be32(from_kgid_munged(&init_user_ns, cred->fsgid));
+}
+
+static void mig_capture_signals(struct mig_msg_task *t)
+{
+	struct sighand_struct *sighand = current->sighand;
+	int i;
+
+	spin_lock_irq(&sighand->siglock);
+	for (i = 0; i < MIG_NSIG && i < _NSIG; i++) {
+		const struct sigaction *sa = &sighand->action[i].sa;
+
+		t->action[i].handler = cpu_to_be64((unsigned long)sa->sa_handler);
+		t->action[i].flags = cpu_to_be64(sa->sa_flags);
+		t->action[i].restorer = cpu_to_be64((unsigned long)sa->sa_restorer);
+		t->action[i].mask = cpu_to_be64(sa->sa_mask.sig[0]);
+	}
+	t->blocked = cpu_to_be64(current->blocked.sig[0]);
+	spin_unlock_irq(&sighand->siglock);
+
+	t->altstack_sp = cpu_to_be64(current->sas_ss_sp);
+	t->altstack_size = cpu_to_be64(current->sas_ss_size);
+	t->altstack_flags = cpu_to_be32(current->sas_ss_flags);
+	t->rseq = cpu_to_be64((unsigned long)current->rseq);
+	t->rseq_sig = cpu_to_be32(current->rseq_sig);
+}
+
+static void mig_capture_misc(struct mig_msg_task *t)
+{
+	struct mm_struct *mm = current->mm;
+	int i;
+
+	task_lock(current->group_leader);
+	for (i = 0; i < MIG_NRLIMITS && i < RLIM_NLIMITS; i++) {
+		t->rlim[i].cur = cpu_to_be64(current->signal->rlim[i].rlim_cur);
+		t->rlim[i].max = cpu_to_be64(current->signal->rlim[i].rlim_max);
+	}
+	task_unlock(current->group_leader);
+	t->personality = cpu_to_be32(current->personality);
+	t->umask = cpu_to_be32(current->fs->umask);
+
+	mmap_read_lock(mm);
+	t->start_code = cpu_to_be64(mm->start_code);
+	t->end_code = cpu_to_be64(mm->end_code);
+	t->start_data = cpu_to_be64(mm->start_data);
+	t->end_data = cpu_to_be64(mm->end_data);
+	t->start_brk = cpu_to_be64(mm->start_brk);
+	t->brk = cpu_to_be64(mm->brk);
+	t->start_stack = cpu_to_be64(mm->start_stack);
+	t->arg_start = cpu_to_be64(mm->arg_start);
+	t->arg_end = cpu_to_be64(mm->arg_end);
+	t->env_start = cpu_to_be64(mm->env_start);
+	t->env_end = cpu_to_be64(mm->env_end);
+	t->vdso = cpu_to_be64((unsigned long)mm->context.vdso);
+	mmap_read_unlock(mm);
+}
+
+static bool mig_vma_is_special(const struct vm_area_struct *vma)
+{
+	return vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP);
+}
+
+/* Takes a stable list of the mappings, so no lock is held while sending. */
+static int mig_snapshot_vmas(struct mig_capture_info *info,
+			     struct mig_msg_task *t,
+			     struct mig_vma_snap **out, int *count)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long vdso = be64_to_cpu(t->vdso);
+	struct vm_area_struct *vma;
+	struct mig_vma_snap *snap;
+	int n = 0, err = 0;
+
+	mmap_read_lock(mm);
+	snap = kvcalloc(mm->map_count, sizeof(*snap), GFP_KERNEL);
+	if (!snap) {
+		mmap_read_unlock(mm);
+		return -ENOMEM;
+	}
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			if (vma->vm_start == vdso || vma->vm_start == info->skip_start)
+				continue;
+			if (mig_vma_is_special(vma)) {
+				if (vma->vm_end == vdso)
+					t->vvar = cpu_to_be64(vma->vm_start);
+				continue;
+			}
+			if ((vma->vm_flags & VM_SHARED) &&
+			    (vma->vm_flags & VM_MAYWRITE)) {
+				pr_info("pid %d: writable shared mapping at %lx refuses the move\n",
+					task_pid_nr(current), vma->vm_start);
+				err = -EBUSY;
+				break;
+			}
+			if (n >= mm->map_count)
+				break;
+			snap[n].start = vma->vm_start;
+			snap[n].end = vma->vm_end;
+			snap[n].pgoff = vma->vm_pgoff;
+			snap[n].vm_flags = vma->vm_flags;
+			if (vma->vm_file) {
+				snap[n].file = get_file(vma->vm_file);
+				snap[n].flags |= MIG_VMA_FILE;
+			}
+			if (vma->vm_flags & VM_SHARED)
+				snap[n].flags |= MIG_VMA_SHARED;
+			if (vma->vm_flags & VM_GROWSDOWN)
+				snap[n].flags |= MIG_VMA_GROWSDOWN;
+			if (vma->vm_start <= mm->start_brk &&
+			    vma->vm_end >= mm->brk && !vma->vm_file)
+				snap[n].flags |= MIG_VMA_HEAP;
+			n++;
+		}
+	}
+	mmap_read_unlock(mm);
+	*out = snap;
+	*count = n;
+	return err;
+}
+
+static void mig_free_snapshot(struct mig_vma_snap *snap, int count)
+{
+	while (count--)
+		if (snap[count].file)
+			fput(snap[count].file);
+	kvfree(snap);
+}
+
+static u32 mig_vm_prot(unsigned long vm_flags)
+{
+	return (vm_flags & VM_READ ? PROT_READ : 0) |
+	       (vm_flags & VM_WRITE ? PROT_WRITE : 0) |
+	       (vm_flags & VM_EXEC ? PROT_EXEC : 0);
+}
+
+static int mig_send_vma(struct mig_chan *chan, const struct mig_vma_snap *v,
+			char *pathbuf, struct mig_capture_info *info)
+{
+	struct mig_msg_vma msg = {
+		.mig_id = cpu_to_be32(chan->id),
+		.flags = cpu_to_be32(v->flags),
+		.start = cpu_to_be64(v->start),
+		.end = cpu_to_be64(v->end),
+		.pgoff = cpu_to_be64(v->pgoff),
+		.prot = cpu_to_be32(mig_vm_prot(v->vm_flags)),
+	};
+	struct kvec vec[2] = { { &msg, sizeof(msg) } };
+	unsigned int n = 1;
+
+	if (v->file) {
+		struct kstat st;
+		char *path = d_path(&v->file->f_path, pathbuf, MIG_PATH_MAX);
+		int err;
+
+		if (IS_ERR(path))
+			return PTR_ERR(path);
+		err = vfs_getattr(&v->file->f_path, &st, STATX_SIZE | STATX_MTIME,
+				  AT_STATX_SYNC_AS_STAT);
+		if (err)
+			return err;
+		msg.file_size = cpu_to_be64(st.size);
+		msg.file_mtime_ns = cpu_to_be64(timespec64_to_ns(&st.mtime));
+		msg.path_len = cpu_to_be16(strlen(path));
+		vec[1].iov_base = path;
+		vec[1].iov_len = strlen(path);
+		n = 2;
+	}
+	info->bytes_sent += sizeof(msg) + vec[1].iov_len;
+	return mig_chan_send(chan, MIG_MSG_MOVE_VMA, vec, n);
+}
+
+struct mig_page_batch {
+	struct mig_msg_pages hdr;
+	__be64 addr[MIG_PAGES_PER_MSG];
+	u8 *data;
+	unsigned int count;
+};
+
+static int mig_flush_pages(struct mig_chan *chan, struct mig_page_batch *b,
+			   struct mig_capture_info *info)
+{
+	struct kvec vec[3];
+	int err;
+
+	if (!b->count)
+		return 0;
+	b->hdr.mig_id = cpu_to_be32(chan->id);
+	b->hdr.count = cpu_to_be32(b->count);
+	vec[0].iov_base = &b->hdr;
+	vec[0].iov_len = sizeof(b->hdr);
+	vec[1].iov_base = b->addr;
+	vec[1].iov_len = b->count * sizeof(b->addr[0]);
+	vec[2].iov_base = b->data;
+	vec[2].iov_len = b->count * MIG_PAGE_SIZE;
+	err = mig_chan_send(chan, MIG_MSG_MOVE_PAGES, vec, 3);
+	info->bytes_sent += vec[0].iov_len + vec[1].iov_len + vec[2].iov_len;
+	b->count = 0;
+	return err;
+}
+
+/* Is the page at @addr present, and is it one the peer needs from us? */
+static bool mig_page_wanted(unsigned long addr, bool file_backed)
+{
+	struct page *page;
+	bool wanted;
+
+	if (get_user_pages_fast_only(addr, 1, 0, &page) != 1)
+		return false;
+	wanted = !is_zero_pfn(page_to_pfn(page)) &&
+		 (!file_backed || PageAnon(page));
+	put_page(page);
+	return wanted;
+}
+
+static int mig_send_vma_pages(struct mig_chan *chan,
+			      const struct mig_vma_snap *v,
+			      struct mig_page_batch *b,
+			      struct mig_capture_info *info)
+{
+	bool file_backed = v->file;
+	unsigned long addr;
+	int err;
+
+	if (v->vm_flags & VM_SHARED)
+		return 0;
+	for (addr = v->start; addr < v->end; addr += PAGE_SIZE) {
+		u8 *dst = b->data + b->count * MIG_PAGE_SIZE;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (!mig_page_wanted(addr, file_backed))
+			continue;
+		if (v->vm_flags & VM_READ) {
+			if (copy_from_user(dst, (void __user *)addr, PAGE_SIZE))
+				continue;
+		} else if (access_process_vm(current, addr, dst, PAGE_SIZE,
+					     FOLL_FORCE) != PAGE_SIZE) {
+			continue;
+		}
+		b->addr[b->count++] = cpu_to_be64(addr);
+		if (b->count == MIG_PAGES_PER_MSG) {
+			err = mig_flush_pages(chan, b, info);
+			if (err)
+				return err;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+static int mig_send_mm(struct mig_chan *chan, struct mig_capture_info *info,
+		       struct mig_vma_snap *snap, int count)
+{
+	struct mig_page_batch *b;
+	char *pathbuf;
+	int i, err = 0;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	pathbuf = kmalloc(MIG_PATH_MAX, GFP_KERNEL);
+	if (b)
+		b->data = kvmalloc(MIG_PAGES_PER_MSG * MIG_PAGE_SIZE, GFP_KERNEL);
+	if (!b || !b->data || !pathbuf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < count && !err; i++)
+		err = mig_send_vma(chan, &snap[i], pathbuf, info);
+	for (i = 0; i < count && !err; i++)
+		err = mig_send_vma_pages(chan, &snap[i], b, info);
+	if (!err)
+		err = mig_flush_pages(chan, b, info);
+out:
+	if (b)
+		kvfree(b->data);
+	kfree(b);
+	kfree(pathbuf);
+	return err;
+}
+
+static int mig_send_begin(struct mig_chan *chan, struct mig_capture_info *info)
+{
+	struct mig_msg_begin begin = {
+		.mig_id = cpu_to_be32(chan->id),
+		.home_pid = cpu_to_be32(info->home_pid),
+		.home_node = cpu_to_be16(info->home_node),
+		.flags = cpu_to_be16(info->flags),
+	};
+	struct kvec vec = { &begin, sizeof(begin) };
+
+	get_task_comm(begin.comm, current);
+	return mig_chan_send(chan, MIG_MSG_MOVE_BEGIN, &vec, 1);
+}
+
+static int mig_send_task(struct mig_chan *chan, struct mig_msg_task *t,
+			 void *xstate, unsigned int xstate_len,
+			 struct mig_capture_info *info)
+{
+	struct kvec vec[2] = {
+		{ t, sizeof(*t) },
+		{ xstate, xstate_len },
+	};
+
+	t->mig_id = cpu_to_be32(chan->id);
+	t->xstate_len = cpu_to_be32(xstate_len);
+	info->bytes_sent += sizeof(*t) + xstate_len;
+	return mig_chan_send(chan, MIG_MSG_MOVE_TASK, vec, 2);
+}
+
+/*
+ * Sends the whole state of current. On error nothing of the process has
+ * changed; the caller tells the peer to drop what it got.
+ */
+int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
+{
+	struct mig_vma_snap *snap = NULL;
+	unsigned int xstate_len = 0;
+	struct mig_msg_task *t;
+	void *xstate = NULL;
+	int count = 0, err;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	err = mig_capture_regs(t, &xstate, &xstate_len);
+	if (err)
+		goto out;
+	mig_capture_creds(t);
+	mig_capture_signals(t);
+	mig_capture_misc(t);
+	err = mig_snapshot_vmas(info, t, &snap, &count);
+	if (err)
+		goto out;
+
+	err = mig_send_begin(chan, info);
+	if (!err)
+		err = mig_send_task(chan, t, xstate, xstate_len, info);
+	if (!err)
+		err = mig_send_mm(chan, info, snap, count);
+	if (!err)
+		err = mig_chan_send_ctl(chan, MIG_MSG_MOVE_END, 0, 0);
+out:
+	if (snap)
+		mig_free_snapshot(snap, count);
+	kvfree(xstate);
+	kfree(t);
+	return err;
+}
+
+/* Drops every user mapping of current (its state lives elsewhere now). */
+void mig_unmap_all(void)
+{
+	struct mm_struct *mm = current->mm;
+
+	/*
+	 * The rseq area goes with the memory; a registration left behind
+	 * would make the next return to user mode fault on it.
+	 */
+	current->rseq = NULL;
+	current->rseq_sig = 0;
+
+	for (;;) {
+		struct vm_area_struct *vma;
+		unsigned long start, len;
+
+		mmap_read_lock(mm);
+		vma = find_vma(mm, 0);
+		if (vma) {
+			start = vma->vm_start;
+			len = vma->vm_end - vma->vm_start;
+		}
+		mmap_read_unlock(mm);
+		if (!vma || vm_munmap(start, len))
+			break;
+	}
+}

@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mig: restore. Runs in the context of the process being rebuilt (a fresh
+ * process at a destination, or the deputy at home when its process comes
+ * back) on its way to user mode. Every message is checked before use: a
+ * bad stream fails the restore, and only ever harms this process, which
+ * the caller then ends.
+ *
+ * The last step hands over to user mode through a small trampoline page:
+ * it maps the vDSO where the process had it (arch_prctl(ARCH_MAP_VDSO_64)),
+ * sets the FS and GS bases, and ends with rt_sigreturn on a frame built
+ * here, so the kernel's own signal-return path restores the general
+ * registers, the full XSAVE state, the signal mask and the sigaltstack.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/prctl.h>
+#include <asm/sigframe.h>
+#include <asm/fpu/types.h>
+#include <uapi/asm/sigcontext.h>
+#include <uapi/asm/ucontext.h>
+
+#include "mig.h"
+
+#define MIG_STREAM_TIMEOUT	(30 * HZ)
+/* fs.nr_open is not exported: never raise a limit past its default. */
+#define MIG_NR_OPEN_DEFAULT	(1024 * 1024)
+#define MIG_SA_KNOWN	(SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | \
+			 SA_ONSTACK | SA_RESTART | SA_NODEFER | \
+			 SA_RESETHAND | SA_RESTORER)
+
+struct mig_restore {
+	struct mig_chan *chan;
+	struct mig_msg_task task;
+	void *xstate;
+	u32 xstate_len;
+};
+
+static struct mig_frame *mig_restore_next(struct mig_restore *r)
+{
+	struct mig_frame *f = mig_chan_recv(r->chan, MIG_STREAM_TIMEOUT);
+
+	if (!IS_ERR(f) && f->type == MIG_MSG_MOVE_ABORT) {
+		mig_frame_free(f);
+		return ERR_PTR(-ECANCELED);
+	}
+	return f;
+}
+
+static int mig_bad_stream(const char *what)
+{
+	mig_stat_inc(MIG_STAT_BAD_STREAM);
+	pr_warn_ratelimited("refused migration stream: %s\n", what);
+	return -EPROTO;
+}
+
+static int mig_restore_take_task(struct mig_restore *r, struct mig_frame *f)
+{
+	const struct mig_msg_task *t = f->data;
+	u32 xlen;
+
+	if (f->type != MIG_MSG_MOVE_TASK)
+		return mig_bad_stream("no task state first");
+	xlen = be32_to_cpu(t->xstate_len);
+	if (xlen != f->len - sizeof(*t) || xlen < 576)
+		return mig_bad_stream("xstate size");
+	memcpy(&r->task, t, sizeof(*t));
+	r->xstate = kvmalloc(xlen, GFP_KERNEL);
+	if (!r->xstate)
+		return -ENOMEM;
+	memcpy(r->xstate, t + 1, xlen);
+	r->xstate_len = xlen;
+	return 0;
+}
+
+static bool mig_user_range_ok(u64 start, u64 end)
+{
+	return start < end && end <= TASK_SIZE_MAX &&
+	       PAGE_ALIGNED(start) && PAGE_ALIGNED(end);
+}
+
+/* The file must be the one the process had at home. */
+static int mig_check_file(struct file *file, const struct mig_msg_vma *v)
+{
+	struct kstat st;
+	int err;
+
+	err = vfs_getattr(&file->f_path, &st, STATX_SIZE | STATX_MTIME,
+			  AT_STATX_SYNC_AS_STAT);
+	if (err)
+		return err;
+	if (st.size != be64_to_cpu(v->file_size) ||
+	    timespec64_to_ns(&st.mtime) != be64_to_cpu(v->file_mtime_ns))
+		return -ESTALE;
+	return 0;
+}
+
+static int mig_restore_vma(struct mig_frame *f)
+{
+	const struct mig_msg_vma *v = f->data;
+	u64 start = be64_to_cpu(v->start), end = be64_to_cpu(v->end);
+	u32 flags = be32_to_cpu(v->flags), prot = be32_to_cpu(v->prot);
+	u16 path_len = be16_to_cpu(v->path_len);
+	unsigned long mflags = MAP_FIXED_NOREPLACE, addr;
+	struct file *file = NULL;
+	char *path;
+	int err;
+
+	if (!mig_user_range_ok(start, end) || prot & ~7U ||
+	    flags & ~MIG_VMA_KNOWN || path_len != f->len - sizeof(*v) ||
+	    !!(flags & MIG_VMA_FILE) != !!path_len ||
+	    be64_to_cpu(v->pgoff) > (ULONG_MAX >> PAGE_SHIFT))
+		return mig_bad_stream("mapping");
+
+	if (flags & MIG_VMA_FILE) {
+		path = kmemdup_nul((const char *)(v + 1), path_len, GFP_KERNEL);
+		if (!path)
+			return -ENOMEM;
+		file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
+		if (IS_ERR(file)) {
+			pr_info("cannot open %s here: %ld\n", path, PTR_ERR(file));
+			kfree(path);
+			return PTR_ERR(file);
+		}
+		err = mig_check_file(file, v);
+		if (err) {
+			pr_info("%s differs here from the home node's\n", path);
+			kfree(path);
+			fput(file);
+			return err;
+		}
+		kfree(path);
+		mflags |= flags & MIG_VMA_SHARED ? MAP_SHARED : MAP_PRIVATE;
+	} else {
+		mflags |= MAP_PRIVATE | MAP_ANONYMOUS;
+		if (flags & MIG_VMA_GROWSDOWN)
+			mflags |= MAP_GROWSDOWN;
+	}
+	addr = vm_mmap(file, start, end - start, prot, mflags,
+		       be64_to_cpu(v->pgoff) << PAGE_SHIFT);
+	if (file)
+		fput(file);
+	if (IS_ERR_VALUE(addr))
+		return (long)addr;
+	return addr == start ? 0 : -EFAULT;
+}
+
+static int mig_write_page(unsigned long addr, const void *data)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool writable;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, addr);
+	if (!vma || vma->vm_start > addr || vma->vm_flags & VM_SHARED) {
+		mmap_read_unlock(mm);
+		return mig_bad_stream("page outside a private mapping");
+	}
+	writable = vma->vm_flags & VM_WRITE;
+	mmap_read_unlock(mm);
+
+	if (writable)
+		return copy_to_user((void __user *)addr, data, PAGE_SIZE) ?
+		       -EFAULT : 0;
+	/* Read-only now (RELRO, text): write as a debugger would. */
+	if (access_process_vm(current, addr, (void *)data, PAGE_SIZE,
+			      FOLL_FORCE | FOLL_WRITE) != PAGE_SIZE)
+		return -EFAULT;
+	return 0;
+}
+
+static int mig_restore_pages(struct mig_frame *f)
+{
+	const struct mig_msg_pages *p = f->data;
+	u32 count = be32_to_cpu(p->count), i;
+	const __be64 *addrs = (const __be64 *)(p + 1);
+	const u8 *data = (const u8 *)(addrs + count);
+	int err;
+
+	if (!count || count > MIG_PAGES_PER_MSG ||
+	    f->len != sizeof(*p) + count * (8 + MIG_PAGE_SIZE))
+		return mig_bad_stream("page batch size");
+	for (i = 0; i < count; i++) {
+		u64 addr = be64_to_cpu(addrs[i]);
+
+		if (!mig_user_range_ok(addr, addr + PAGE_SIZE))
+			return mig_bad_stream("page address");
+		err = mig_write_page(addr, data + i * MIG_PAGE_SIZE);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int mig_restore_mm_fields(const struct mig_msg_task *t)
+{
+	struct mm_struct *mm = current->mm;
+	u64 v[] = {
+		be64_to_cpu(t->start_code), be64_to_cpu(t->end_code),
+		be64_to_cpu(t->start_data), be64_to_cpu(t->end_data),
+		be64_to_cpu(t->start_brk), be64_to_cpu(t->brk),
+		be64_to_cpu(t->start_stack),
+		be64_to_cpu(t->arg_start), be64_to_cpu(t->arg_end),
+		be64_to_cpu(t->env_start), be64_to_cpu(t->env_end),
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		if (v[i] > TASK_SIZE_MAX)
+			return mig_bad_stream("mm layout");
+	if (v[0] > v[1] || v[2] > v[3] || v[4] > v[5] || v[7] > v[8] ||
+	    v[9] > v[10])
+		return mig_bad_stream("mm layout order");
+
+	mmap_write_lock(mm);
+	mm->start_code = v[0];
+	mm->end_code = v[1];
+	mm->start_data = v[2];
+	mm->end_data = v[3];
+	mm->start_brk = v[4];
+	mm->brk = v[5];
+	mm->start_stack = v[6];
+	mm->arg_start = v[7];
+	mm->arg_end = v[8];
+	mm->env_start = v[9];
+	mm->env_end = v[10];
+	mmap_write_unlock(mm);
+	return 0;
+}
+
+static void mig_restore_sigactions(const struct mig_msg_task *t)
+{
+	struct sighand_struct *sighand = current->sighand;
+	int i;
+
+	spin_lock_irq(&sighand->siglock);
+	for (i = 0; i < MIG_NSIG && i < _NSIG; i++) {
+		struct sigaction *sa = &sighand->action[i].sa;
+
+		if (i + 1 == SIGKILL || i + 1 == SIGSTOP)
+			continue;
+		sa->sa_handler = (__sighandler_t)(unsigned long)
+				 be64_to_cpu(t->action[i].handler);
+		sa->sa_flags = be64_to_cpu(t->action[i].flags) & MIG_SA_KNOWN;
+		sa->sa_restorer = (__sigrestore_t)(unsigned long)
+				  be64_to_cpu(t->action[i].restorer);
+		sa->sa_mask.sig[0] = be64_to_cpu(t->action[i].mask) &
+				     ~(sigmask(SIGKILL) | sigmask(SIGSTOP));
+	}
+	spin_unlock_irq(&sighand->siglock);
+}
+
+/*
+ * The registration is only an address in the process's own memory; the
+ * kernel checks it (and raises SIGSEGV on a bad one) when it next uses it.
+ */
+static void mig_restore_rseq(const struct mig_msg_task *t)
+{
+	u64 rseq = be64_to_cpu(t->rseq);
+
+	if (!rseq || rseq >= TASK_SIZE_MAX || !IS_ALIGNED(rseq, 32))
+		return;
+	current->rseq = (struct rseq __user *)(unsigned long)rseq;
+	current->rseq_sig = be32_to_cpu(t->rseq_sig);
+	rseq_set_notify_resume(current);
+}
+
+static void mig_restore_limits(const struct mig_msg_task *t)
+{
+	struct task_struct *leader = current->group_leader;
+	int i;
+
+	task_lock(leader);
+	for (i = 0; i < MIG_NRLIMITS && i < RLIM_NLIMITS; i++) {
+		u64 cur = be64_to_cpu(t->rlim[i].cur);
+		u64 max = be64_to_cpu(t->rlim[i].max);
+
+		if (cur > max || (i == RLIMIT_NOFILE && max > MIG_NR_OPEN_DEFAULT))
+			continue;
+		current->signal->rlim[i].rlim_cur = cur;
+		current->signal->rlim[i].rlim_max = max;
+	}
+	task_unlock(leader);
+	current->personality = be32_to_cpu(t->personality);
+	current->fs->umask = be32_to_cpu(t->umask) & 0777;
+}
+
+static int mig_restore_creds(const struct mig_msg_task *t)
+{
+	struct user_namespace *ns = &init_user_ns;
+	struct group_info *groups;
+	struct cred *new;
+
+	new = prepare_creds();
+	if (!new)
+		return -ENOMEM;
+	new->uid = make_kuid(ns, be32_to_cpu(t->uid));
+	new->euid = make_kuid(ns, be32_to_cpu(t->euid));
+	new->suid = make_kuid(ns, be32_to_cpu(t->suid));
+	new->fsuid = make_kuid(ns, be32_to_cpu(t->fsuid));
+	new->gid = make_kgid(ns, be32_to_cpu(t->gid));
+	new->egid = make_kgid(ns, be32_to_cpu(t->egid));
+	new->sgid = make_kgid(ns, be32_to_cpu(t->sgid));
+	new->fsgid = make_kgid(ns, be32_to_cpu(t->fsgid));
+	if (!uid_valid(new->uid) || !uid_valid(new->euid) ||
+	    !gid_valid(new->gid) || !gid_valid(new->egid)) {
+		abort_creds(new);
+		return mig_bad_stream("credentials");
+	}
+	groups = groups_alloc(0);
+	if (!groups) {
+		abort_creds(new);
+		return -ENOMEM;
+	}
+	set_groups(new, groups);
+	put_group_info(groups);
+	if (!uid_eq(new->euid, GLOBAL_ROOT_UID)) {
+		cap_clear(new->cap_effective);
+		cap_clear(new->cap_permitted);
+		cap_clear(new->cap_inheritable);
+		cap_clear(new->cap_ambient);
+	}
+	return commit_creds(new);
+}
+
+/* A tiny x86-64 code emitter for the trampoline. */
+struct mig_code {
+	u8 *p;
+};
+
+static void mig_emit(struct mig_code *c, const void *bytes, size_t n)
+{
+	memcpy(c->p, bytes, n);
+	c->p += n;
+}
+
+static void mig_emit_op_imm32(struct mig_code *c, u8 op, u32 imm)
+{
+	mig_emit(c, &op, 1);
+	mig_emit(c, &imm, 4);
+}
+
+static void mig_emit_movabs(struct mig_code *c, u8 op, u64 imm)
+{
+	u8 rex = 0x48;
+
+	mig_emit(c, &rex, 1);
+	mig_emit(c, &op, 1);
+	mig_emit(c, &imm, 8);
+}
+
+static void mig_emit_syscall(struct mig_code *c, u32 nr, u32 arg1, u64 arg2)
+{
+	static const u8 syscall[] = { 0x0f, 0x05 };
+
+	mig_emit_op_imm32(c, 0xb8, nr);		/* mov eax, nr */
+	mig_emit_op_imm32(c, 0xbf, arg1);	/* mov edi, arg1 */
+	mig_emit_movabs(c, 0xbe, arg2);		/* movabs rsi, arg2 */
+	mig_emit(c, syscall, sizeof(syscall));
+}
+
+static void mig_emit_bail_if_error(struct mig_code *c)
+{
+	/* test rax, rax; jns +2; ud2 (ARCH_MAP_VDSO_64 returns a size) */
+	static const u8 check[] = { 0x48, 0x85, 0xc0, 0x79, 0x02, 0x0f, 0x0b };
+
+	mig_emit(c, check, sizeof(check));
+}
+
+#define MIG_TRAMP_CODE		512
+#define MIG_TRAMP_FRAME		MIG_TRAMP_CODE
+#define MIG_TRAMP_FPSTATE	ALIGN(MIG_TRAMP_FRAME + sizeof(struct rt_sigframe), 64)
+
+static void mig_fill_frame(struct rt_sigframe *frame, const struct mig_msg_task *t,
+			   unsigned long fpstate)
+{
+	const struct mig_wire_regs *w = &t->regs;
+	struct sigcontext_64 *sc = (void *)&frame->uc.uc_mcontext;
+	u64 ss_size = be64_to_cpu(t->altstack_size);
+
+	frame->uc.uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS |
+			     UC_STRICT_RESTORE_SS;
+	frame->uc.uc_stack.ss_sp = (void __user *)(unsigned long)
+				   be64_to_cpu(t->altstack_sp);
+	frame->uc.uc_stack.ss_size = ss_size;
+	frame->uc.uc_stack.ss_flags = ss_size ?
+		be32_to_cpu(t->altstack_flags) & SS_AUTODISARM : SS_DISABLE;
+	frame->uc.uc_sigmask.sig[0] = be64_to_cpu(t->blocked) &
+				      ~(sigmask(SIGKILL) | sigmask(SIGSTOP));
+	sc->r8 = be64_to_cpu(w->r8);
+	sc->r9 = be64_to_cpu(w->r9);
+	sc->r10 = be64_to_cpu(w->r10);
+	sc->r11 = be64_to_cpu(w->r11);
+	sc->r12 = be64_to_cpu(w->r12);
+	sc->r13 = be64_to_cpu(w->r13);
+	sc->r14 = be64_to_cpu(w->r14);
+	sc->r15 = be64_to_cpu(w->r15);
+	sc->di = be64_to_cpu(w->rdi);
+	sc->si = be64_to_cpu(w->rsi);
+	sc->bp = be64_to_cpu(w->rbp);
+	sc->bx = be64_to_cpu(w->rbx);
+	sc->dx = be64_to_cpu(w->rdx);
+	sc->ax = be64_to_cpu(w->rax);
+	sc->cx = be64_to_cpu(w->rcx);
+	sc->sp = be64_to_cpu(w->rsp);
+	sc->ip = be64_to_cpu(w->rip);
+	sc->flags = be64_to_cpu(w->eflags);
+	sc->cs = __USER_CS;
+	sc->ss = __USER_DS;
+	sc->fpstate = fpstate;
+}
+
+/* The XSAVE image becomes a signal frame's fpstate: mark it so. */
+static void mig_fix_xstate(void *xstate, u32 len)
+{
+	struct fxregs_state *fx = xstate;
+	struct _fpx_sw_bytes *sw = (void *)fx->sw_reserved;
+	u64 xfeatures = sw->magic1 == FP_XSTATE_MAGIC1 ? sw->xfeatures : 0;
+
+	if (!xfeatures)
+		xfeatures = *(u64 *)((u8 *)xstate + 512) | XFEATURE_MASK_FPSSE;
+	sw->magic1 = FP_XSTATE_MAGIC1;
+	sw->xstate_size = len;
+	sw->extended_size = len + FP_XSTATE_MAGIC2_SIZE;
+	sw->xfeatures = xfeatures;
+}
+
+static int mig_enter_trampoline(struct mig_restore *r, unsigned long *tramp)
+{
+	const struct mig_msg_task *t = &r->task;
+	size_t size = PAGE_ALIGN(MIG_TRAMP_FPSTATE + r->xstate_len +
+				 FP_XSTATE_MAGIC2_SIZE);
+	struct pt_regs *regs = task_pt_regs(current);
+	u32 magic2 = FP_XSTATE_MAGIC2;
+	unsigned long base;
+	struct mig_code c;
+	u8 *buf;
+	int err = 0;
+
+	buf = kvzalloc(size, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	base = vm_mmap(NULL, 0, size, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(base)) {
+		kvfree(buf);
+		return (long)base;
+	}
+
+	c.p = buf;
+	if (be64_to_cpu(t->vdso)) {
+		mig_emit_syscall(&c, __NR_arch_prctl, ARCH_MAP_VDSO_64,
+				 be64_to_cpu(t->vvar));
+		mig_emit_bail_if_error(&c);
+	}
+	mig_emit_syscall(&c, __NR_arch_prctl, ARCH_SET_FS,
+			 be64_to_cpu(t->regs.fs_base));
+	mig_emit_syscall(&c, __NR_arch_prctl, ARCH_SET_GS,
+			 be64_to_cpu(t->regs.gs_base));
+	/* rt_sigreturn finds its frame 8 bytes below rsp. */
+	mig_emit_movabs(&c, 0xbc, base + MIG_TRAMP_FRAME + 8);
+	mig_emit_op_imm32(&c, 0xb8, __NR_rt_sigreturn);
+	mig_emit(&c, "\x0f\x05\x0f\x0b", 4);	/* syscall; ud2 */
+
+	mig_fill_frame((struct rt_sigframe *)(buf + MIG_TRAMP_FRAME), t,
+		       base + MIG_TRAMP_FPSTATE);
+	mig_fix_xstate(r->xstate, r->xstate_len);
+	memcpy(buf + MIG_TRAMP_FPSTATE, r->xstate, r->xstate_len);
+	memcpy(buf + MIG_TRAMP_FPSTATE + r->xstate_len, &magic2, sizeof(magic2));
+
+	if (copy_to_user((void __user *)base, buf, size))
+		err = -EFAULT;
+	kvfree(buf);
+	if (err)
+		return err;
+
+	regs->ip = base;
+	regs->sp = base + size;
+	regs->flags = X86_EFLAGS_IF | X86_EFLAGS_FIXED;
+	regs->orig_ax = -1;	/* no syscall restart on the way out */
+	*tramp = base;
+	return 0;
+}
+
+/*
+ * Rebuilds current from the stream on @chan (after BEGIN). On success the
+ * task returns to user mode as the migrated process; on error the task is
+ * no longer what it was and the caller must end it.
+ */
+int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp)
+{
+	struct mig_restore *r;
+	struct mig_frame *f;
+	int err;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->chan = chan;
+
+	f = mig_restore_next(r);
+	if (IS_ERR(f)) {
+		err = PTR_ERR(f);
+		goto out;
+	}
+	err = mig_restore_take_task(r, f);
+	mig_frame_free(f);
+	if (err)
+		goto out;
+
+	mig_unmap_all();
+	for (;;) {
+		f = mig_restore_next(r);
+		if (IS_ERR(f)) {
+			err = PTR_ERR(f);
+			goto out;
+		}
+		if (f->type == MIG_MSG_MOVE_END) {
+			mig_frame_free(f);
+			break;
+		}
+		if (f->type == MIG_MSG_MOVE_VMA)
+			err = mig_restore_vma(f);
+		else if (f->type == MIG_MSG_MOVE_PAGES)
+			err = mig_restore_pages(f);
+		else
+			err = mig_bad_stream("unexpected message");
+		mig_frame_free(f);
+		if (err)
+			goto out;
+	}
+
+	err = mig_restore_mm_fields(&r->task);
+	if (err)
+		goto out;
+	mig_restore_sigactions(&r->task);
+	mig_restore_rseq(&r->task);
+	if (set_creds) {
+		mig_restore_limits(&r->task);
+		err = mig_restore_creds(&r->task);
+		if (err)
+			goto out;
+	}
+	err = mig_enter_trampoline(r, tramp);
+out:
+	kvfree(r->xstate);
+	kfree(r);
+	return err;
+}
+
+/* Leaves to user mode only to call exit_group(code). */
+int mig_exit_via_stub(int code)
+{
+	struct pt_regs *regs = task_pt_regs(current);
+	u8 buf[16];
+	struct mig_code c = { buf };
+	unsigned long base;
+
+	mig_emit_op_imm32(&c, 0xbf, code);		/* mov edi, code */
+	mig_emit_op_imm32(&c, 0xb8, __NR_exit_group);	/* mov eax, nr */
+	mig_emit(&c, "\x0f\x05\x0f\x0b", 4);		/* syscall; ud2 */
+
+	base = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(base))
+		return (long)base;
+	if (copy_to_user((void __user *)base, buf, c.p - buf))
+		return -EFAULT;
+	regs->ip = base;
+	regs->orig_ax = -1;
+	return 0;
+}

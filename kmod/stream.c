@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mig: per-process message channels. Every migrated process has one at
+ * each end, named by the peer's node id and the process's mig_id. The
+ * link's receive loop drops each migration message into its channel; the
+ * process's own context (capturing, restoring, or acting as deputy) takes
+ * them out in order. A channel whose link went down is dead: waiters are
+ * woken and see -ENOLINK.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hashtable.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "mig.h"
+
+/* Past this much unread data the receive loop waits for the reader. */
+#define MIG_CHAN_MAX_QUEUED	(64U << 20)
+
+static DEFINE_HASHTABLE(mig_chans, 6);
+static DEFINE_SPINLOCK(mig_chans_lock);
+
+static u32 mig_chan_hash(u16 peer, u32 id)
+{
+	return id ^ ((u32)peer << 16);
+}
+
+static struct mig_chan *mig_chan_find_locked(u16 peer, u32 id)
+{
+	struct mig_chan *chan;
+
+	hash_for_each_possible(mig_chans, chan, hnode, mig_chan_hash(peer, id))
+		if (chan->peer == peer && chan->id == id)
+			return chan;
+	return NULL;
+}
+
+static struct mig_chan *mig_chan_lookup(u16 peer, u32 id)
+{
+	struct mig_chan *chan;
+
+	spin_lock(&mig_chans_lock);
+	chan = mig_chan_find_locked(peer, id);
+	if (chan)
+		kref_get(&chan->ref);
+	spin_unlock(&mig_chans_lock);
+	return chan;
+}
+
+struct mig_chan *mig_chan_open(u16 peer, u32 id)
+{
+	struct mig_chan *chan = kzalloc(sizeof(*chan), GFP_KERNEL);
+
+	if (!chan)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&chan->ref);
+	chan->peer = peer;
+	chan->id = id;
+	spin_lock_init(&chan->lock);
+	INIT_LIST_HEAD(&chan->frames);
+	init_waitqueue_head(&chan->wait);
+	chan->dead = !mig_link_is_up(peer);
+
+	spin_lock(&mig_chans_lock);
+	if (mig_chan_find_locked(peer, id)) {
+		spin_unlock(&mig_chans_lock);
+		kfree(chan);
+		return ERR_PTR(-EEXIST);
+	}
+	hash_add(mig_chans, &chan->hnode, mig_chan_hash(peer, id));
+	spin_unlock(&mig_chans_lock);
+	return chan;
+}
+
+void mig_frame_free(struct mig_frame *frame)
+{
+	if (!frame)
+		return;
+	kvfree(frame->data);
+	kfree(frame);
+}
+
+static void mig_chan_free(struct kref *ref)
+{
+	struct mig_chan *chan = container_of(ref, struct mig_chan, ref);
+	struct mig_frame *frame, *tmp;
+
+	list_for_each_entry_safe(frame, tmp, &chan->frames, list)
+		mig_frame_free(frame);
+	if (chan->task)
+		put_task_struct(chan->task);
+	kfree(chan);
+}
+
+void mig_chan_put(struct mig_chan *chan)
+{
+	kref_put(&chan->ref, mig_chan_free);
+}
+
+/* Unlists the channel (no more messages reach it) and drops the caller's ref. */
+void mig_chan_close(struct mig_chan *chan)
+{
+	spin_lock(&mig_chans_lock);
+	if (!hlist_unhashed(&chan->hnode))
+		hash_del(&chan->hnode);
+	spin_unlock(&mig_chans_lock);
+	mig_chan_put(chan);
+}
+
+void mig_chan_set_task(struct mig_chan *chan, struct task_struct *task)
+{
+	struct task_struct *old;
+
+	if (task)
+		get_task_struct(task);
+	spin_lock(&chan->lock);
+	old = chan->task;
+	chan->task = task;
+	spin_unlock(&chan->lock);
+	if (old)
+		put_task_struct(old);
+}
+
+static void mig_chan_signal(struct mig_chan *chan, int sig)
+{
+	spin_lock(&chan->lock);
+	if (chan->task)
+		send_sig(sig, chan->task, 1);
+	spin_unlock(&chan->lock);
+}
+
+static bool mig_chan_ready(struct mig_chan *chan)
+{
+	return READ_ONCE(chan->dead) || !list_empty(&chan->frames);
+}
+
+/*
+ * Waits up to @timeout jiffies for the next message. Returns it (the
+ * caller frees it with mig_frame_free) or an ERR_PTR: -ENOLINK when the
+ * link is gone, -ETIMEDOUT, or -EINTR on a fatal signal; with
+ * @interruptible, any signal ends the wait with -EINTR.
+ */
+struct mig_frame *mig_chan_recv_any(struct mig_chan *chan, long timeout,
+				    bool interruptible)
+{
+	struct mig_frame *frame = NULL;
+	long left;
+
+	if (interruptible)
+		left = wait_event_interruptible_timeout(chan->wait,
+							mig_chan_ready(chan),
+							timeout);
+	else
+		left = wait_event_killable_timeout(chan->wait,
+						   mig_chan_ready(chan),
+						   timeout);
+	if (left < 0)
+		return ERR_PTR(-EINTR);
+	spin_lock(&chan->lock);
+	frame = list_first_entry_or_null(&chan->frames, struct mig_frame, list);
+	if (frame) {
+		list_del(&frame->list);
+		chan->queued -= frame->len;
+	}
+	spin_unlock(&chan->lock);
+	if (frame) {
+		wake_up_all(&chan->wait);
+		return frame;
+	}
+	if (READ_ONCE(chan->dead))
+		return ERR_PTR(-ENOLINK);
+	return ERR_PTR(-ETIMEDOUT);
+}
+
+struct mig_frame *mig_chan_recv(struct mig_chan *chan, long timeout)
+{
+	return mig_chan_recv_any(chan, timeout, false);
+}
+
+static int mig_chan_queue(struct mig_chan *chan, struct mig_rx *rx)
+{
+	struct mig_frame *frame = kmalloc(sizeof(*frame), GFP_KERNEL);
+
+	if (!frame)
+		return -ENOMEM;
+	/* Back-pressure, bounded so heartbeats are still answered in time. */
+	wait_event_timeout(chan->wait, READ_ONCE(chan->queued) <
+			   MIG_CHAN_MAX_QUEUED || READ_ONCE(chan->dead),
+			   msecs_to_jiffies(mig_hb_interval_ms));
+	frame->type = rx->hdr.type;
+	frame->len = be32_to_cpu(rx->hdr.len);
+	frame->data = rx->payload;
+	rx->payload = NULL;
+
+	spin_lock(&chan->lock);
+	list_add_tail(&frame->list, &chan->frames);
+	chan->queued += frame->len;
+	spin_unlock(&chan->lock);
+	wake_up_all(&chan->wait);
+	return 0;
+}
+
+int mig_chan_send(struct mig_chan *chan, u8 type, const struct kvec *vec,
+		  unsigned int n)
+{
+	return mig_link_sendv(chan->peer, type, vec, n);
+}
+
+int mig_chan_send_ctl(struct mig_chan *chan, u8 type, u32 value, u32 pid)
+{
+	struct mig_msg_ctl ctl = {
+		.mig_id = cpu_to_be32(chan->id),
+		.value = cpu_to_be32(value),
+		.pid = cpu_to_be32(pid),
+	};
+	struct kvec vec = { .iov_base = &ctl, .iov_len = sizeof(ctl) };
+
+	return mig_chan_send(chan, type, &vec, 1);
+}
+
+/*
+ * Called by the link's receive loop for every migration message from
+ * @peer. A malformed or unexpected message is refused and counted; it
+ * never takes the link down, and it only ever harms the process it names.
+ */
+int mig_stream_rx(u16 peer, struct mig_rx *rx)
+{
+	u32 id = be32_to_cpup((__be32 *)rx->payload);
+	struct mig_chan *chan;
+	int err = 0;
+
+	if (rx->hdr.type == MIG_MSG_MOVE_BEGIN) {
+		const struct mig_msg_begin *begin = (const void *)rx->payload;
+
+		if (!(be16_to_cpu(begin->flags) & MIG_BEGIN_HOMECOMING))
+			return mig_guest_begin(peer, begin);
+	}
+
+	chan = mig_chan_lookup(peer, id);
+	if (!chan) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		return 0;
+	}
+	if (rx->hdr.type == MIG_MSG_KILL) {
+		u32 sig = be32_to_cpu(((struct mig_msg_ctl *)rx->payload)->value);
+
+		if (sig && valid_signal(sig))
+			mig_chan_signal(chan, sig);
+		else
+			mig_stat_inc(MIG_STAT_BAD_STREAM);
+	} else {
+		err = mig_chan_queue(chan, rx);
+	}
+	mig_chan_put(chan);
+	return err;
+}
+
+/* The link to @peer is gone: wake everyone waiting on it. */
+void mig_stream_node_down(u16 peer)
+{
+	struct mig_chan *chan;
+	int bkt;
+
+	spin_lock(&mig_chans_lock);
+	hash_for_each(mig_chans, bkt, chan, hnode) {
+		if (chan->peer != peer)
+			continue;
+		WRITE_ONCE(chan->dead, true);
+		/* A guest whose home is gone has nobody left to serve it. */
+		mig_chan_signal(chan, SIGKILL);
+		wake_up_all(&chan->wait);
+	}
+	spin_unlock(&mig_chans_lock);
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""Preemptive migration of a running process: it moves mid-loop, keeps its
+registers, vector state, heap and TLS, runs at the destination, and its
+exit status or death reaches the home shell through the deputy. Moves
+that cannot be done are refused with a reason, and leave the process
+running at home, unharmed."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from migtest import diag, run, test, wait_until  # noqa: E402
+import mig  # noqa: E402
+
+NODES = 2
+SPIN = "tests/progs/bin/spin"
+
+
+def start_spin(node, seconds=10, mib=16, code=42):
+    """Starts spin at node; returns its Spawned once it says ready."""
+    sp = node.spawn("exec %s -s %d -m %d -x %d" % (SPIN, seconds, mib, code))
+    wait_until(lambda: "ready" in sp.output(), timeout=30, what="spin ready")
+    return sp
+
+
+def cpu_ticks(node, pid):
+    """utime + stime of pid at node, in clock ticks."""
+    fields = node.run_ok("cat /proc/%d/stat" % pid).rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def ps(node):
+    return mig.migctl_json(node, "ps")
+
+
+def move(node, pid, dest):
+    return mig.migctl(node, "move %d %s" % (pid, dest), check=False, timeout=150)
+
+
+def linked(c):
+    mig.setup(c.nodes)
+    for a, b in ((c.node(1), c.node(2)), (c.node(2), c.node(1))):
+        mig.wait_state(a, b.index, "up", timeout=60)
+
+
+@test
+def cpu_bound_process_moves_and_exits_home(c):
+    """registers, vectors, heap, TLS survive; CPU time is spent away"""
+    n1, n2 = c.nodes
+    linked(c)
+    sp = start_spin(n1, seconds=12, mib=64)
+    rc, out = move(n1, sp.pid, 2)
+    assert rc == 0, out
+
+    (dep,) = ps(n1)
+    assert dep["pid"] == sp.pid and dep["role"] == "deputy"
+    assert dep["where"] == 2 and dep["state"] == "away", dep
+    assert dep["bytes_sent"] > 64 << 20, "the heap was not sent"
+    (guest,) = ps(n2)
+    assert guest["home"] == 1 and guest["home_pid"] == sp.pid, guest
+    assert guest["state"] == "running", guest
+
+    # It really runs away: CPU time grows there, not at home.
+    home0, away0 = cpu_ticks(n1, sp.pid), cpu_ticks(n2, guest["pid"])
+    time.sleep(2)
+    home1, away1 = cpu_ticks(n1, sp.pid), cpu_ticks(n2, guest["pid"])
+    diag("cpu ticks in 2s: home %d, away %d" % (home1 - home0, away1 - away0))
+    assert away1 - away0 >= 50, "the guest does not run"
+    assert home1 - home0 <= 5, "the deputy burns CPU at home"
+
+    # spin checks its registers, vectors, heap, stack, data and TLS all
+    # along and exits 42 only if every one of them is intact.
+    assert sp.wait(120) == 42, sp.output()
+    wait_until(lambda: not ps(n1) and not ps(n2), timeout=15, what="ps empty")
+    st1, st2 = mig.status(n1)["stats"], mig.status(n2)["stats"]
+    assert st1["moves_out"] == 1 and st2["moves_in"] == 1
+
+
+@test
+def signals_at_home_reach_the_process(c):
+    """SIGTERM sent to the pid at home ends the process away, and home sees it"""
+    n1, n2 = c.nodes
+    linked(c)
+    sp = start_spin(n1, seconds=300)
+    rc, out = move(n1, sp.pid, 2)
+    assert rc == 0, out
+    n1.run_ok("kill -TERM %d" % sp.pid)
+    assert sp.wait(60) == 128 + 15
+    wait_until(lambda: not ps(n2), timeout=15, what="guest gone")
+
+
+@test
+def sigkill_at_home_ends_both(c):
+    """SIGKILL of the deputy kills the guest too"""
+    n1, n2 = c.nodes
+    linked(c)
+    sp = start_spin(n1, seconds=300)
+    assert move(n1, sp.pid, 2)[0] == 0
+    n1.run_ok("kill -KILL %d" % sp.pid)
+    assert sp.wait(60) == 128 + 9
+    wait_until(lambda: not ps(n2), timeout=15, what="guest gone")
+
+
+def refused(node, args, *words, user=None):
+    cmd = "%s %s" % (mig.MIGCTL, args)
+    if user:
+        cmd = "setpriv --reuid=%d --regid=%d --clear-groups %s" % (user, user, cmd)
+    rc, out = node.run(cmd, timeout=150)
+    diag("migctl %s -> %d: %s" % (args, rc, out.strip()))
+    assert rc != 0, "accepted: migctl %s" % args
+    for w in words:
+        assert w.lower() in out.lower(), "%r not in %r" % (w, out)
+
+
+@test
+def bad_moves_refused_process_unharmed(c):
+    """bad pid, unknown node, stranger, threads, shared memory: refused"""
+    n1, n2 = c.nodes
+    linked(c)
+    sp = start_spin(n1, seconds=25)
+    refused(n1, "move 999999 2", "no such process")
+    refused(n1, "move %d 9" % sp.pid, "unknown node")
+    refused(n1, "move %d 1" % sp.pid, "this node")
+    refused(n1, "move %d home" % sp.pid, "at home")
+    refused(n1, "move 1 2", "init")
+    refused(n1, "move %d 2" % sp.pid, "not permitted", user=65534)
+
+    thr = n1.spawn("exec python3 -c 'import threading, time; "
+                   "threading.Thread(target=time.sleep, args=(60,)).start(); "
+                   "print(\"ready\", flush=True); time.sleep(60)'")
+    wait_until(lambda: "ready" in thr.output(), timeout=30, what="threads")
+    refused(n1, "move %d 2" % thr.pid, "multi-threaded")
+    thr.kill()
+
+    shm = n1.spawn("exec python3 -c 'import mmap, time; m = mmap.mmap(-1, 4096); "
+                   "m[0:5] = b\"hello\"; print(\"ready\", flush=True); time.sleep(60)'")
+    wait_until(lambda: "ready" in shm.output(), timeout=30, what="shared map")
+    refused(n1, "move %d 2" % shm.pid, "shared")
+    assert shm.running(), "the refused process died"
+    shm.kill()
+
+    assert not ps(n1) and not ps(n2)
+    assert sp.wait(120) == 42, "the refused process was harmed"
+    assert mig.status(n1)["stats"]["moves_failed"] >= 1
+
+
+@test
+def failed_restore_leaves_process_home(c):
+    """a destination that cannot restore it: the process goes on at home"""
+    n1, n2 = c.nodes
+    mig.setup([n1], peers=[n1, n2])
+    if mig.is_loaded(n2):
+        mig.unload(n2)
+    mig.load(n2, umh_path="/nonexistent/helper")
+    mig.set_key(n2)
+    mig.migctl(n2, "node add 1 %s" % n1.ip)
+    mig.wait_state(n1, 2, "up", timeout=60)
+    sp = start_spin(n1, seconds=8)
+    refused(n1, "move %d 2" % sp.pid)
+    assert not ps(n1)
+    assert sp.wait(120) == 42, sp.output()
+
+
+@test
+def dead_destination_ends_the_deputy(c):
+    """the destination dies after the move: the deputy ends with SIGKILL"""
+    n1, n2 = c.nodes
+    linked(c)
+    sp = start_spin(n1, seconds=300)
+    assert move(n1, sp.pid, 2)[0] == 0
+    timeout_s = mig.status(n1)["heartbeat_timeout_ms"] / 1000.0
+    n2.kill()
+    killed = time.monotonic()
+    assert sp.wait(timeout_s + 30) == 128 + 9
+    took = time.monotonic() - killed
+    diag("deputy ended %.1fs after its destination died" % took)
+    assert took < timeout_s + 10
+    assert not ps(n1)
+
+
+run()

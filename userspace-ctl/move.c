@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migctl move PID NODE|home: send a process to another node, or home.
+ * migctl exec NODE -- CMD [ARG...]: become CMD, placed on NODE.
+ *
+ * move is one MIG_CMD_MOVE request. The kernel answers once the process
+ * runs at its destination (or has stayed where it was, on error), so the
+ * request blocks for as long as the move takes. exec has no request of
+ * its own in the uapi yet: see exec_place().
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "migctl.h"
+#include "nl.h"
+#include "parse.h"
+
+/* exec: migctl's own failures, then CMD's, as timeout(1) and env(1) do. */
+enum {
+	EXIT_EXEC_FAILED	= 125,
+	EXIT_CANNOT_INVOKE	= 126,
+	EXIT_NOT_FOUND		= 127,
+};
+
+/*
+ * Send MIG_CMD_MOVE and wait for the answer. Returns 0, -1 with *e for
+ * the caller to word, or -2 when the failure was already reported.
+ */
+static int move_request(uint32_t pid, uint32_t node, struct mig_nl_error *e)
+{
+	struct mig_nl *nl = mig_nl_open();
+	struct nl_msg *msg;
+	int ret = -1;
+
+	if (!nl)
+		return -2;
+	msg = mig_nl_msg(nl, MIG_CMD_MOVE, 0);
+	if (!msg) {
+		mig_nl_close(nl);
+		return -2;
+	}
+	/* Home is the absence of a node id (node ids start at 1). */
+	if (nla_put_u32(msg, MIG_A_PID, pid) < 0 ||
+	    (node && nla_put_u32(msg, MIG_A_NODE_ID, node) < 0)) {
+		memset(e, 0, sizeof(*e));
+		snprintf(e->local, sizeof(e->local), "message too long");
+	} else {
+		ret = mig_nl_talk(nl, msg, NULL, NULL, e);
+	}
+	nlmsg_free(msg);
+	mig_nl_close(nl);
+	return ret;
+}
+
+static void format_dest(uint32_t node, char *buf, size_t len)
+{
+	if (node == MIGCTL_NODE_HOME)
+		snprintf(buf, len, "home");
+	else
+		snprintf(buf, len, "to node %u", node);
+}
+
+/* Room for a cause or a hint, kernel message included. */
+#define EXPLAIN_LEN 256
+
+/*
+ * Cause and hint (buffers of EXPLAIN_LEN) for a failed move; either may
+ * stay empty. The kernel's own message is printed by mig_nl_report() in
+ * any case; for EBUSY it is also the cause, as only the module knows
+ * which resource holds the process back.
+ */
+static void move_explain(const struct mig_nl_error *e, uint32_t pid,
+			 uint32_t node, char *cause, char *hint)
+{
+	const size_t len = EXPLAIN_LEN;
+	bool home = node == MIGCTL_NODE_HOME;
+
+	cause[0] = hint[0] = '\0';
+	switch (e->errnum) {
+	case ESRCH:
+		snprintf(cause, len, "no such process");
+		break;
+	case EPERM:
+	case EACCES:
+		if (pid == 1)
+			snprintf(cause, len, "not permitted: init never moves");
+		else
+			snprintf(cause, len, "not permitted: you may only move your own processes (or need CAP_SYS_ADMIN)");
+		break;
+	case ENOENT:
+		if (home)
+			break;
+		snprintf(cause, len, "unknown node %u", node);
+		snprintf(hint, len, "see the configured nodes with: migctl node list");
+		break;
+	case EHOSTUNREACH:
+		if (home)
+			snprintf(cause, len, "the process's home node is not up");
+		else
+			snprintf(cause, len, "node %u is not up", node);
+		snprintf(hint, len, "see the state of the links with: migctl node list");
+		break;
+	case EBUSY:
+		snprintf(cause, len, "process cannot move: %s",
+			 e->kmsg[0] ? e->kmsg : "it holds a resource that cannot move");
+		break;
+	case EINVAL:
+		snprintf(cause, len, "invalid move");
+		/* Else the kernel's message says what (a kernel thread...). */
+		if (!home && !e->kmsg[0])
+			snprintf(hint, len, "NODE must be another node ('migctl status' shows the local ID)");
+		break;
+	case ETIMEDOUT:
+		snprintf(cause, len, "process did not reach a safe point in time (is it stopped?)");
+		break;
+	case EOPNOTSUPP:
+		if (e->kmsg[0])
+			snprintf(cause, len, "the loaded mig module does not support this move");
+		else
+			snprintf(cause, len, "the loaded mig module cannot move processes (are migctl and mig.ko from the same version?)");
+		break;
+	}
+}
+
+static void move_error(const struct mig_nl_error *e, uint32_t pid,
+		       uint32_t node)
+{
+	char cause[EXPLAIN_LEN], hint[EXPLAIN_LEN], dest[32];
+
+	move_explain(e, pid, node, cause, hint);
+	format_dest(node, dest, sizeof(dest));
+	mig_nl_report(e, cause[0] ? cause : NULL, hint[0] ? hint : NULL,
+		      "cannot move process %u %s", pid, dest);
+}
+
+int cmd_move(const struct command *cmd, int argc, char **argv,
+	     const struct opts *o)
+{
+	char err[PARSE_ERR_LEN];
+	struct mig_nl_error e;
+	uint32_t pid, node;
+	struct json j;
+	int ret;
+
+	if (argc != 2)
+		return usage_error(cmd, argc < 2 ? "missing arguments"
+						 : "too many arguments");
+	if (parse_pid(argv[0], &pid, err) ||
+	    parse_dest_node(argv[1], &node, err))
+		return usage_error(cmd, "%s", err);
+	ret = move_request(pid, node, &e);
+	if (ret == -1)
+		move_error(&e, pid, node);
+	if (ret)
+		return EXIT_RUNTIME;
+	if (o->json) {
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_uint(&j, "pid", pid);
+		json_uint(&j, "node", node);
+		json_object_end(&j);
+		json_finish(&j);
+	}
+	return EXIT_OK;
+}
+
+/* --- exec --- */
+
+/*
+ * Find CMD the way execvp() will, so that a typo fails before anything
+ * moves. Returns 0, ENOENT or the errno that makes it unusable.
+ */
+static int check_program(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char buf[PATH_MAX];
+	int err = ENOENT;
+
+	if (strchr(name, '/'))
+		return access(name, X_OK) ? errno : 0;
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (p = path; ; p = end + 1) {
+		size_t len;
+
+		end = strchr(p, ':');
+		len = end ? (size_t)(end - p) : strlen(p);
+		/* An empty PATH entry means the current directory. */
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)len, p,
+			     len ? "/" : "", name) < (int)sizeof(buf)) {
+			if (!access(buf, X_OK))
+				return 0;
+			if (errno != ENOENT && errno != ENOTDIR)
+				err = errno;
+		}
+		if (!end)
+			return err;
+	}
+}
+
+/*
+ * Ask for the caller to be placed on node at its next exec. The uapi has
+ * no such request yet, and MIG_CMD_MOVE of migctl itself is no stand-in:
+ * the module waits for the process to reach a safe point on its way back
+ * to user space, which the caller, waiting for the answer, never does
+ * (the move times out). So, for now, only check that the module is
+ * there. Returns 0, -1 with *e, or -2 when the failure was reported.
+ */
+static int exec_place(uint32_t node, struct mig_nl_error *e)
+{
+	struct mig_nl *nl = mig_nl_open();
+
+	(void)node;
+	if (!nl)
+		return -2;
+	mig_nl_close(nl);
+	memset(e, 0, sizeof(*e));
+	snprintf(e->local, sizeof(e->local),
+		 "not supported by this mig module yet (it cannot place a process at exec)");
+	return -1;
+}
+
+/* A failed placement; EOPNOTSUPP and EINVAL come from a module without it. */
+static void exec_error(const struct mig_nl_error *e, const char *prog,
+		       uint32_t node)
+{
+	char cause[EXPLAIN_LEN], hint[EXPLAIN_LEN];
+
+	if (e->errnum == EOPNOTSUPP || e->errnum == EINVAL) {
+		mig_nl_report(e, "not supported by this mig module yet (it cannot place a process at exec)",
+			      NULL, "cannot run %s on node %u", prog, node);
+		return;
+	}
+	move_explain(e, 0, node, cause, hint);
+	mig_nl_report(e, cause[0] ? cause : NULL, hint[0] ? hint : NULL,
+		      "cannot run %s on node %u", prog, node);
+}
+
+int cmd_exec(const struct command *cmd, int argc, char **argv,
+	     const struct opts *o)
+{
+	char err[PARSE_ERR_LEN];
+	struct mig_nl_error e;
+	char **args;
+	uint32_t node;
+	int ret;
+
+	(void)o;
+	if (argc < 2)
+		return usage_error(cmd, argc < 1 ? "missing node and command"
+						 : "missing command");
+	if (parse_node_id(argv[0], &node, err))
+		return usage_error(cmd, "%s", err);
+	ret = check_program(argv[1]);
+	if (ret) {
+		if (ret == ENOENT && !strchr(argv[1], '/'))
+			pr_err("cannot run %s: command not found", argv[1]);
+		else
+			pr_err("cannot run %s: %s", argv[1], strerror(ret));
+		return ret == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
+	}
+	/* The dispatcher compacted argv: terminate the command's own copy. */
+	args = calloc((size_t)argc, sizeof(*args));
+	if (!args) {
+		pr_err("out of memory");
+		return EXIT_EXEC_FAILED;
+	}
+	memcpy(args, argv + 1, (size_t)(argc - 1) * sizeof(*args));
+	ret = exec_place(node, &e);
+	if (ret == -1)
+		exec_error(&e, argv[1], node);
+	if (ret) {
+		free(args);
+		return EXIT_EXEC_FAILED;
+	}
+	execvp(args[0], args);
+	ret = errno;
+	pr_err("cannot run %s: %s", args[0], strerror(ret));
+	free(args);
+	return ret == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
+}
