@@ -349,14 +349,28 @@ static int mig_flush_pages(struct mig_chan *chan, struct mig_page_batch *b,
 	return err;
 }
 
-/* Is the page at @addr present, and is it one the peer needs from us? */
-static bool mig_page_wanted(unsigned long addr, bool file_backed)
+/*
+ * Is there a page at @addr the peer needs from us? The fast lookup sees
+ * pages that are present; a miss may still be a page in swap, so fault
+ * it in (a never-touched anonymous page then maps the zero page, which
+ * is not sent).
+ */
+static bool mig_page_wanted(unsigned long addr, bool file_backed,
+			    bool may_fault)
 {
 	struct page *page;
 	bool wanted;
+	long got;
 
-	if (get_user_pages_fast_only(addr, 1, 0, &page) != 1)
-		return false;
+	if (get_user_pages_fast_only(addr, 1, 0, &page) != 1) {
+		if (!may_fault)
+			return false;
+		mmap_read_lock(current->mm);
+		got = get_user_pages(addr, 1, 0, &page, NULL);
+		mmap_read_unlock(current->mm);
+		if (got != 1)
+			return false;
+	}
 	wanted = !is_zero_pfn(page_to_pfn(page)) &&
 		 (!file_backed || PageAnon(page));
 	put_page(page);
@@ -369,6 +383,12 @@ static int mig_send_vma_pages(struct mig_chan *chan,
 			      struct mig_capture_info *info)
 {
 	bool file_backed = v->file;
+	/*
+	 * Faulting a read-only file mapping would read the whole file for
+	 * nothing: its pages come from the file at the destination. (A
+	 * swapped-out private copy in one, a RELRO page say, is the limit.)
+	 */
+	bool may_fault = !file_backed || (v->vm_flags & VM_WRITE);
 	unsigned long addr;
 	int err;
 
@@ -379,7 +399,7 @@ static int mig_send_vma_pages(struct mig_chan *chan,
 
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		if (!mig_page_wanted(addr, file_backed))
+		if (!mig_page_wanted(addr, file_backed, may_fault))
 			continue;
 		if (v->vm_flags & VM_READ) {
 			if (copy_from_user(dst, (void __user *)addr, PAGE_SIZE))

@@ -251,6 +251,12 @@ int mig_stream_rx(u16 peer, struct mig_rx *rx)
 		else
 			mig_stat_inc(MIG_STAT_BAD_STREAM);
 	} else {
+		/*
+		 * An abort that crosses a late ACK would leave the process
+		 * running at both ends: the sender keeps it, so end ours.
+		 */
+		if (rx->hdr.type == MIG_MSG_MOVE_ABORT)
+			mig_chan_signal(chan, SIGKILL);
 		err = mig_chan_queue(chan, rx);
 	}
 	mig_chan_put(chan);

@@ -40,24 +40,24 @@ static const struct mig_len_bounds mig_msg_len[__MIG_MSG_MAX] = {
 	[MIG_MSG_KILL] = MIG_EXACT(struct mig_msg_ctl),
 };
 
-static void __maybe_unused mig_wire_layout_checks(void)
-{
-	BUILD_BUG_ON(sizeof(struct mig_wire_hdr) != 12);
-	BUILD_BUG_ON(sizeof(struct mig_msg_hello) != 40);
-	BUILD_BUG_ON(sizeof(struct mig_msg_auth) != 32);
-	BUILD_BUG_ON(sizeof(struct mig_msg_ping) != 16);
-	BUILD_BUG_ON(sizeof(struct mig_msg_begin) != 32);
-	BUILD_BUG_ON(sizeof(struct mig_msg_ctl) != 16);
-	BUILD_BUG_ON(sizeof(struct mig_wire_regs) != 216);
-	BUILD_BUG_ON(sizeof(struct mig_msg_vma) != 56);
-	BUILD_BUG_ON(sizeof(struct mig_msg_pages) != 8);
-	BUILD_BUG_ON(sizeof(struct mig_msg_task) !=
-		     8 + 216 + 40 + 8 + 24 + 16 + 88 + 16 +
-		     MIG_NSIG * 32 + MIG_NRLIMITS * 16);
-	BUILD_BUG_ON(sizeof(struct mig_msg_pages) +
-		     MIG_PAGES_PER_MSG * (8 + MIG_PAGE_SIZE) >
-		     MIG_WIRE_MAX_PAYLOAD);
-}
+/* The wire format's sizes are part of the protocol: pin them. */
+static_assert(sizeof(struct mig_wire_hdr) == 12);
+static_assert(sizeof(struct mig_msg_hello) == 40);
+static_assert(sizeof(struct mig_msg_auth) == 32);
+static_assert(sizeof(struct mig_msg_ping) == 16);
+static_assert(sizeof(struct mig_msg_begin) == 32);
+static_assert(sizeof(struct mig_msg_ctl) == 16);
+static_assert(sizeof(struct mig_wire_regs) == 216);
+static_assert(sizeof(struct mig_msg_vma) == 56);
+static_assert(sizeof(struct mig_msg_pages) == 8);
+/* id+len, regs, 8 ids, personality+umask, blocked, altstack sp+size,
+ * altstack flags+rseq_sig, rseq, 11 mm fields, vdso+vvar, actions, limits
+ */
+static_assert(sizeof(struct mig_msg_task) ==
+	      8 + 216 + 32 + 8 + 8 + 16 + 8 + 8 + 88 + 16 +
+	      MIG_NSIG * 32 + MIG_NRLIMITS * 16);
+static_assert(sizeof(struct mig_msg_pages) +
+	      MIG_PAGES_PER_MSG * (8 + MIG_PAGE_SIZE) <= MIG_WIRE_MAX_PAYLOAD);
 
 void mig_sock_set_timeouts(struct socket *sock, unsigned int rcv_ms,
 			   unsigned int snd_ms)
