@@ -10,6 +10,7 @@
 #include <linux/moduleparam.h>
 
 #include "mig.h"
+#include "syscall_hook.h"
 
 unsigned short mig_node_id;
 module_param_named(node_id, mig_node_id, ushort, 0444);
@@ -55,9 +56,12 @@ static int __init mig_init(void)
 	err = mig_check_params();
 	if (err)
 		return err;
-	err = mig_auth_init();
+	err = mig_hook_init(NULL);
 	if (err)
 		return err;
+	err = mig_auth_init();
+	if (err)
+		goto err_hook;
 	err = mig_guest_init();
 	if (err)
 		goto err_auth;
@@ -82,6 +86,8 @@ err_guest:
 	mig_guest_exit();
 err_auth:
 	mig_auth_exit();
+err_hook:
+	mig_hook_exit();
 	return err;
 }
 
@@ -94,6 +100,7 @@ static void __exit mig_exit(void)
 	mig_nodes_exit();
 	mig_guest_exit();
 	mig_auth_exit();
+	mig_hook_exit();
 	pr_info("node %u unloaded\n", mig_node_id);
 }
 
