@@ -49,4 +49,9 @@ check: deps
 	$(MAKE) all
 	$(PYTHON) tests/run.py $(TESTS)
 
-.PHONY: all module migctl progs clean install deps demo check
+# Figures, not verdicts: move rate, forwarded syscall cost, CPU speed away.
+bench: deps
+	$(MAKE) all
+	$(PYTHON) tests/bench.py
+
+.PHONY: all module migctl progs clean install deps demo check bench

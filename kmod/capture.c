@@ -100,7 +100,7 @@ static void mig_put_regs(struct mig_wire_regs *w, const struct user_regs_struct 
 }
 
 static int mig_capture_regs(struct mig_msg_task *t, void **xstate,
-			    unsigned int *xstate_len)
+			    unsigned int *xstate_len, bool rewind)
 {
 	const struct user_regset *gen = mig_find_regset(NT_PRSTATUS);
 	const struct user_regset *xs = mig_find_regset(NT_X86_XSTATE);
@@ -114,9 +114,15 @@ static int mig_capture_regs(struct mig_msg_task *t, void **xstate,
 	ret = regset_get(current, gen, sizeof(regs), &regs);
 	if (ret < 0)
 		return ret;
-	ret = mig_fixup_restart(&regs);
-	if (ret)
-		return ret;
+	if (rewind) {
+		/* Captured inside a syscall that must run again elsewhere. */
+		regs.ax = regs.orig_ax;
+		regs.ip -= 2;
+	} else {
+		ret = mig_fixup_restart(&regs);
+		if (ret)
+			return ret;
+	}
 	mig_put_regs(&t->regs, &regs);
 
 	len = xs->n * xs->size;
@@ -492,7 +498,7 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-	err = mig_capture_regs(t, &xstate, &xstate_len);
+	err = mig_capture_regs(t, &xstate, &xstate_len, info->rewind_syscall);
 	if (err)
 		goto out;
 	mig_capture_creds(t);

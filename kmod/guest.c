@@ -5,12 +5,14 @@
  * A stream's BEGIN makes a new user process with the usermode-helper
  * machinery: it execs a harmless program (umh_path) and, before that
  * program's first instruction, a task_work replaces the whole process with
- * the one in the stream (restore.c). The helper's worker waits for the
- * guest to end and reports its wait status home, where the deputy exits
- * with it.
+ * the one in the stream (restore.c). From then on the syscall hook sees
+ * every syscall of it, and its exit: the wait status goes home, where the
+ * deputy exits with it. (Nothing waits for the guest in a sleep of its
+ * own: a guest may run for days.)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/compat.h>
 #include <linux/module.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -19,6 +21,7 @@
 #include <linux/workqueue.h>
 
 #include "mig.h"
+#include "syscall_hook.h"
 
 static char *mig_umh_path = "/bin/true";
 module_param_named(umh_path, mig_umh_path, charp, 0444);
@@ -26,8 +29,15 @@ MODULE_PARM_DESC(umh_path,
 		 "Program a guest process starts from before it is replaced (default /bin/true)");
 
 struct mig_guest {
+	struct mig_hooked hooked;	/* first: the syscall hook's view */
+	struct kref ref;		/* worker, task_work, hook: one each */
 	struct list_head list;		/* in mig_guests */
 	struct work_struct work;
+	struct work_struct exit_work;
+	struct callback_head recall_work;
+	bool recall_queued;
+	bool gone_home;			/* it left: its exit means nothing */
+	int exit_status;
 	struct callback_head restore_work;
 	struct mig_chan *chan;
 	u16 home_node;
@@ -43,6 +53,27 @@ static LIST_HEAD(mig_guests);
 static DEFINE_SPINLOCK(mig_guests_lock);
 static struct workqueue_struct *mig_guest_wq;
 
+static void mig_guest_free(struct kref *ref)
+{
+	struct mig_guest *g = container_of(ref, struct mig_guest, ref);
+
+	mig_chan_set_task(g->chan, NULL);
+	mig_chan_close(g->chan);
+	kfree(g);
+}
+
+static void mig_guest_put(struct mig_guest *g)
+{
+	kref_put(&g->ref, mig_guest_free);
+}
+
+static void mig_guest_unlist(struct mig_guest *g)
+{
+	spin_lock(&mig_guests_lock);
+	list_del_init(&g->list);
+	spin_unlock(&mig_guests_lock);
+}
+
 static void mig_guest_set_comm(const u8 *comm)
 {
 	task_lock(current);
@@ -57,10 +88,19 @@ static void mig_guest_restore(struct callback_head *cb)
 	int err;
 
 	/* The helper's exec failed: this runs from do_exit(), without an mm. */
-	if (current->flags & PF_EXITING || !current->mm)
+	if (current->flags & PF_EXITING || !current->mm) {
+		mig_guest_put(g);
 		return;
+	}
 	g->restore_ran = true;
 	err = mig_restore(g->chan, true, &g->tramp);
+	/* From now on no syscall of it runs here unless the table says so. */
+	if (!err) {
+		kref_get(&g->ref);	/* the hook's, dropped at exit */
+		err = mig_hook_add_task(current, &g->hooked);
+		if (err)
+			kref_put(&g->ref, mig_guest_free);
+	}
 	if (!err) {
 		mig_guest_set_comm(g->comm);
 		g->restored = true;
@@ -70,8 +110,10 @@ static void mig_guest_restore(struct callback_head *cb)
 	if (err) {
 		pr_info("guest from node %u (pid %u) not restored: %d\n",
 			g->home_node, g->home_pid, err);
+		mig_guest_unlist(g);
 		send_sig(SIGKILL, current, 1);
 	}
+	mig_guest_put(g);
 }
 
 static int mig_guest_umh_init(struct subprocess_info *info, struct cred *new)
@@ -80,25 +122,39 @@ static int mig_guest_umh_init(struct subprocess_info *info, struct cred *new)
 	int err;
 
 	init_task_work(&g->restore_work, mig_guest_restore);
+	kref_get(&g->ref);	/* the task_work's */
 	err = task_work_add(current, &g->restore_work, TWA_RESUME);
-	if (err)
+	if (err) {
+		kref_put(&g->ref, mig_guest_free);
 		return err;
+	}
 	g->pid = task_pid_nr(current);
 	mig_chan_set_task(g->chan, current);
 	return 0;
 }
 
-static void mig_guest_free(struct mig_guest *g)
+/* The guest ended: its home's deputy ends the same way. */
+static void mig_guest_exit_work(struct work_struct *work)
 {
-	spin_lock(&mig_guests_lock);
-	list_del(&g->list);
-	spin_unlock(&mig_guests_lock);
-	mig_chan_set_task(g->chan, NULL);
-	mig_chan_close(g->chan);
-	kfree(g);
+	struct mig_guest *g = container_of(work, struct mig_guest, exit_work);
+
+	if (!g->gone_home)
+		mig_chan_send_ctl(g->chan, MIG_MSG_EXIT, g->exit_status, g->pid);
+	mig_guest_unlist(g);
+	mig_guest_put(g);
 }
 
-/* Runs the guest's whole life, then tells home how it ended. */
+/* From the hook's exit probe, atomic context, in the exiting guest. */
+void mig_guest_exited(struct mig_hooked *h)
+{
+	struct mig_guest *g = container_of(h, struct mig_guest, hooked);
+
+	g->exit_status = current->exit_code & 0xffff;
+	INIT_WORK(&g->exit_work, mig_guest_exit_work);
+	queue_work(mig_guest_wq, &g->exit_work);
+}
+
+/* Starts the guest's process; its restore takes it from there. */
 static void mig_guest_run(struct work_struct *work)
 {
 	struct mig_guest *g = container_of(work, struct mig_guest, work);
@@ -106,18 +162,19 @@ static void mig_guest_run(struct work_struct *work)
 	char *argv[] = { mig_umh_path, NULL };
 	char *envp[] = { "HOME=/", "PATH=/usr/bin:/bin", NULL };
 	struct subprocess_info *info;
-	int status = 0;
+	int err = -ENOMEM;
 
 	info = call_usermodehelper_setup(mig_umh_path, argv, envp, GFP_KERNEL,
 					 mig_guest_umh_init, NULL, g);
 	if (info)
-		status = call_usermodehelper_exec(info, UMH_WAIT_PROC);
-
-	if (!g->restore_ran)
+		err = call_usermodehelper_exec(info, UMH_WAIT_EXEC);
+	if (err) {
+		pr_info("cannot start a guest process with %s: %d\n",
+			mig_umh_path, err);
 		mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, ECHILD, 0);
-	else if (g->restored)
-		mig_chan_send_ctl(g->chan, MIG_MSG_EXIT, status, g->pid);
-	mig_guest_free(g);
+		mig_guest_unlist(g);
+	}
+	mig_guest_put(g);
 }
 
 static void mig_guest_refuse(u16 peer, const struct mig_msg_begin *begin,
@@ -153,6 +210,8 @@ int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
 		mig_guest_refuse(peer, begin, PTR_ERR(chan));
 		return 0;
 	}
+	g->hooked.kind = MIG_HOOKED_GUEST;
+	kref_init(&g->ref);
 	g->chan = chan;
 	g->home_node = peer;
 	g->home_pid = be32_to_cpu(begin->home_pid);
@@ -165,6 +224,125 @@ int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
 	spin_unlock(&mig_guests_lock);
 	queue_work(mig_guest_wq, &g->work);
 	return 0;
+}
+
+/*
+ * Sends the process back to its home node, from its own context; the
+ * deputy there becomes the process again. On success this copy ends
+ * quietly; on failure it goes on here.
+ */
+static int mig_guest_go_home(struct mig_guest *g, bool rewind)
+{
+	struct mig_capture_info info = {
+		.home_node = g->home_node,
+		.home_pid = g->home_pid,
+		.flags = MIG_BEGIN_HOMECOMING,
+		.skip_start = g->tramp,
+		.rewind_syscall = rewind,
+	};
+	int err;
+
+	err = mig_capture_send(g->chan, &info);
+	if (!err)
+		err = mig_chan_wait_ack(g->chan);
+	if (err) {
+		pr_info("guest %d could not go home to node %u: %d\n",
+			g->pid, g->home_node, err);
+		return err;
+	}
+	g->gone_home = true;
+	mig_stat_inc(MIG_STAT_MOVES_OUT);
+	send_sig(SIGKILL, current, 1);
+	return 0;
+}
+
+static void mig_guest_recall_work(struct callback_head *cb)
+{
+	struct mig_guest *g = container_of(cb, struct mig_guest, recall_work);
+	int err;
+
+	err = mig_guest_go_home(g, false);
+	if (err)	/* tell the deputy waiting for it */
+		mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, -err, g->pid);
+	g->recall_queued = false;
+	mig_guest_put(g);
+}
+
+/* Home asks for process @id back (migctl move PID home). */
+void mig_guest_recall(u16 peer, u32 id)
+{
+	struct task_struct *task = NULL;
+	struct mig_guest *g, *found = NULL;
+
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry(g, &mig_guests, list) {
+		if (g->home_node != peer || g->chan->id != id || !g->restored ||
+		    g->recall_queued)
+			continue;
+		spin_lock(&g->chan->lock);
+		task = g->chan->task;
+		if (task)
+			get_task_struct(task);
+		spin_unlock(&g->chan->lock);
+		if (task) {
+			found = g;
+			g->recall_queued = true;
+			kref_get(&g->ref);
+		}
+		break;
+	}
+	spin_unlock(&mig_guests_lock);
+	if (!found) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		return;
+	}
+	init_task_work(&found->recall_work, mig_guest_recall_work);
+	if (task_work_add(task, &found->recall_work, TWA_SIGNAL)) {
+		found->recall_queued = false;
+		mig_guest_put(found);
+	}
+	put_task_struct(task);
+}
+
+static void mig_syscall_args(const struct pt_regs *regs, u64 *args)
+{
+	args[0] = regs->di;
+	args[1] = regs->si;
+	args[2] = regs->dx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
+}
+
+/* Every syscall of a guest comes here first (syscall_hook.c). */
+bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
+		       long *ret)
+{
+	struct mig_guest *g = container_of(h, struct mig_guest, hooked);
+	unsigned long nr = regs->orig_ax;
+	struct mig_fwd_plan plan;
+	u64 args[6];
+
+	if (in_ia32_syscall()) {
+		*ret = -ENOSYS;
+		return true;
+	}
+	mig_syscall_args(regs, args);
+	switch (mig_fwd_classify(nr, args, &plan)) {
+	case MIG_SYS_LOCAL:
+		return false;
+	case MIG_SYS_FORWARD:
+		*ret = mig_fwd_call(g->chan, nr, args, &plan);
+		return true;
+	}
+	/* Only home can run it: go home and run it there. */
+	*ret = 0;
+	if (!mig_guest_go_home(g, true))
+		return true;
+	pr_info_ratelimited("guest %d (home %u:%u): syscall %lu needs the home node; refused\n",
+			    g->pid, g->home_node, g->home_pid, nr);
+	*ret = -ENOSYS;
+	return true;
 }
 
 int mig_guest_ps(struct mig_ps_entry *e, int max)
@@ -188,6 +366,12 @@ int mig_guest_ps(struct mig_ps_entry *e, int max)
 	}
 	spin_unlock(&mig_guests_lock);
 	return n;
+}
+
+/* Work that must be finished before the module goes away. */
+void mig_queue_work(struct work_struct *work)
+{
+	queue_work(mig_guest_wq, work);
 }
 
 int mig_guest_init(void)

@@ -56,9 +56,10 @@ static int __init mig_init(void)
 	err = mig_check_params();
 	if (err)
 		return err;
-	err = mig_hook_init(NULL);
+	err = mig_hook_init(mig_on_syscall);
 	if (err)
 		return err;
+	mig_hook_set_exit_fn(mig_on_hooked_exit);
 	err = mig_auth_init();
 	if (err)
 		goto err_hook;

@@ -13,6 +13,8 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <asm/ptrace.h>
 
 #include "../uapi/mig.h"
 #include "../uapi/mig_wire.h"
@@ -147,6 +149,7 @@ struct mig_capture_info {
 	u32 home_pid;
 	u16 flags;			/* MIG_BEGIN_* */
 	unsigned long skip_start;	/* a mig trampoline to leave out */
+	bool rewind_syscall;		/* re-run the current syscall there */
 	u64 bytes_sent;
 };
 
@@ -171,10 +174,66 @@ struct mig_ps_entry {
 
 /* migrate.c: processes of this node that run elsewhere */
 int mig_move(u32 pid, u32 dest, const char **why);
+int mig_chan_wait_ack(struct mig_chan *chan);
 int mig_deputy_ps(struct mig_ps_entry *e, int max);
+
+/* forward.c: the forwarding table and forwarded calls */
+enum mig_arg_kind {
+	MIG_ARG_VAL,		/* a number */
+	MIG_ARG_IN,		/* buffer read, length in argument .len */
+	MIG_ARG_OUT,		/* buffer written, capacity in .len; result = bytes */
+	MIG_ARG_STR,		/* NUL-terminated path, read */
+	MIG_ARG_INF,		/* fixed-size struct read */
+	MIG_ARG_OUTF,		/* fixed-size struct written (on success) */
+	MIG_ARG_INOUTF,		/* fixed-size struct read and written */
+};
+
+struct mig_arg_desc {
+	u8 kind;
+	u8 len;			/* index of the length argument */
+	u16 size;		/* fixed size */
+};
+
+
+enum { MIG_SYS_REFUSE, MIG_SYS_LOCAL, MIG_SYS_FORWARD, MIG_SYS_SPECIAL };
+
+/* The layout of one call: per argument, bytes in and bytes out. */
+struct mig_fwd_plan {
+	struct mig_arg_desc arg[6];
+	u8 nargs;
+	u32 in_len[6];
+	u32 out_cap[6];
+};
+
+/* What the syscall hook holds for a task: a guest or a deputy. */
+enum { MIG_HOOKED_GUEST, MIG_HOOKED_DEPUTY };
+
+struct mig_hooked {
+	u8 kind;
+};
+
+int mig_fwd_classify(unsigned long nr, const u64 *args,
+		     struct mig_fwd_plan *plan);
+long mig_fwd_call(struct mig_chan *chan, unsigned long nr, u64 *args,
+		  struct mig_fwd_plan *plan);
+int mig_fwd_prepare(const struct mig_frame *f, unsigned long scratch,
+		    size_t scratch_size, u64 *args, unsigned long *nr,
+		    struct mig_fwd_plan *plan);
+int mig_fwd_reply(struct mig_chan *chan, const struct mig_fwd_plan *plan,
+		  const u64 *args, long ret);
+int mig_fwd_reply_error(struct mig_chan *chan, long err);
+bool mig_on_syscall(void *hooked, const struct pt_regs *regs, long *ret);
+bool mig_deputy_syscall(struct mig_hooked *h, const struct pt_regs *regs,
+			long *ret);
+bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
+		       long *ret);
 
 /* guest.c: processes running here for another node */
 int mig_guest_ps(struct mig_ps_entry *e, int max);
+void mig_queue_work(struct work_struct *work);
+void mig_on_hooked_exit(void *hooked);
+void mig_guest_exited(struct mig_hooked *h);
+void mig_guest_recall(u16 peer, u32 id);
 int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin);
 int mig_guest_init(void);
 void mig_guest_exit(void);

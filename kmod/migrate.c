@@ -18,10 +18,14 @@
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
+#include <linux/mman.h>
 #include <linux/task_work.h>
+#include <linux/uaccess.h>
 
 #include "mig.h"
+#include "syscall_hook.h"
 
 #define MIG_MOVE_TIMEOUT	(120 * HZ)
 #define MIG_ACK_TIMEOUT		(60 * HZ)
@@ -36,9 +40,31 @@ struct mig_move_req {
 	bool cancelled;
 };
 
+/*
+ * The deputy runs forwarded syscalls natively, from a stub in its own
+ * (otherwise empty) address space: it loads a request block, makes the
+ * syscall, stores the result, and traps back into the module with an
+ * ioctl() the syscall hook recognises by its address. The block and the
+ * buffers the call uses live in a scratch mapping next to it.
+ */
+#define MIG_DEPUTY_SCRATCH	(MIG_FWD_MAX_DATA + PAGE_SIZE)
+#define MIG_BLK_RESULT		56	/* offset of the result in the block */
+#define MIG_BLK_DATA		64	/* buffers start here */
+#define MIG_TRAP_MAGIC		0x6d696721
+
 struct mig_deputy {
+	struct mig_hooked hooked;	/* first: the syscall hook's view */
 	struct list_head list;		/* in mig_deputies */
 	struct mig_chan *chan;
+	unsigned long blk;		/* request block, then scratch */
+	unsigned long trap_ip;		/* user ip right after the trap */
+	bool pending;			/* a forwarded call is running */
+	int recall_err;			/* why "move home" failed */
+	u16 onward;			/* recalled to be relayed to this node */
+	unsigned long nr;
+	u64 args[6];
+	struct mig_fwd_plan plan;
+	struct work_struct gone_work;	/* died outside mig's control */
 	pid_t pid;
 	u16 where;
 	u32 moves;
@@ -66,20 +92,6 @@ static bool mig_is_deputy(pid_t pid)
 	return found;
 }
 
-/* Ends the deputy the way its process ended at the destination. */
-static void mig_deputy_finish(int status)
-{
-	int sig = status & 0x7f;
-
-	if (sig) {
-		kernel_sigaction(sig, SIG_DFL);
-		force_sig(sig);
-		return;
-	}
-	if (mig_exit_via_stub((status >> 8) & 0xff))
-		force_sig(SIGKILL);
-}
-
 /*
  * Signals sent to the pid at home are for the process, which runs
  * elsewhere: take them off the deputy and send them on. Its handlers,
@@ -87,16 +99,18 @@ static void mig_deputy_finish(int status)
  */
 static void mig_deputy_relay_signals(struct mig_deputy *dep)
 {
-	sigset_t all;
+	sigset_t keep;
 
-	sigemptyset(&all);
+	/* SIGKILL is not relayed: it ends the deputy, which ends the guest. */
+	sigemptyset(&keep);
+	sigaddset(&keep, SIGKILL);
 	for (;;) {
 		kernel_siginfo_t info;
 		enum pid_type type;
 		int sig;
 
 		spin_lock_irq(&current->sighand->siglock);
-		sig = dequeue_signal(current, &all, &info, &type);
+		sig = dequeue_signal(current, &keep, &info, &type);
 		spin_unlock_irq(&current->sighand->siglock);
 		if (sig <= 0)
 			break;
@@ -105,56 +119,373 @@ static void mig_deputy_relay_signals(struct mig_deputy *dep)
 }
 
 /*
- * The deputy: waits, in the process's own context at home, until the
- * guest ends, the link to it fails, or the process is killed here.
+ * Ends the deputy the way its process ended: by the same signal, or by
+ * exit_group(code) from the stub, which then runs unhooked.
  */
-static void mig_deputy_run(struct mig_deputy *dep)
+static void mig_deputy_finish(struct mig_deputy *dep, int status)
 {
-	int status = SIGKILL;
+	int sig = status & 0x7f;
+	u64 blk[2] = { __NR_exit_group, (status >> 8) & 0xff };
 
-	mig_unmap_all();
-	for (;;) {
-		struct mig_frame *f = mig_chan_recv_any(dep->chan,
-							MAX_SCHEDULE_TIMEOUT,
-							true);
-
-		if (PTR_ERR(f) == -EINTR && fatal_signal_pending(current)) {
-			/* SIGKILL at home: take the guest along. */
-			mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
-			status = SIGKILL;
-			break;
-		}
-		if (PTR_ERR(f) == -EINTR) {
-			mig_deputy_relay_signals(dep);
-			continue;
-		}
-		if (IS_ERR(f)) {
-			if (PTR_ERR(f) == -ETIMEDOUT)
-				continue;
-			pr_warn("pid %d: link to node %u lost, process killed\n",
-				dep->pid, dep->where);
-			break;
-		}
-		if (f->type == MIG_MSG_EXIT) {
-			const struct mig_msg_ctl *ctl = f->data;
-
-			status = be32_to_cpu(ctl->value) & 0xffff;
-			mig_frame_free(f);
-			break;
-		}
-		mig_stat_inc(MIG_STAT_BAD_STREAM);
-		mig_frame_free(f);
+	spin_lock(&mig_deputies_lock);
+	list_del(&dep->list);
+	spin_unlock(&mig_deputies_lock);
+	mig_hook_del_task(current);
+	if (!sig && copy_to_user((void __user *)dep->blk, blk, sizeof(blk)))
+		sig = SIGKILL;
+	mig_chan_close(dep->chan);
+	kfree(dep);
+	if (sig) {
+		kernel_sigaction(sig, SIG_DFL);
+		force_sig(sig);
 	}
+}
 
+/*
+ * The deputy died without going through mig_deputy_finish(): killed
+ * between the move and its first wait, for instance. Its process must
+ * not live on alone at the destination.
+ */
+static void mig_deputy_gone(struct work_struct *work)
+{
+	struct mig_deputy *dep = container_of(work, struct mig_deputy,
+					      gone_work);
+
+	mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
 	spin_lock(&mig_deputies_lock);
 	list_del(&dep->list);
 	spin_unlock(&mig_deputies_lock);
 	mig_chan_close(dep->chan);
 	kfree(dep);
-	mig_deputy_finish(status);
 }
 
-static int mig_wait_ack(struct mig_chan *chan)
+/* From the syscall hook, in atomic context, at the exit of a hooked task. */
+void mig_on_hooked_exit(void *hooked)
+{
+	struct mig_hooked *h = hooked;
+
+	if (h->kind == MIG_HOOKED_DEPUTY) {
+		struct mig_deputy *dep = container_of(h, struct mig_deputy,
+						      hooked);
+
+		INIT_WORK(&dep->gone_work, mig_deputy_gone);
+		mig_queue_work(&dep->gone_work);
+	} else {
+		mig_guest_exited(h);
+	}
+}
+
+/*
+ * The deputy keeps every signal blocked (nothing may run a handler in its
+ * empty address space), and a blocked signal wakes no one: look for
+ * pending ones between waits.
+ */
+static bool mig_deputy_has_signals(void)
+{
+	bool any;
+
+	spin_lock_irq(&current->sighand->siglock);
+	any = !sigisemptyset(&current->pending.signal) ||
+	      !sigisemptyset(&current->signal->shared_pending.signal);
+	spin_unlock_irq(&current->sighand->siglock);
+	return any;
+}
+
+/*
+ * The process comes back: the deputy rebuilds it from the stream, in its
+ * own context, and returns to user mode as the process. If that fails
+ * half-way nothing is left to go back to: both ends are killed.
+ */
+static void mig_deputy_homecoming(struct mig_deputy *dep)
+{
+	unsigned long tramp;
+	int err;
+
+	err = mig_restore(dep->chan, false, &tramp);
+	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, err ? -err : 0,
+			  task_tgid_nr(current));
+	if (err) {
+		pr_warn("pid %d: coming home failed (%d): process killed\n",
+			task_tgid_nr(current), err);
+		mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
+		mig_deputy_finish(dep, SIGKILL);
+		return;
+	}
+	mig_stat_inc(MIG_STAT_MOVES_IN);
+	spin_lock(&mig_deputies_lock);
+	list_del(&dep->list);
+	spin_unlock(&mig_deputies_lock);
+	mig_hook_del_task(current);
+	mig_chan_close(dep->chan);
+	kfree(dep);
+}
+
+/* Copies one stream message from the old channel to the new, renamed. */
+static int mig_relay_frame(struct mig_chan *to, struct mig_frame *f)
+{
+	struct kvec vec = { f->data, f->len };
+
+	*(__be32 *)f->data = cpu_to_be32(to->id);
+	return mig_chan_send(to, f->type, &vec, 1);
+}
+
+/*
+ * An onward move: the process leaves node A for home (a homecoming
+ * stream), and the deputy passes the stream straight on to node B
+ * without restoring it, so it stays the deputy, now of B's guest.
+ * A's copy ends only once B runs the process.
+ */
+static void mig_deputy_relay(struct mig_deputy *dep, struct mig_frame *begin)
+{
+	u16 dest = READ_ONCE(dep->onward);
+	struct mig_chan *to;
+	struct mig_frame *f;
+	int err;
+
+	to = mig_chan_open(dest, atomic_inc_return(&mig_next_id));
+	if (IS_ERR(to)) {
+		err = PTR_ERR(to);
+		mig_frame_free(begin);
+		goto fail;
+	}
+	((struct mig_msg_begin *)begin->data)->flags = 0;
+	((struct mig_msg_begin *)begin->data)->home_node = cpu_to_be16(mig_node_id);
+	err = mig_relay_frame(to, begin);
+	mig_frame_free(begin);
+	while (!err) {
+		f = mig_chan_recv(dep->chan, 30 * HZ);
+		if (IS_ERR(f)) {
+			err = PTR_ERR(f);
+			break;
+		}
+		if (f->type < MIG_MSG_MOVE_TASK || f->type > MIG_MSG_MOVE_ABORT) {
+			mig_stat_inc(MIG_STAT_BAD_STREAM);
+			err = -EPROTO;
+		} else {
+			err = mig_relay_frame(to, f);
+			if (!err && f->type == MIG_MSG_MOVE_ABORT)
+				err = -ECANCELED;
+			if (!err && f->type == MIG_MSG_MOVE_END) {
+				mig_frame_free(f);
+				break;
+			}
+		}
+		mig_frame_free(f);
+	}
+	if (!err)
+		err = mig_chan_wait_ack(to);
+	/* A's copy goes on if B does not run it, and ends if it does. */
+	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, err ? EAGAIN : 0, 0);
+	if (err) {
+		mig_chan_send_ctl(to, MIG_MSG_MOVE_ABORT, 0, 0);
+		mig_chan_close(to);
+		goto fail;
+	}
+	mig_chan_close(dep->chan);
+	spin_lock(&mig_deputies_lock);
+	dep->chan = to;
+	dep->where = dest;
+	dep->moves++;
+	dep->onward = 0;
+	spin_unlock(&mig_deputies_lock);
+	mig_stat_inc(MIG_STAT_MOVES_OUT);
+	return;
+fail:
+	spin_lock(&mig_deputies_lock);
+	dep->onward = 0;
+	dep->recall_err = err ?: -EIO;
+	spin_unlock(&mig_deputies_lock);
+}
+
+/* Hands the next request to the stub; false when the deputy is done. */
+static bool mig_deputy_next(struct mig_deputy *dep)
+{
+	for (;;) {
+		struct mig_frame *f;
+		int err;
+
+		if (mig_deputy_has_signals() && !fatal_signal_pending(current))
+			mig_deputy_relay_signals(dep);
+		f = mig_chan_recv_any(dep->chan, HZ / 10, true);
+
+		if (PTR_ERR(f) == -EINTR && fatal_signal_pending(current)) {
+			/* SIGKILL at home: take the guest along. */
+			mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
+			mig_deputy_finish(dep, SIGKILL);
+			return false;
+		}
+		if (PTR_ERR(f) == -EINTR) {
+			mig_deputy_relay_signals(dep);
+			continue;
+		}
+		if (PTR_ERR(f) == -ETIMEDOUT)
+			continue;
+		if (IS_ERR(f)) {
+			pr_warn("pid %d: link to its node lost, process killed\n",
+				task_tgid_nr(current));
+			mig_deputy_finish(dep, SIGKILL);
+			return false;
+		}
+		if (f->type == MIG_MSG_EXIT) {
+			int status = be32_to_cpu(((struct mig_msg_ctl *)
+						  f->data)->value) & 0xffff;
+
+			mig_frame_free(f);
+			mig_deputy_finish(dep, status);
+			return false;
+		}
+		if (f->type == MIG_MSG_MOVE_BEGIN && READ_ONCE(dep->onward)) {
+			mig_deputy_relay(dep, f);
+			continue;
+		}
+		if (f->type == MIG_MSG_MOVE_BEGIN) {
+			mig_frame_free(f);
+			mig_deputy_homecoming(dep);
+			return false;
+		}
+		if (f->type == MIG_MSG_MOVE_ACK) {
+			/* The guest could not come home when asked. */
+			spin_lock(&mig_deputies_lock);
+			dep->recall_err = -(int)min_t(u32, be32_to_cpu(
+				((struct mig_msg_ctl *)f->data)->value), 4095) ?: -EIO;
+			spin_unlock(&mig_deputies_lock);
+			mig_frame_free(f);
+			continue;
+		}
+		if (f->type != MIG_MSG_SYSCALL) {
+			mig_stat_inc(MIG_STAT_BAD_STREAM);
+			mig_frame_free(f);
+			continue;
+		}
+		err = mig_fwd_prepare(f, dep->blk + MIG_BLK_DATA,
+				      MIG_DEPUTY_SCRATCH - MIG_BLK_DATA,
+				      dep->args, &dep->nr, &dep->plan);
+		mig_frame_free(f);
+		if (!err) {
+			u64 blk[7] = { dep->nr };
+
+			memcpy(&blk[1], dep->args, sizeof(dep->args));
+			if (copy_to_user((void __user *)dep->blk, blk,
+					 sizeof(blk)))
+				err = -EFAULT;
+		}
+		if (err) {
+			if (err == -EPROTO)
+				mig_stat_inc(MIG_STAT_BAD_STREAM);
+			mig_fwd_reply_error(dep->chan, err);
+			continue;
+		}
+		dep->pending = true;
+		return true;
+	}
+}
+
+/*
+ * Every syscall of a deputy comes here. The forwarded call itself runs
+ * natively (return false); the trap after it sends its result home and
+ * fetches the next request.
+ */
+bool mig_deputy_syscall(struct mig_hooked *h, const struct pt_regs *regs,
+			long *ret)
+{
+	struct mig_deputy *dep = container_of(h, struct mig_deputy, hooked);
+	u64 result;
+
+	if (regs->ip != dep->trap_ip || regs->orig_ax != __NR_ioctl)
+		return false;
+	*ret = 0;
+	if (dep->pending) {
+		dep->pending = false;
+		if (get_user(result, (u64 __user *)(dep->blk + MIG_BLK_RESULT)))
+			result = -EFAULT;
+		mig_fwd_reply(dep->chan, &dep->plan, dep->args, result);
+	}
+	mig_deputy_next(dep);
+	return true;
+}
+
+/* The stub: trap; load the block; syscall; store the result; again. */
+static size_t mig_deputy_stub(u8 *code, unsigned long blk,
+			      unsigned long *trap_off)
+{
+	static const u8 load_and_call[] = {
+		0x48, 0x8b, 0x03,		/* mov rax, [rbx] */
+		0x48, 0x8b, 0x7b, 0x08,		/* mov rdi, [rbx+8] */
+		0x48, 0x8b, 0x73, 0x10,		/* mov rsi, [rbx+16] */
+		0x48, 0x8b, 0x53, 0x18,		/* mov rdx, [rbx+24] */
+		0x4c, 0x8b, 0x53, 0x20,		/* mov r10, [rbx+32] */
+		0x4c, 0x8b, 0x43, 0x28,		/* mov r8, [rbx+40] */
+		0x4c, 0x8b, 0x4b, 0x30,		/* mov r9, [rbx+48] */
+		0x0f, 0x05,			/* syscall */
+		0x48, 0x89, 0x43, MIG_BLK_RESULT, /* mov [rbx+56], rax */
+	};
+	u32 magic = MIG_TRAP_MAGIC, nr = __NR_ioctl, fd = -1;
+	size_t n = 0, loop;
+
+	code[n++] = 0x48;			/* movabs rbx, blk */
+	code[n++] = 0xbb;
+	memcpy(code + n, &blk, 8);
+	n += 8;
+	loop = n;
+	code[n++] = 0xb8;			/* mov eax, __NR_ioctl */
+	memcpy(code + n, &nr, 4);
+	n += 4;
+	code[n++] = 0xbf;			/* mov edi, -1 */
+	memcpy(code + n, &fd, 4);
+	n += 4;
+	code[n++] = 0xbe;			/* mov esi, magic */
+	memcpy(code + n, &magic, 4);
+	n += 4;
+	code[n++] = 0x0f;			/* syscall */
+	code[n++] = 0x05;
+	*trap_off = n;
+	memcpy(code + n, load_and_call, sizeof(load_and_call));
+	n += sizeof(load_and_call);
+	code[n++] = 0xeb;			/* jmp loop */
+	code[n] = (u8)(loop - (n + 1));
+	return n + 1;
+}
+
+/*
+ * The process now runs elsewhere: drop its memory here, keep every
+ * signal for relaying (none may run a handler in an empty address
+ * space), map the stub and leave for it.
+ */
+static int mig_deputy_enter(struct mig_deputy *dep)
+{
+	struct pt_regs *regs = task_pt_regs(current);
+	unsigned long code_addr, trap_off;
+	u8 code[128];
+	size_t len;
+	int err;
+
+	mig_unmap_all();
+	spin_lock_irq(&current->sighand->siglock);
+	sigfillset(&current->blocked);
+	sigdelsetmask(&current->blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	recalc_sigpending();
+	spin_unlock_irq(&current->sighand->siglock);
+
+	dep->blk = vm_mmap(NULL, 0, MIG_DEPUTY_SCRATCH, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	code_addr = vm_mmap(NULL, 0, PAGE_SIZE,
+			    PROT_READ | PROT_WRITE | PROT_EXEC,
+			    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(dep->blk) || IS_ERR_VALUE(code_addr))
+		return -ENOMEM;
+	len = mig_deputy_stub(code, dep->blk, &trap_off);
+	if (copy_to_user((void __user *)code_addr, code, len))
+		return -EFAULT;
+	dep->trap_ip = code_addr + trap_off;
+	err = mig_hook_add_task(current, &dep->hooked);
+	if (err)
+		return err;
+	regs->ip = code_addr;
+	regs->orig_ax = -1;	/* no syscall restart on the way out */
+	return 0;
+}
+
+int mig_chan_wait_ack(struct mig_chan *chan)
 {
 	struct mig_frame *f = mig_chan_recv(chan, MIG_ACK_TIMEOUT);
 	int err;
@@ -229,7 +560,7 @@ static void mig_move_work(struct callback_head *work)
 
 	err = mig_capture_send(chan, &info);
 	if (!err)
-		err = mig_wait_ack(chan);
+		err = mig_chan_wait_ack(chan);
 	if (err) {
 		mig_chan_send_ctl(chan, MIG_MSG_MOVE_ABORT, 0, 0);
 		mig_chan_close(chan);
@@ -242,6 +573,7 @@ static void mig_move_work(struct callback_head *work)
 	}
 
 	mig_stat_inc(MIG_STAT_MOVES_OUT);
+	dep->hooked.kind = MIG_HOOKED_DEPUTY;
 	dep->chan = chan;
 	dep->pid = info.home_pid;
 	dep->where = req->dest;
@@ -250,8 +582,16 @@ static void mig_move_work(struct callback_head *work)
 	spin_lock(&mig_deputies_lock);
 	list_add_tail(&dep->list, &mig_deputies);
 	spin_unlock(&mig_deputies_lock);
+
+	/* Ready to relay signals before migctl returns. */
+	err = mig_deputy_enter(dep);
 	mig_move_done(req, 0, NULL);
-	mig_deputy_run(dep);
+	if (err) {
+		pr_warn("pid %d: cannot serve as deputy (%d): process killed\n",
+			info.home_pid, err);
+		mig_chan_send_ctl(chan, MIG_MSG_KILL, SIGKILL, 0);
+		mig_deputy_finish(dep, SIGKILL);
+	}
 }
 
 /* The caller may move what it may signal (same uid), or has CAP_SYS_ADMIN. */
@@ -299,11 +639,8 @@ static int mig_check_movable(struct task_struct *task, const char **why)
 
 static int mig_check_dest(u32 dest, bool away, const char **why)
 {
-	if (away) {
-		*why = dest ? "moving on from a destination is not supported yet" :
-			      "bringing a process home is not supported yet";
-		return -EOPNOTSUPP;
-	}
+	if (away && !dest)
+		return 0;
 	if (!dest) {
 		*why = "the process is at home already";
 		return -EINVAL;
@@ -362,6 +699,82 @@ static int mig_move_task(struct task_struct *task, u16 dest, const char **why)
 	return err;
 }
 
+static struct mig_deputy *mig_find_deputy(pid_t pid)
+{
+	struct mig_deputy *d;
+
+	lockdep_assert_held(&mig_deputies_lock);
+	list_for_each_entry(d, &mig_deputies, list)
+		if (d->pid == pid)
+			return d;
+	return NULL;
+}
+
+/*
+ * Asks the node running @pid to send it home, and waits until it is here
+ * (@onward 0) or, relayed by the deputy, runs at node @onward.
+ */
+static int mig_recall(pid_t pid, u16 onward, const char **why)
+{
+	unsigned long deadline = jiffies + MIG_MOVE_TIMEOUT;
+	struct mig_msg_ctl ctl = { 0 };
+	struct kvec vec = { &ctl, sizeof(ctl) };
+	struct mig_deputy *dep;
+	u16 where;
+	int err;
+
+	spin_lock(&mig_deputies_lock);
+	dep = mig_find_deputy(pid);
+	if (dep && dep->where != onward) {
+		dep->recall_err = 0;
+		dep->onward = onward;
+		ctl.mig_id = cpu_to_be32(dep->chan->id);
+		where = dep->where;
+	}
+	spin_unlock(&mig_deputies_lock);
+	if (!dep) {
+		*why = "the process is at home already";
+		return -EINVAL;
+	}
+	if (where == onward) {
+		*why = "the process runs there already";
+		return -EINVAL;
+	}
+	err = mig_link_sendv(where, MIG_MSG_RECALL, &vec, 1);
+	if (err) {
+		*why = "the node running the process cannot be reached";
+		return err;
+	}
+	for (;;) {
+		if (schedule_timeout_killable(HZ / 10))
+			return -EINTR;
+		spin_lock(&mig_deputies_lock);
+		dep = mig_find_deputy(pid);
+		err = dep ? dep->recall_err : 0;
+		if (dep && onward && dep->where == onward) {
+			spin_unlock(&mig_deputies_lock);
+			return 0;
+		}
+		spin_unlock(&mig_deputies_lock);
+		if (!dep)
+			break;
+		if (err) {
+			*why = mig_explain(err);
+			return err;
+		}
+		if (time_after(jiffies, deadline)) {
+			*why = "the process did not come home in time";
+			return -ETIMEDOUT;
+		}
+	}
+	rcu_read_lock();
+	err = pid_task(find_vpid(pid), PIDTYPE_PID) ? 0 : -ESRCH;
+	rcu_read_unlock();
+	if (err)
+		*why = "the process died on its way home";
+	return err;
+}
+
 int mig_move(u32 pid, u32 dest, const char **why)
 {
 	struct task_struct *task;
@@ -380,7 +793,9 @@ int mig_move(u32 pid, u32 dest, const char **why)
 	if (!err)
 		err = mig_check_dest(dest, mig_is_deputy(task_tgid_nr(task)),
 				     why);
-	if (!err)
+	if (!err && mig_is_deputy(task_tgid_nr(task)))
+		err = mig_recall(task_tgid_nr(task), dest, why);
+	else if (!err)
 		err = mig_move_task(task, dest, why);
 	put_task_struct(task);
 	return err;

@@ -238,6 +238,10 @@ int mig_stream_rx(u16 peer, struct mig_rx *rx)
 			return mig_guest_begin(peer, begin);
 	}
 
+	if (rx->hdr.type == MIG_MSG_RECALL) {
+		mig_guest_recall(peer, id);
+		return 0;
+	}
 	chan = mig_chan_lookup(peer, id);
 	if (!chan) {
 		mig_stat_inc(MIG_STAT_BAD_STREAM);

@@ -302,7 +302,7 @@ static void mig_hook_free_rcu(struct rcu_head *rcu)
  * Unhash task's entry, from any context. Returns true if that made the
  * table empty; the caller then arranges the disarming.
  */
-static bool mig_hook_remove(struct task_struct *task)
+static bool mig_hook_remove(struct task_struct *task, void **guest)
 {
 	struct mig_hook_entry *e;
 	bool empty = false;
@@ -312,6 +312,8 @@ static bool mig_hook_remove(struct task_struct *task)
 	if (e) {
 		hlist_del_rcu(&e->node);
 		empty = !--mig_hook_count;
+		if (guest)
+			*guest = e->guest;
 	}
 	spin_unlock(&mig_hook_lock);
 	if (!e)
@@ -321,6 +323,8 @@ static bool mig_hook_remove(struct task_struct *task)
 	return empty;
 }
 
+static void (*mig_hook_exit_fn)(void *guest);
+
 static void mig_hook_exit_probe(void *data, struct task_struct *task)
 {
 	/*
@@ -328,9 +332,15 @@ static void mig_hook_exit_probe(void *data, struct task_struct *task)
 	 * mig_hook_add_task(): it sees PF_EXITING, or we see its entry.
 	 */
 	smp_mb();
+	void *guest = NULL;
+	bool empty;
+
 	if (likely(hlist_empty(mig_hook_bucket(task))))
 		return;
-	if (mig_hook_remove(task))
+	empty = mig_hook_remove(task, &guest);
+	if (guest && guest != &mig_hook_test_guest && mig_hook_exit_fn)
+		mig_hook_exit_fn(guest);
+	if (empty)
 		schedule_work(&mig_hook_disarm_work);
 }
 
@@ -459,7 +469,7 @@ int mig_hook_add_task(struct task_struct *task, void *guest)
 	/* Pairs with mig_hook_exit_probe(), see there. */
 	smp_mb();
 	if (READ_ONCE(task->flags) & PF_EXITING) {
-		mig_hook_remove(task);
+		mig_hook_remove(task, NULL);
 		err = -ESRCH;
 	}
 out:
@@ -473,7 +483,7 @@ out:
 void mig_hook_del_task(struct task_struct *task)
 {
 	mutex_lock(&mig_hook_mutex);
-	if (mig_hook_remove(task))
+	if (mig_hook_remove(task, NULL))
 		mig_hook_disarm_if_idle();
 	mutex_unlock(&mig_hook_mutex);
 }
@@ -592,6 +602,15 @@ static void mig_hook_debugfs_exit(void)
 	mig_hook_file = NULL;
 }
 
+/*
+ * fn(guest) runs, in atomic context, when a task that is still a guest
+ * reaches do_exit(): it may only queue work.
+ */
+void mig_hook_set_exit_fn(void (*fn)(void *guest))
+{
+	mig_hook_exit_fn = fn;
+}
+
 int mig_hook_init(mig_syscall_fn fn)
 {
 	mig_hook_fn = fn;
@@ -614,7 +633,7 @@ void mig_hook_exit(void)
 		while (!hlist_empty(&mig_hook_table[bkt]))
 			mig_hook_remove(hlist_entry(mig_hook_table[bkt].first,
 						    struct mig_hook_entry,
-						    node)->task);
+						    node)->task, NULL);
 	mig_hook_disarm_if_idle();
 	mutex_unlock(&mig_hook_mutex);
 

@@ -72,6 +72,9 @@ int mig_hook_add_task(struct task_struct *task, void *guest);
  */
 void mig_hook_del_task(struct task_struct *task);
 
+/* fn(guest) for a guest reaching do_exit(); atomic context: queue work. */
+void mig_hook_set_exit_fn(void (*fn)(void *guest));
+
 /* The guest pointer of task, or NULL. Any context. */
 void *mig_hook_guest(struct task_struct *task);
 

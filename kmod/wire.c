@@ -38,6 +38,11 @@ static const struct mig_len_bounds mig_msg_len[__MIG_MSG_MAX] = {
 	[MIG_MSG_MOVE_ACK] = MIG_EXACT(struct mig_msg_ctl),
 	[MIG_MSG_EXIT] = MIG_EXACT(struct mig_msg_ctl),
 	[MIG_MSG_KILL] = MIG_EXACT(struct mig_msg_ctl),
+	[MIG_MSG_SYSCALL] = { sizeof(struct mig_msg_syscall),
+			      sizeof(struct mig_msg_syscall) + MIG_FWD_MAX_DATA },
+	[MIG_MSG_SYSRET] = { sizeof(struct mig_msg_sysret),
+			     sizeof(struct mig_msg_sysret) + MIG_FWD_MAX_DATA },
+	[MIG_MSG_RECALL] = MIG_EXACT(struct mig_msg_ctl),
 };
 
 /* The wire format's sizes are part of the protocol: pin them. */
@@ -50,6 +55,8 @@ static_assert(sizeof(struct mig_msg_ctl) == 16);
 static_assert(sizeof(struct mig_wire_regs) == 216);
 static_assert(sizeof(struct mig_msg_vma) == 56);
 static_assert(sizeof(struct mig_msg_pages) == 8);
+static_assert(sizeof(struct mig_msg_syscall) == 64);
+static_assert(sizeof(struct mig_msg_sysret) == 16);
 /* id+len, regs, 8 ids, personality+umask, blocked, altstack sp+size,
  * altstack flags+rseq_sig, rseq, 11 mm fields, vdso+vvar, actions, limits
  */

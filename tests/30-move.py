@@ -179,4 +179,27 @@ def dead_destination_ends_the_deputy(c):
     assert not ps(n1)
 
 
+@test(timeout=900)
+def twenty_moves_at_once(c):
+    """20 processes moved concurrently, each verified"""
+    n1, n2 = c.nodes
+    linked(c)
+    # Started together, each under a subshell that keeps its exit status.
+    n1.run_ok("rm -rf /tmp/twenty && mkdir /tmp/twenty && cd /tmp/twenty && "
+              "for i in $(seq 20); do (%s/%s -s 4 -m 4 > out.$i; echo $? > rc.$i) "
+              ">/dev/null 2>&1 & done" % (os.getcwd(), SPIN))
+    wait_until(lambda: n1.run("cat /tmp/twenty/out.* | grep -c ready")[1].strip() == "20",
+               timeout=120, what="20 ready")
+    pids = n1.run_ok("cat /tmp/twenty/out.* | awk '{print $2}'").split()
+    out = n1.run_ok("for p in %s; do (%s move $p 2 || echo FAILED $p) & done; wait"
+                    % (" ".join(pids), mig.MIGCTL), timeout=600)
+    assert "FAILED" not in out, out
+    diag("%d of 20 away right after the moves" % len(ps(n1)))
+    wait_until(lambda: n1.run("ls /tmp/twenty | grep -c rc")[1].strip() == "20",
+               timeout=600, what="20 exits")
+    codes = n1.run_ok("cat /tmp/twenty/rc.*").split()
+    assert codes == ["42"] * 20, codes
+    assert mig.status(n2)["stats"]["moves_in"] == 20
+    wait_until(lambda: not ps(n1) and not ps(n2), timeout=30, what="ps empty")
+
 run()

@@ -29,6 +29,9 @@ enum mig_msg_type {
 	MIG_MSG_MOVE_ACK = 11,	/* struct mig_msg_ctl: restored (or error) */
 	MIG_MSG_EXIT = 12,	/* struct mig_msg_ctl: the guest ended */
 	MIG_MSG_KILL = 13,	/* struct mig_msg_ctl: deputy asks guest to die */
+	MIG_MSG_SYSCALL = 14,	/* struct mig_msg_syscall + in data: run at home */
+	MIG_MSG_SYSRET = 15,	/* struct mig_msg_sysret + out data: its result */
+	MIG_MSG_RECALL = 16,	/* struct mig_msg_ctl: home wants its process back */
 	__MIG_MSG_MAX
 };
 
@@ -171,6 +174,34 @@ struct mig_msg_vma {
 struct mig_msg_pages {
 	__be32 mig_id;
 	__be32 count;
+};
+
+/*
+ * Syscall forwarding: the guest sends the call, the deputy runs it at home
+ * and answers. Pointer arguments travel as data: in data is the
+ * concatenation, in argument order, of every buffer the call reads
+ * (strings with their NUL); out data likewise of every buffer it wrote,
+ * each as long as the result says. Which argument is what is fixed per
+ * syscall by the forwarding table (Documentation/migration.rst); both ends
+ * derive the layout from it and check each other's sizes.
+ */
+#define MIG_FWD_MAX_BUF		(256U << 10)	/* one buffer; larger I/O is short */
+#define MIG_FWD_MAX_DATA	(512U << 10)	/* all buffers of one call */
+
+/* 64 bytes. */
+struct mig_msg_syscall {
+	__be32 mig_id;
+	__be32 nr;			/* x86-64 syscall number */
+	__be64 args[6];			/* pointers: the guest's values, unused */
+	__be32 in_len;
+	__be32 reserved;
+};
+
+/* 16 bytes. */
+struct mig_msg_sysret {
+	__be32 mig_id;
+	__be32 out_len;
+	__be64 ret;			/* the syscall's return value */
 };
 
 #define MIG_AUTH_LABEL		"mig-auth-v1"

@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mig: the forwarding table, and both ends of a forwarded system call.
+ *
+ * Every syscall of a guest is classified here, in one place:
+ *  - local: it only touches the process's own memory, its CPU or its
+ *    signal state, and runs at the destination (brk, anonymous mmap,
+ *    futex, clocks, sigaction, exit, ...);
+ *  - forwarded: it touches home resources (files, pipes, terminal, cwd,
+ *    pids, credentials); the guest sends it with the data its pointer
+ *    arguments point to, and the deputy runs it at home, natively, in the
+ *    process's own context, then sends the result and the data written;
+ *  - refused: anything else. It is never run at the wrong place: the guest
+ *    gets -ENOSYS (bringing the process home for it is the next step).
+ *
+ * The argument descriptors say which arguments are buffers, in which
+ * direction, and how long: both ends derive the same layout from them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fcntl.h>
+#include <linux/mman.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/utsname.h>
+#include <asm/ioctls.h>
+#include <asm/unistd.h>
+
+#include "mig.h"
+
+#define V		{ MIG_ARG_VAL }
+#define IN(l)		{ MIG_ARG_IN, l }
+#define OUT(l)		{ MIG_ARG_OUT, l }
+#define STR		{ MIG_ARG_STR }
+#define INF(s)		{ MIG_ARG_INF, 0, s }
+#define OUTF(s)		{ MIG_ARG_OUTF, 0, s }
+#define NARGS(...)	(sizeof((struct mig_arg_desc[]){ __VA_ARGS__ }) / \
+			 sizeof(struct mig_arg_desc))
+#define FWD(...)	{ MIG_SYS_FORWARD, NARGS(__VA_ARGS__), { __VA_ARGS__ } }
+#define FWD0		{ MIG_SYS_FORWARD, 0 }
+#define LOCAL		{ MIG_SYS_LOCAL }
+#define SPECIAL		{ MIG_SYS_SPECIAL }
+
+struct mig_fwd_desc {
+	u8 action;
+	u8 nargs;
+	struct mig_arg_desc arg[6];
+};
+
+#define MIG_STAT_SIZE	144	/* struct stat, x86-64 */
+#define MIG_STATX_SIZE	256
+#define MIG_TERMIOS	36	/* struct termios (TCGETS) */
+#define MIG_FLOCK	32	/* struct flock, x86-64 */
+
+static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
+	/* Files, pipes, terminals: the home node's descriptors. */
+	[__NR_read] = FWD(V, OUT(2), V),
+	[__NR_write] = FWD(V, IN(2), V),
+	[__NR_pread64] = FWD(V, OUT(2), V, V),
+	[__NR_pwrite64] = FWD(V, IN(2), V, V),
+	[__NR_open] = FWD(STR, V, V),
+	[__NR_openat] = FWD(V, STR, V, V),
+	[__NR_creat] = FWD(STR, V),
+	[__NR_close] = FWD(V),
+	[__NR_close_range] = FWD(V, V, V),
+	[__NR_lseek] = FWD(V, V, V),
+	[__NR_fstat] = FWD(V, OUTF(MIG_STAT_SIZE)),
+	[__NR_stat] = FWD(STR, OUTF(MIG_STAT_SIZE)),
+	[__NR_lstat] = FWD(STR, OUTF(MIG_STAT_SIZE)),
+	[__NR_newfstatat] = FWD(V, STR, OUTF(MIG_STAT_SIZE), V),
+	[__NR_statx] = FWD(V, STR, V, V, OUTF(MIG_STATX_SIZE)),
+	[__NR_getdents64] = FWD(V, OUT(2), V),
+	[__NR_dup] = FWD(V),
+	[__NR_dup2] = FWD(V, V),
+	[__NR_dup3] = FWD(V, V, V),
+	[__NR_pipe] = FWD(OUTF(8)),
+	[__NR_pipe2] = FWD(OUTF(8), V),
+	[__NR_fsync] = FWD(V),
+	[__NR_fdatasync] = FWD(V),
+	[__NR_ftruncate] = FWD(V, V),
+	[__NR_truncate] = FWD(STR, V),
+	[__NR_fadvise64] = FWD(V, V, V, V),
+	[__NR_ioctl] = SPECIAL,
+	[__NR_fcntl] = SPECIAL,
+	[__NR_mmap] = SPECIAL,
+	/* The file system as the home node sees it. */
+	[__NR_getcwd] = FWD(OUT(1), V),
+	[__NR_chdir] = FWD(STR),
+	[__NR_fchdir] = FWD(V),
+	[__NR_access] = FWD(STR, V),
+	[__NR_faccessat] = FWD(V, STR, V),
+	[__NR_faccessat2] = FWD(V, STR, V, V),
+	[__NR_readlink] = FWD(STR, OUT(2), V),
+	[__NR_readlinkat] = FWD(V, STR, OUT(3), V),
+	[__NR_unlink] = FWD(STR),
+	[__NR_unlinkat] = FWD(V, STR, V),
+	[__NR_mkdir] = FWD(STR, V),
+	[__NR_mkdirat] = FWD(V, STR, V),
+	[__NR_rmdir] = FWD(STR),
+	[__NR_rename] = FWD(STR, STR),
+	[__NR_renameat2] = FWD(V, STR, V, STR, V),
+	[__NR_chmod] = FWD(STR, V),
+	[__NR_fchmod] = FWD(V, V),
+	[__NR_umask] = FWD(V),
+	/* Who the process is: answered by its home. */
+	[__NR_getpid] = FWD0,
+	[__NR_getppid] = FWD0,
+	[__NR_gettid] = FWD0,
+	[__NR_getuid] = FWD0,
+	[__NR_geteuid] = FWD0,
+	[__NR_getgid] = FWD0,
+	[__NR_getegid] = FWD0,
+	[__NR_getpgrp] = FWD0,
+	[__NR_getpgid] = FWD(V),
+	[__NR_getsid] = FWD(V),
+	[__NR_kill] = FWD(V, V),
+	[__NR_uname] = FWD(OUTF(sizeof(struct new_utsname))),
+	/* The process's own memory, CPU, clocks and signal state. */
+	[__NR_brk] = LOCAL,
+	[__NR_munmap] = LOCAL,
+	[__NR_mprotect] = LOCAL,
+	[__NR_madvise] = LOCAL,
+	[__NR_mremap] = LOCAL,
+	[__NR_mlock] = LOCAL,
+	[__NR_munlock] = LOCAL,
+	[__NR_futex] = LOCAL,
+	[__NR_nanosleep] = LOCAL,
+	[__NR_clock_nanosleep] = LOCAL,
+	[__NR_clock_gettime] = LOCAL,
+	[__NR_clock_getres] = LOCAL,
+	[__NR_gettimeofday] = LOCAL,
+	[__NR_time] = LOCAL,
+	[__NR_sched_yield] = LOCAL,
+	[__NR_sched_getaffinity] = LOCAL,
+	[__NR_getcpu] = LOCAL,
+	[__NR_getrandom] = LOCAL,
+	[__NR_rt_sigprocmask] = LOCAL,
+	[__NR_rt_sigaction] = LOCAL,
+	[__NR_rt_sigpending] = LOCAL,
+	[__NR_rt_sigsuspend] = LOCAL,
+	[__NR_rt_sigreturn] = LOCAL,
+	[__NR_sigaltstack] = LOCAL,
+	[__NR_pause] = LOCAL,
+	[__NR_restart_syscall] = LOCAL,
+	[__NR_exit] = LOCAL,
+	[__NR_exit_group] = LOCAL,
+	[__NR_arch_prctl] = LOCAL,
+	[__NR_set_tid_address] = LOCAL,
+	[__NR_set_robust_list] = LOCAL,
+	[__NR_get_robust_list] = LOCAL,
+	[__NR_rseq] = LOCAL,
+	[__NR_getrusage] = LOCAL,
+	[__NR_times] = LOCAL,
+	[__NR_getrlimit] = LOCAL,
+	[__NR_setrlimit] = LOCAL,
+	[__NR_prlimit64] = LOCAL,
+	[__NR_sysinfo] = LOCAL,
+	[__NR_membarrier] = LOCAL,
+};
+
+static void mig_plan_val(struct mig_fwd_plan *p, int nargs)
+{
+	int i;
+
+	p->nargs = nargs;
+	for (i = 0; i < 6; i++)
+		p->arg[i].kind = MIG_ARG_VAL;
+}
+
+static int mig_plan_ioctl(struct mig_fwd_plan *p, const u64 *args)
+{
+	mig_plan_val(p, 3);
+	switch ((u32)args[1]) {
+	case TCGETS:
+		p->arg[2] = (struct mig_arg_desc)OUTF(MIG_TERMIOS);
+		return 0;
+	case TCSETS:
+	case TCSETSW:
+	case TCSETSF:
+		p->arg[2] = (struct mig_arg_desc)INF(MIG_TERMIOS);
+		return 0;
+	case TIOCGWINSZ:
+		p->arg[2] = (struct mig_arg_desc)OUTF(8);
+		return 0;
+	case TIOCSWINSZ:
+		p->arg[2] = (struct mig_arg_desc)INF(8);
+		return 0;
+	case FIONREAD:
+	case TIOCGPGRP:
+		p->arg[2] = (struct mig_arg_desc)OUTF(4);
+		return 0;
+	case TIOCSPGRP:
+	case FIONBIO:
+		p->arg[2] = (struct mig_arg_desc)INF(4);
+		return 0;
+	case FIOCLEX:
+	case FIONCLEX:
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+static int mig_plan_fcntl(struct mig_fwd_plan *p, const u64 *args)
+{
+	mig_plan_val(p, 3);
+	switch ((u32)args[1]) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+	case F_GETFD:
+	case F_SETFD:
+	case F_GETFL:
+	case F_SETFL:
+		return 0;
+	case F_GETLK:
+		p->arg[2] = (struct mig_arg_desc){ MIG_ARG_INOUTF, 0, MIG_FLOCK };
+		return 0;
+	case F_SETLK:
+	case F_SETLKW:
+		p->arg[2] = (struct mig_arg_desc)INF(MIG_FLOCK);
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+/*
+ * What to do with syscall @nr and its arguments: MIG_SYS_LOCAL,
+ * MIG_SYS_FORWARD with @plan's argument kinds filled, or MIG_SYS_REFUSE.
+ */
+int mig_fwd_classify(unsigned long nr, const u64 *args,
+		     struct mig_fwd_plan *plan)
+{
+	const struct mig_fwd_desc *d;
+	int i;
+
+	if (nr >= __NR_syscalls)
+		return MIG_SYS_REFUSE;
+	d = &mig_fwd_table[nr];
+	memset(plan, 0, sizeof(*plan));
+	switch (d->action) {
+	case MIG_SYS_LOCAL:
+	case MIG_SYS_REFUSE:
+		return d->action;
+	case MIG_SYS_FORWARD:
+		plan->nargs = d->nargs;
+		for (i = 0; i < 6; i++)
+			plan->arg[i] = d->arg[i];
+		return MIG_SYS_FORWARD;
+	}
+	/* Special: decided by the arguments. */
+	if (nr == __NR_mmap)	/* anonymous memory is the process's own */
+		return args[3] & MAP_ANONYMOUS ? MIG_SYS_LOCAL : MIG_SYS_REFUSE;
+	if (nr == __NR_ioctl)
+		return mig_plan_ioctl(plan, args) ? MIG_SYS_REFUSE :
+		       MIG_SYS_FORWARD;
+	if (nr == __NR_fcntl)
+		return mig_plan_fcntl(plan, args) ? MIG_SYS_REFUSE :
+		       MIG_SYS_FORWARD;
+	return MIG_SYS_REFUSE;
+}
+
+static bool mig_arg_reads(u8 kind)
+{
+	return kind == MIG_ARG_IN || kind == MIG_ARG_STR ||
+	       kind == MIG_ARG_INF || kind == MIG_ARG_INOUTF;
+}
+
+static bool mig_arg_writes(u8 kind)
+{
+	return kind == MIG_ARG_OUT || kind == MIG_ARG_OUTF ||
+	       kind == MIG_ARG_INOUTF;
+}
+
+/* Bytes the call wrote into argument @i, given its result. */
+static u32 mig_out_len(const struct mig_fwd_plan *p, int i, long ret)
+{
+	switch (p->arg[i].kind) {
+	case MIG_ARG_OUT:
+		return ret > 0 ? min_t(u64, ret, p->out_cap[i]) : 0;
+	case MIG_ARG_OUTF:
+	case MIG_ARG_INOUTF:
+		return ret >= 0 ? p->arg[i].size : 0;
+	}
+	return 0;
+}
+
+/*
+ * Sizes the buffers of a call from its arguments (clamping I/O lengths,
+ * which makes large reads and writes short, as they may be). Strings are
+ * sized by @strlen_fn. Returns the total of in data, or -errno.
+ */
+static long mig_plan_sizes(struct mig_fwd_plan *p, u64 *args,
+			   long (*strlen_fn)(u64 ptr, void *ctx), void *ctx)
+{
+	long total_in = 0, total_out = 0, n;
+	int i;
+
+	for (i = 0; i < p->nargs; i++) {
+		const struct mig_arg_desc *a = &p->arg[i];
+
+		switch (a->kind) {
+		case MIG_ARG_IN:
+		case MIG_ARG_OUT:
+			if (a->len >= p->nargs)
+				return -EINVAL;
+			args[a->len] = min_t(u64, args[a->len], MIG_FWD_MAX_BUF);
+			if (a->kind == MIG_ARG_IN)
+				p->in_len[i] = args[a->len];
+			else
+				p->out_cap[i] = args[a->len];
+			break;
+		case MIG_ARG_STR:
+			n = strlen_fn(args[i], ctx);
+			if (n < 0)
+				return n;
+			p->in_len[i] = n;
+			break;
+		case MIG_ARG_INF:
+			p->in_len[i] = a->size;
+			break;
+		case MIG_ARG_OUTF:
+			p->out_cap[i] = a->size;
+			break;
+		case MIG_ARG_INOUTF:
+			p->in_len[i] = a->size;
+			p->out_cap[i] = a->size;
+			break;
+		}
+		total_in += p->in_len[i];
+		total_out += p->out_cap[i];
+	}
+	if (total_in > MIG_FWD_MAX_DATA || total_out > MIG_FWD_MAX_DATA)
+		return -E2BIG;
+	return total_in;
+}
+
+/* ---- guest side ---- */
+
+static long mig_user_strlen(u64 ptr, void *ctx)
+{
+	long n = strnlen_user((const char __user *)ptr, PATH_MAX);
+
+	if (!n)
+		return -EFAULT;
+	if (n > PATH_MAX)
+		return -ENAMETOOLONG;
+	return n;		/* with the NUL */
+}
+
+static int mig_gather_in(const struct mig_fwd_plan *p, const u64 *args,
+			 u8 *buf)
+{
+	int i;
+
+	for (i = 0; i < p->nargs; i++) {
+		if (!mig_arg_reads(p->arg[i].kind) || !p->in_len[i])
+			continue;
+		if (copy_from_user(buf, (const void __user *)args[i],
+				   p->in_len[i]))
+			return -EFAULT;
+		if (p->arg[i].kind == MIG_ARG_STR)
+			buf[p->in_len[i] - 1] = 0;
+		buf += p->in_len[i];
+	}
+	return 0;
+}
+
+static int mig_scatter_out(const struct mig_fwd_plan *p, const u64 *args,
+			   long ret, const u8 *buf, u32 len)
+{
+	u32 used = 0, n;
+	int i;
+
+	for (i = 0; i < p->nargs; i++) {
+		n = mig_out_len(p, i, ret);
+		if (!mig_arg_writes(p->arg[i].kind) || !n)
+			continue;
+		if (used + n > len)
+			return -EPROTO;
+		if (copy_to_user((void __user *)args[i], buf + used, n))
+			return -EFAULT;
+		used += n;
+	}
+	return used == len ? 0 : -EPROTO;
+}
+
+static long mig_fwd_await(struct mig_chan *chan, const struct mig_fwd_plan *p,
+			  const u64 *args)
+{
+	const struct mig_msg_sysret *r;
+	struct mig_frame *f;
+	long ret;
+
+	for (;;) {
+		f = mig_chan_recv(chan, MAX_SCHEDULE_TIMEOUT);
+		if (IS_ERR(f)) {
+			if (PTR_ERR(f) == -ETIMEDOUT)
+				continue;
+			/* Killed, or home is gone (then we are being killed). */
+			return -EINTR;
+		}
+		if (f->type == MIG_MSG_SYSRET)
+			break;
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		mig_frame_free(f);
+	}
+	r = f->data;
+	ret = (long)be64_to_cpu(r->ret);
+	if (be32_to_cpu(r->out_len) != f->len - sizeof(*r) ||
+	    mig_scatter_out(p, args, ret, (const u8 *)(r + 1),
+			    f->len - sizeof(*r))) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		ret = -EIO;
+	}
+	mig_frame_free(f);
+	return ret;
+}
+
+/* Runs syscall @nr of the guest on @chan at its home; returns the result. */
+long mig_fwd_call(struct mig_chan *chan, unsigned long nr, u64 *args,
+		  struct mig_fwd_plan *plan)
+{
+	struct mig_msg_syscall msg = {
+		.mig_id = cpu_to_be32(chan->id),
+		.nr = cpu_to_be32(nr),
+	};
+	struct kvec vec[2] = { { &msg, sizeof(msg) } };
+	long in_len, ret;
+	u8 *in = NULL;
+	int i;
+
+	in_len = mig_plan_sizes(plan, args, mig_user_strlen, NULL);
+	if (in_len < 0)
+		return in_len;
+	if (in_len) {
+		in = kvmalloc(in_len, GFP_KERNEL);
+		if (!in)
+			return -ENOMEM;
+		ret = mig_gather_in(plan, args, in);
+		if (ret)
+			goto out;
+	}
+	for (i = 0; i < 6; i++)
+		msg.args[i] = cpu_to_be64(args[i]);
+	msg.in_len = cpu_to_be32(in_len);
+	vec[1].iov_base = in;
+	vec[1].iov_len = in_len;
+	ret = mig_chan_send(chan, MIG_MSG_SYSCALL, vec, in_len ? 2 : 1);
+	if (!ret)
+		ret = mig_fwd_await(chan, plan, args);
+	else
+		ret = -EINTR;
+out:
+	kvfree(in);
+	return ret;
+}
+
+/* ---- deputy side ---- */
+
+struct mig_str_ctx {
+	const u8 *data;
+	u32 left;
+};
+
+/* Strings in a request: NUL-terminated within what is left of in data. */
+static long mig_msg_strlen(u64 ptr, void *ctx)
+{
+	struct mig_str_ctx *c = ctx;
+	size_t n = strnlen((const char *)c->data, min_t(u32, c->left, PATH_MAX));
+
+	if (n == min_t(u32, c->left, PATH_MAX))
+		return -EPROTO;
+	c->data += n + 1;
+	c->left -= n + 1;
+	return n + 1;
+}
+
+/*
+ * Checks a request from the guest and lays it out in the deputy's scratch
+ * area: pointer arguments are pointed at their copies there. Returns 0
+ * and fills @args and @plan, or -errno for the guest.
+ */
+int mig_fwd_prepare(const struct mig_frame *f, unsigned long scratch,
+		    size_t scratch_size, u64 *args, unsigned long *nr,
+		    struct mig_fwd_plan *plan)
+{
+	const struct mig_msg_syscall *m = f->data;
+	const u8 *in = (const u8 *)(m + 1);
+	u32 in_len = f->len - sizeof(*m);
+	struct mig_str_ctx ctx = { in, in_len };
+	unsigned long off = 0;
+	long want;
+	int i;
+
+	if (be32_to_cpu(m->in_len) != in_len)
+		return -EPROTO;
+	*nr = be32_to_cpu(m->nr);
+	for (i = 0; i < 6; i++)
+		args[i] = be64_to_cpu(m->args[i]);
+	if (mig_fwd_classify(*nr, args, plan) != MIG_SYS_FORWARD)
+		return -EPROTO;
+	want = mig_plan_sizes(plan, args, mig_msg_strlen, &ctx);
+	if (want < 0)
+		return want;
+	if (want != in_len)
+		return -EPROTO;
+
+	for (i = 0; i < plan->nargs; i++) {
+		u32 len = max(plan->in_len[i], plan->out_cap[i]);
+
+		if (plan->arg[i].kind == MIG_ARG_VAL)
+			continue;
+		if (off + len > scratch_size)
+			return -E2BIG;
+		args[i] = scratch + off;
+		if (plan->in_len[i] &&
+		    copy_to_user((void __user *)args[i], in, plan->in_len[i]))
+			return -EFAULT;
+		in += plan->in_len[i];
+		off += ALIGN(len, 16);
+	}
+	return 0;
+}
+
+/* Sends the result of a call run at home, with the data it wrote. */
+int mig_fwd_reply(struct mig_chan *chan, const struct mig_fwd_plan *plan,
+		  const u64 *args, long ret)
+{
+	struct mig_msg_sysret r = {
+		.mig_id = cpu_to_be32(chan->id),
+		.ret = cpu_to_be64(ret),
+	};
+	struct kvec vec[2] = { { &r, sizeof(r) } };
+	u32 total = 0, n;
+	u8 *out = NULL;
+	int i, err;
+
+	for (i = 0; plan && i < plan->nargs; i++)
+		total += mig_out_len(plan, i, ret);
+	if (total) {
+		out = kvmalloc(total, GFP_KERNEL);
+		if (!out)
+			return -ENOMEM;
+		total = 0;
+		for (i = 0; i < plan->nargs; i++) {
+			n = mig_out_len(plan, i, ret);
+			if (!mig_arg_writes(plan->arg[i].kind) || !n)
+				continue;
+			if (copy_from_user(out + total,
+					   (const void __user *)args[i], n))
+				memset(out + total, 0, n);
+			total += n;
+		}
+	}
+	r.out_len = cpu_to_be32(total);
+	vec[1].iov_base = out;
+	vec[1].iov_len = total;
+	err = mig_chan_send(chan, MIG_MSG_SYSRET, vec, total ? 2 : 1);
+	kvfree(out);
+	return err;
+}
+
+/* For the deputy: a request that could not be run. */
+int mig_fwd_reply_error(struct mig_chan *chan, long err)
+{
+	return mig_fwd_reply(chan, NULL, NULL, err);
+}
+
+/* The hook's callback: one place decides for guests and deputies. */
+bool mig_on_syscall(void *hooked, const struct pt_regs *regs, long *ret)
+{
+	struct mig_hooked *h = hooked;
+
+	if (h->kind == MIG_HOOKED_DEPUTY)
+		return mig_deputy_syscall(h, regs, ret);
+	return mig_guest_syscall(h, regs, ret);
+}

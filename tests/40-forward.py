@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""Syscall forwarding: a moved process keeps using its home's files,
+pipes, cwd, pid and parent through the deputy."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from migtest import diag, run, test, wait_until  # noqa: E402
+import mig  # noqa: E402
+
+NODES = 2
+
+
+def linked(c):
+    mig.setup(c.nodes)
+    for a, b in ((c.node(1), c.node(2)), (c.node(2), c.node(1))):
+        mig.wait_state(a, b.index, "up", timeout=60)
+
+
+def ready(sp):
+    wait_until(lambda: "ready" in sp.output(), timeout=60, what="ready")
+    return int(sp.output().split()[1])
+
+
+def move(node, pid, dest):
+    rc, out = mig.migctl(node, "move %d %s" % (pid, dest), check=False,
+                         timeout=150)
+    assert rc == 0, out
+
+
+@test
+def interpreter_moves_and_keeps_home_resources(c):
+    """python3 moved mid-run: its pid, ppid, cwd, env, file offset, stdout"""
+    n1, n2 = c.nodes
+    linked(c)
+    n1.run_ok("mkdir -p /tmp/w && printf 'hello, moved world\\n' > /tmp/w/data")
+    sp = n1.spawn("cd /tmp/w && MIGVAR=kept exec python3 %s/tests/progs/pyspin.py "
+                  "8 7 /tmp/w/data" % os.getcwd())
+    pid = ready(sp)
+    ppid = n1.run_ok("ps -o ppid= -p %d" % pid).strip()
+    move(n1, pid, 2)
+    (guest,) = mig.migctl_json(n2, "ps")
+    assert guest["home_pid"] == pid
+    assert sp.wait(120) == 7, sp.output()
+    out = sp.output().splitlines()
+    diag("\n".join(out))
+    assert out == ["ready %d" % pid,
+                   "pid %d ppid %s" % (pid, ppid),
+                   "cwd /tmp/w env kept",
+                   "file hello, moved world",
+                   "cwd2 /"], out
+    # The guest's chdir("/") happened at home, to the deputy: the process
+    # at home is gone now, but the guest ran at node 2 all along.
+    assert mig.status(n2)["stats"]["moves_in"] == 1
+
+
+@test
+def reader_blocked_on_a_pipe_moves_mid_stream(c):
+    """a read() blocked on a pipe restarts at the destination; no line lost"""
+    n1, n2 = c.nodes
+    linked(c)
+    n1.run_ok("rm -f /tmp/fifo && mkfifo /tmp/fifo")
+    sp = n1.spawn("exec python3 %s/tests/progs/linecat.py < /tmp/fifo"
+                  % os.getcwd())
+    feeder = n1.spawn("exec python3 -c 'import time\n"
+                      "with open(\"/tmp/fifo\", \"w\") as f:\n"
+                      "  for i in range(300):\n"
+                      "    f.write(\"line %d\\n\" % i); f.flush(); time.sleep(0.02)\n"
+                      "  f.write(\"end\\n\")'")
+    pid = ready(sp)
+    time.sleep(1)		# in the middle of the stream, blocked in read()
+    move(n1, pid, 2)
+    assert feeder.wait(120) == 0
+    assert sp.wait(120) == 3, sp.output()
+    lines = sp.output().splitlines()[1:]
+    assert lines == ["line %d" % i for i in range(300)], lines[:5]
+    assert mig.status(n1)["stats"]["moves_out"] == 1
+
+
+@test
+def moved_there_and_back_home(c):
+    """migctl move PID home: the process continues at home, output exact"""
+    n1, n2 = c.nodes
+    linked(c)
+    n1.run_ok("mkdir -p /tmp/w && printf 'there and back\\n' > /tmp/w/data")
+    sp = n1.spawn("cd /tmp/w && MIGVAR=round exec python3 %s/tests/progs/pyspin.py "
+                  "10 9 /tmp/w/data" % os.getcwd())
+    pid = ready(sp)
+    move(n1, pid, 2)
+    time.sleep(1)
+    move(n1, pid, "home")
+    assert not mig.migctl_json(n1, "ps") and not mig.migctl_json(n2, "ps")
+    assert sp.wait(120) == 9, sp.output()
+    out = sp.output().splitlines()
+    assert out[1:] == ["pid %d ppid %s" % (pid, out[1].split()[3]),
+                       "cwd /tmp/w env round", "file there and back",
+                       "cwd2 /"], out
+    assert mig.status(n1)["stats"]["moves_in"] == 1
+
+
+@test
+def fork_brings_the_process_home(c):
+    """a syscall only home can run (fork, execve) brings the process home"""
+    n1, n2 = c.nodes
+    linked(c)
+    prog = ("import os, sys, time\n"
+            "print('ready', os.getpid(), flush=True)\n"
+            "end = time.monotonic() + 6\n"
+            "while time.monotonic() < end: pass\n"
+            "r = os.system('echo child says hi')\n"
+            "print('system', r, flush=True)\n"
+            "sys.exit(5)\n")
+    n1.run_ok("cat > /tmp/forker.py", input=prog)
+    sp = n1.spawn("exec python3 /tmp/forker.py")
+    pid = ready(sp)
+    move(n1, pid, 2)
+    assert mig.migctl_json(n1, "ps"), "not away"
+    assert sp.wait(120) == 5, sp.output()
+    assert sp.output().splitlines()[1:] == ["child says hi", "system 0"], sp.output()
+    assert not mig.migctl_json(n1, "ps")
+    assert mig.status(n2)["stats"]["moves_out"] == 1
+
+
+run()

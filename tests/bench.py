@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""make bench: figures of a 2-node virtual cluster, printed, not asserted.
+
+Move time and data rate for processes of 16, 64 and 256 MiB beside the
+raw TCP rate of the same link; a forwarded 1-byte write beside a raw
+TCP round trip; a CPU-bound loop's speed away versus at home. Under TCG
+absolute figures are slow and noisy: compare within one run."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from cluster import Cluster, wait_until  # noqa: E402
+import mig  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROGS = os.path.join(REPO, "tests", "progs")
+
+
+def timed(node, cmd):
+    out = node.run_ok("python3 -c 'import subprocess, sys, time; t = time.monotonic(); "
+                      "r = subprocess.run(sys.argv[1], shell=True); "
+                      "print(\"%%.3f %%d\" %% (time.monotonic() - t, r.returncode))' '%s'"
+                      % cmd, timeout=600)
+    secs, rc = out.split()
+    return float(secs), int(rc)
+
+
+def ready(sp):
+    wait_until(lambda: "ready" in sp.output(), timeout=60, what="ready")
+    return int(sp.output().split()[1])
+
+
+def bench_moves(n1, n2, rows):
+    for mib in (16, 64, 256):
+        sp = n1.spawn("exec %s/bin/spin -s 600 -m %d" % (PROGS, mib))
+        pid = ready(sp)
+        secs, rc = timed(n1, "%s move %d 2" % (mig.MIGCTL, pid))
+        sent = mig.migctl_json(n1, "ps")[0]["bytes_sent"] if rc == 0 else 0
+        rows.append(("move %3d MiB process" % mib, "%.2f s" % secs,
+                     "%.1f MB/s" % (sent / 1e6 / secs) if rc == 0 else "failed"))
+        n1.run("kill -KILL %d" % pid)
+        sp.wait(60)
+
+
+def bench_forward(n1, n2, rows):
+    runs = {}
+    for where in ("home", "away"):
+        sp = n1.spawn("exec python3 %s/benchprog.py 3 3 2000 /tmp/bench.out" % PROGS)
+        pid = ready(sp)
+        if where == "away":
+            mig.migctl(n1, "move %d 2" % pid, timeout=150)
+        assert sp.wait(300) == 0, sp.output()
+        f = sp.output().split()
+        runs[where] = (int(f[f.index("loops") + 1]), float(f[f.index("writes_ns") + 1]))
+    return runs
+
+
+def main():
+    rows = []
+    with Cluster(nodes=2, name="bench", memory=1536) as c:
+        n1, n2 = c.nodes
+        mig.setup(c.nodes)
+        mig.wait_state(n1, 2, "up", timeout=60)
+        srv = n2.spawn("exec python3 %s/tcpbench.py serve 7900" % PROGS)
+        time.sleep(1)
+        raw = n1.run_ok("python3 %s/tcpbench.py rate %s 7900 256" % (PROGS, n2.ip),
+                        timeout=600).split()[1]
+        rtt = n1.run_ok("python3 %s/tcpbench.py rtt %s 7900 2000" % (PROGS, n2.ip),
+                        timeout=600).split()[1]
+        rows.append(("raw TCP rate, same link", "", "%s MB/s" % raw))
+        bench_moves(n1, n2, rows)
+        runs = bench_forward(n1, n2, rows)
+        rows.append(("raw TCP round trip (1 byte)", "", "%s us" % rtt))
+        rows.append(("write(1 byte) at home", "", "%.0f us" % (runs["home"][1] / 1000)))
+        rows.append(("write(1 byte) forwarded", "", "%.0f us" % (runs["away"][1] / 1000)))
+        rows.append(("CPU loop at home", "", "%d loops/3s" % runs["home"][0]))
+        rows.append(("CPU loop away", "", "%d loops/3s (%.2f of home)"
+                     % (runs["away"][0], runs["away"][0] / runs["home"][0])))
+        srv.kill()
+    print("%-30s %-10s %s" % ("measure", "time", "figure"))
+    for r in rows:
+        print("%-30s %-10s %s" % r)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
