@@ -194,7 +194,6 @@ struct mig_arg_desc {
 	u16 size;		/* fixed size */
 };
 
-
 enum { MIG_SYS_REFUSE, MIG_SYS_LOCAL, MIG_SYS_FORWARD, MIG_SYS_SPECIAL };
 
 /* The layout of one call: per argument, bytes in and bytes out. */

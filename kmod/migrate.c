@@ -80,6 +80,14 @@ static void mig_req_free(struct kref *ref)
 	kfree(container_of(ref, struct mig_move_req, ref));
 }
 
+/* The errno an ACK carries (positive on the wire), bounded. */
+static int mig_ctl_errno(const struct mig_frame *f)
+{
+	const struct mig_msg_ctl *ctl = f->data;
+
+	return -(int)min_t(u32, be32_to_cpu(ctl->value), MAX_ERRNO);
+}
+
 static bool mig_is_deputy(pid_t pid)
 {
 	struct mig_deputy *d;
@@ -346,8 +354,7 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 		if (f->type == MIG_MSG_MOVE_ACK) {
 			/* The guest could not come home when asked. */
 			spin_lock(&mig_deputies_lock);
-			dep->recall_err = -(int)min_t(u32, be32_to_cpu(
-				((struct mig_msg_ctl *)f->data)->value), 4095) ?: -EIO;
+			dep->recall_err = mig_ctl_errno(f) ?: -EIO;
 			spin_unlock(&mig_deputies_lock);
 			mig_frame_free(f);
 			continue;
@@ -492,11 +499,7 @@ int mig_chan_wait_ack(struct mig_chan *chan)
 
 	if (IS_ERR(f))
 		return PTR_ERR(f);
-	if (f->type == MIG_MSG_MOVE_ACK)
-		err = -(int)min_t(u32, be32_to_cpu(((struct mig_msg_ctl *)
-						   f->data)->value), 4095);
-	else
-		err = -EPROTO;
+	err = f->type == MIG_MSG_MOVE_ACK ? mig_ctl_errno(f) : -EPROTO;
 	mig_frame_free(f);
 	return err;
 }
