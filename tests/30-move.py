@@ -179,6 +179,25 @@ def dead_destination_ends_the_deputy(c):
     assert not ps(n1)
 
 
+@test
+def destination_dies_mid_move(c):
+    """the destination dies while the state streams: the process stays home"""
+    n1, n2 = c.nodes
+    linked(c)
+    sp = start_spin(n1, seconds=40, mib=256)
+    mover = n1.spawn("exec %s move %d 2" % (mig.MIGCTL, sp.pid))
+    time.sleep(2)		# 256 MiB take several seconds to stream
+    n2.kill()
+    rc = mover.wait(180)
+    diag("migctl move with the destination killed: rc %s: %s"
+         % (rc, mover.output().strip()))
+    assert rc != 0, "the move claims success"
+    assert not ps(n1), "a deputy was left"
+    # Still running at home, its state intact: it exits 42 on its own.
+    assert sp.wait(300) == 42, sp.output()
+    assert mig.status(n1)["stats"]["moves_failed"] == 1
+
+
 @test(timeout=900)
 def twenty_moves_at_once(c):
     """20 processes moved concurrently, each verified"""
