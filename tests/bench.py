@@ -59,6 +59,25 @@ def bench_forward(n1, n2, rows):
     return runs
 
 
+def bench_cpu(n1, rows):
+    """A native loop: vDSO clock reads and a fixed loop, home vs away."""
+    res = {}
+    for where in ("home", "away"):
+        sp = n1.spawn("exec %s/bin/cpuloop 8" % PROGS)
+        pid = ready(sp)
+        if where == "away":
+            mig.migctl(n1, "move %d 2" % pid, timeout=150)
+        assert sp.wait(300) == 0, sp.output()
+        f = sp.output().split()
+        res[where] = (int(f[f.index("clockloops") + 1]),
+                      float(f[f.index("fixedloop_s") + 1]))
+    rows.append(("C loop, clock reads away", "",
+                 "%.2f of home" % (res["away"][0] / res["home"][0])))
+    rows.append(("C fixed loop away", "",
+                 "%.3f s vs %.3f s at home (%.2f)" % (res["away"][1], res["home"][1],
+                                                      res["home"][1] / res["away"][1])))
+
+
 def main():
     rows = []
     with Cluster(nodes=2, name="bench", memory=1536) as c:
@@ -77,9 +96,10 @@ def main():
         rows.append(("raw TCP round trip (1 byte)", "", "%s us" % rtt))
         rows.append(("write(1 byte) at home", "", "%.0f us" % (runs["home"][1] / 1000)))
         rows.append(("write(1 byte) forwarded", "", "%.0f us" % (runs["away"][1] / 1000)))
-        rows.append(("CPU loop at home", "", "%d loops/3s" % runs["home"][0]))
-        rows.append(("CPU loop away", "", "%d loops/3s (%.2f of home)"
+        rows.append(("python loop at home", "", "%d loops/3s" % runs["home"][0]))
+        rows.append(("python loop away", "", "%d loops/3s (%.2f of home)"
                      % (runs["away"][0], runs["away"][0] / runs["home"][0])))
+        bench_cpu(n1, rows)
         srv.kill()
     print("%-30s %-10s %s" % ("measure", "time", "figure"))
     for r in rows:
