@@ -158,7 +158,6 @@ void mig_unmap_all(void);
 
 /* restore.c: rebuild the current process from a channel */
 int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp);
-int mig_exit_via_stub(int code);
 
 /* migrate.c and guest.c: one line of "migctl ps" */
 struct mig_ps_entry {

@@ -558,26 +558,3 @@ out:
 	kfree(r);
 	return err;
 }
-
-/* Leaves to user mode only to call exit_group(code). */
-int mig_exit_via_stub(int code)
-{
-	struct pt_regs *regs = task_pt_regs(current);
-	u8 buf[16];
-	struct mig_code c = { buf };
-	unsigned long base;
-
-	mig_emit_op_imm32(&c, 0xbf, code);		/* mov edi, code */
-	mig_emit_op_imm32(&c, 0xb8, __NR_exit_group);	/* mov eax, nr */
-	mig_emit(&c, "\x0f\x05\x0f\x0b", 4);		/* syscall; ud2 */
-
-	base = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
-		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
-	if (IS_ERR_VALUE(base))
-		return (long)base;
-	if (copy_to_user((void __user *)base, buf, c.p - buf))
-		return -EFAULT;
-	regs->ip = base;
-	regs->orig_ax = -1;
-	return 0;
-}
