@@ -463,8 +463,12 @@ static int mig_send_begin(struct mig_chan *chan, struct mig_capture_info *info)
 		.flags = cpu_to_be16(info->flags),
 	};
 	struct kvec vec = { &begin, sizeof(begin) };
+	u64 monotonic, boottime;
 
 	get_task_comm(begin.comm, current);
+	mig_clock_sample(&monotonic, &boottime);
+	begin.monotonic_ns = cpu_to_be64(monotonic);
+	begin.boottime_ns = cpu_to_be64(boottime);
 	return mig_chan_send(chan, MIG_MSG_MOVE_BEGIN, &vec, 1);
 }
 

@@ -4,11 +4,13 @@
  *
  * A stream's BEGIN makes a new user process with the usermode-helper
  * machinery: it execs a harmless program (umh_path) and, before that
- * program's first instruction, a task_work replaces the whole process with
- * the one in the stream (restore.c). From then on the syscall hook sees
- * every syscall of it, and its exit: the wait status goes home, where the
- * deputy exits with it. (Nothing waits for the guest in a sleep of its
- * own: a guest may run for days.)
+ * program's first instruction, a task_work sends it into a prelude
+ * (timens.c) that moves it into a time namespace carrying its home node's
+ * clocks. The prelude traps back into the module, and there the whole
+ * process is replaced with the one in the stream (restore.c). From the
+ * prelude on the syscall hook sees every syscall of it, and its exit: the
+ * wait status goes home, where the deputy exits with it. (Nothing waits
+ * for the guest in a sleep of its own: a guest may run for days.)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,7 +40,10 @@ struct mig_guest {
 	bool recall_queued;
 	bool gone_home;			/* it left: its exit means nothing */
 	int exit_status;
-	struct callback_head restore_work;
+	struct callback_head start_work;
+	struct mig_clock_offsets clocks;
+	unsigned long prelude_start;	/* where its trap comes from */
+	unsigned long prelude_end;
 	struct mig_chan *chan;
 	u16 home_node;
 	u32 home_pid;
@@ -47,7 +52,11 @@ struct mig_guest {
 	unsigned long tramp;
 	bool restore_ran;
 	bool restored;
+	bool acked;			/* home has its answer to the move */
 };
+
+/* A sender's clock reading past this (146 years) is not a clock. */
+#define MIG_CLOCK_MAX_NS	(S64_MAX / 2)
 
 static LIST_HEAD(mig_guests);
 static DEFINE_SPINLOCK(mig_guests_lock);
@@ -81,10 +90,21 @@ static void mig_guest_set_comm(const u8 *comm)
 	task_unlock(current);
 }
 
-/* In the new process, after exec, before its first user instruction. */
-static void mig_guest_restore(struct callback_head *cb)
+/* The guest could not become its process: home keeps it, this copy dies. */
+static void mig_guest_fail(struct mig_guest *g, int err)
 {
-	struct mig_guest *g = container_of(cb, struct mig_guest, restore_work);
+	g->acked = true;
+	mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, -err, g->pid);
+	pr_info("guest from node %u (pid %u) not restored: %d\n",
+		g->home_node, g->home_pid, err);
+	mig_guest_unlist(g);
+	send_sig(SIGKILL, current, 1);
+}
+
+/* In the new process, after exec, before its first user instruction. */
+static void mig_guest_start(struct callback_head *cb)
+{
+	struct mig_guest *g = container_of(cb, struct mig_guest, start_work);
 	int err;
 
 	/* The helper's exec failed: this runs from do_exit(), without an mm. */
@@ -92,28 +112,62 @@ static void mig_guest_restore(struct callback_head *cb)
 		mig_guest_put(g);
 		return;
 	}
-	g->restore_ran = true;
-	err = mig_restore(g->chan, true, &g->tramp);
 	/* From now on no syscall of it runs here unless the table says so. */
-	if (!err) {
-		kref_get(&g->ref);	/* the hook's, dropped at exit */
-		err = mig_hook_add_task(current, &g->hooked);
-		if (err)
-			kref_put(&g->ref, mig_guest_free);
-	}
-	if (!err) {
-		mig_guest_set_comm(g->comm);
-		g->restored = true;
-		mig_stat_inc(MIG_STAT_MOVES_IN);
-	}
-	mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, err ? -err : 0, g->pid);
+	kref_get(&g->ref);	/* the hook's, dropped at exit */
+	err = mig_hook_add_task(current, &g->hooked);
 	if (err) {
-		pr_info("guest from node %u (pid %u) not restored: %d\n",
-			g->home_node, g->home_pid, err);
-		mig_guest_unlist(g);
-		send_sig(SIGKILL, current, 1);
+		kref_put(&g->ref, mig_guest_free);
+	} else {
+		err = mig_timens_prelude(&g->clocks, &g->prelude_start,
+					 &g->prelude_end);
 	}
+	if (err)
+		mig_guest_fail(g, err);
 	mig_guest_put(g);
+}
+
+static bool mig_guest_is_prelude_trap(struct mig_guest *g,
+				      const struct pt_regs *regs)
+{
+	return regs->orig_ax == __NR_ioctl && (int)regs->di == -1 &&
+	       (u32)regs->si == MIG_TRAP_MAGIC &&
+	       regs->ip > g->prelude_start && regs->ip <= g->prelude_end;
+}
+
+/*
+ * Before the guest is restored only its prelude runs, natively; its trap
+ * says whether the time namespace is in place, and the restore follows.
+ */
+static bool mig_guest_prelude_syscall(struct mig_guest *g,
+				      const struct pt_regs *regs, long *ret)
+{
+	long status = regs->dx;
+	int err;
+
+	if (!mig_guest_is_prelude_trap(g, regs))
+		return false;
+	*ret = 0;
+	if (g->restore_ran)
+		return true;
+	g->restore_ran = true;
+	if (status) {
+		pr_info("guest from node %u: cannot enter a time namespace (prelude step %lu: %ld); is /proc mounted?\n",
+			g->home_node, regs->r10, status);
+		err = status < 0 && status >= -MAX_ERRNO ? status : -EINVAL;
+		mig_guest_fail(g, err);
+		return true;
+	}
+	err = mig_restore(g->chan, true, &g->tramp);
+	if (err) {
+		mig_guest_fail(g, err);
+		return true;
+	}
+	mig_guest_set_comm(g->comm);
+	g->restored = true;
+	mig_stat_inc(MIG_STAT_MOVES_IN);
+	g->acked = true;
+	mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, 0, g->pid);
+	return true;
 }
 
 static int mig_guest_umh_init(struct subprocess_info *info, struct cred *new)
@@ -121,9 +175,9 @@ static int mig_guest_umh_init(struct subprocess_info *info, struct cred *new)
 	struct mig_guest *g = info->data;
 	int err;
 
-	init_task_work(&g->restore_work, mig_guest_restore);
+	init_task_work(&g->start_work, mig_guest_start);
 	kref_get(&g->ref);	/* the task_work's */
-	err = task_work_add(current, &g->restore_work, TWA_RESUME);
+	err = task_work_add(current, &g->start_work, TWA_RESUME);
 	if (err) {
 		kref_put(&g->ref, mig_guest_free);
 		return err;
@@ -138,7 +192,10 @@ static void mig_guest_exit_work(struct work_struct *work)
 {
 	struct mig_guest *g = container_of(work, struct mig_guest, exit_work);
 
-	if (!g->gone_home)
+	/* Died before it became its process (a fault in the prelude...). */
+	if (!g->acked)
+		mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, ECHILD, g->pid);
+	else if (g->restored && !g->gone_home)
 		mig_chan_send_ctl(g->chan, MIG_MSG_EXIT, g->exit_status, g->pid);
 	mig_guest_unlist(g);
 	mig_guest_put(g);
@@ -197,7 +254,9 @@ int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
 	struct mig_chan *chan;
 
 	if (be16_to_cpu(begin->home_node) != peer || begin->reserved ||
-	    be16_to_cpu(begin->flags)) {
+	    be16_to_cpu(begin->flags) ||
+	    be64_to_cpu(begin->monotonic_ns) > MIG_CLOCK_MAX_NS ||
+	    be64_to_cpu(begin->boottime_ns) > MIG_CLOCK_MAX_NS) {
 		mig_guest_refuse(peer, begin, -EPROTO);
 		return 0;
 	}
@@ -217,6 +276,8 @@ int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
 	g->home_pid = be32_to_cpu(begin->home_pid);
 	memcpy(g->comm, begin->comm, sizeof(g->comm));
 	g->comm[MIG_COMM_LEN - 1] = 0;
+	mig_clock_offsets(be64_to_cpu(begin->monotonic_ns),
+			  be64_to_cpu(begin->boottime_ns), &g->clocks);
 	INIT_WORK(&g->work, mig_guest_run);
 
 	spin_lock(&mig_guests_lock);
@@ -327,6 +388,8 @@ bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 		*ret = -ENOSYS;
 		return true;
 	}
+	if (!g->restored)
+		return mig_guest_prelude_syscall(g, regs, ret);
 	mig_syscall_args(regs, args);
 	switch (mig_fwd_classify(nr, args, &plan)) {
 	case MIG_SYS_LOCAL:

@@ -159,6 +159,24 @@ void mig_unmap_all(void);
 /* restore.c: rebuild the current process from a channel */
 int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp);
 
+/* timens.c: a moved process keeps its home node's clocks */
+struct mig_clock_offsets {
+	s64 monotonic;
+	s64 boottime;
+};
+
+/*
+ * User code traps into the module (the deputy's stub, a guest's prelude)
+ * with ioctl(-1, MIG_TRAP_MAGIC, ...), recognised by where it comes from.
+ */
+#define MIG_TRAP_MAGIC		0x6d696721
+
+void mig_clock_sample(u64 *monotonic_ns, u64 *boottime_ns);
+void mig_clock_offsets(u64 monotonic_ns, u64 boottime_ns,
+		       struct mig_clock_offsets *off);
+int mig_timens_prelude(const struct mig_clock_offsets *off,
+		       unsigned long *start, unsigned long *end);
+
 /* migrate.c and guest.c: one line of "migctl ps" */
 struct mig_ps_entry {
 	u8 role;			/* enum mig_role */

@@ -50,7 +50,6 @@ struct mig_move_req {
 #define MIG_DEPUTY_SCRATCH	(MIG_FWD_MAX_DATA + PAGE_SIZE)
 #define MIG_BLK_RESULT		56	/* offset of the result in the block */
 #define MIG_BLK_DATA		64	/* buffers start here */
-#define MIG_TRAP_MAGIC		0x6d696721
 
 struct mig_deputy {
 	struct mig_hooked hooked;	/* first: the syscall hook's view */

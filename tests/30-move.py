@@ -198,6 +198,58 @@ def destination_dies_mid_move(c):
     assert mig.status(n1)["stats"]["moves_failed"] == 1
 
 
+def uptime(node):
+    return float(node.run_ok("cut -d' ' -f1 /proc/uptime"))
+
+
+def clock_report(out):
+    """{clock: (back_ns, jump_ns)} from clockwatch's closing lines."""
+    found = {}
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) == 4 and words[1].startswith("back="):
+            found[words[0]] = (int(words[1][5:]), int(words[2][5:]))
+    return found
+
+
+@test
+def clocks_go_on_across_moves(c):
+    """CLOCK_MONOTONIC/BOOTTIME, vDSO and syscall, neither go back nor leap
+    when moved to a node booted later and back"""
+    n1, n2 = c.nodes
+    if uptime(n1) - uptime(n2) < 20:
+        n2.kill()
+        wait_until(lambda: uptime(n1) >= 25, timeout=60, interval=1,
+                   what="node 1 up for 25s")
+        n2.boot()
+    linked(c)
+    gap = uptime(n1) - uptime(n2)
+    sp = n1.spawn("exec tests/progs/bin/clockwatch")
+    wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
+    assert move(n1, sp.pid, 2)[0] == 0
+    (guest,) = ps(n2)
+    # Its time namespace holds the difference between the two nodes.
+    offsets = n2.run_ok("cat /proc/%d/timens_offsets" % guest["pid"])
+    diag("node 1 up %.1fs longer; guest offsets: %s"
+         % (gap, " ".join(offsets.split())))
+    mono = [w for w in offsets.splitlines() if w.startswith("monotonic")]
+    assert mono and abs(int(mono[0].split()[1]) - gap) < 5, offsets
+    time.sleep(2)
+    assert move(n1, sp.pid, "home")[0] == 0
+    time.sleep(1)
+    n1.run_ok("kill -USR1 %d" % sp.pid)
+    rc = sp.wait(60)
+    report = clock_report(sp.output())
+    diag(sp.output().strip())
+    assert set(report) == {"monotonic", "boottime", "monotonic-syscall"}, report
+    for clock, (back, jump) in report.items():
+        assert back == 0, "%s went back %d ns" % (clock, back)
+        # A move freezes the process for a second or so; a clock that
+        # followed the node it ran on would leap by the uptime gap.
+        assert jump < gap / 2 * 1e9, "%s leapt %d ns" % (clock, jump)
+    assert rc == 0, sp.output()
+
+
 @test(timeout=900)
 def twenty_moves_at_once(c):
     """20 processes moved concurrently, each verified"""

@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 #define MIG_WIRE_MAGIC		0x4d494721	/* "MIG!" */
-#define MIG_WIRE_VERSION	1
+#define MIG_WIRE_VERSION	2
 #define MIG_NONCE_LEN		32
 #define MIG_MAC_LEN		32		/* HMAC-SHA256 */
 #define MIG_WIRE_MAX_PAYLOAD	(1U << 20)	/* absolute bound, any type */
@@ -85,7 +85,12 @@ struct mig_msg_ping {
 /* mig_msg_begin.flags */
 #define MIG_BEGIN_HOMECOMING	0x1	/* to the home node: deputy takes it */
 
-/* 32 bytes. */
+/*
+ * 48 bytes. monotonic_ns and boottime_ns are CLOCK_MONOTONIC and
+ * CLOCK_BOOTTIME as the process itself reads them (its time namespace's
+ * offsets included), sampled just before BEGIN is sent: the receiver
+ * offsets the process's clocks so that they go on from these values.
+ */
 struct mig_msg_begin {
 	__be32 mig_id;
 	__be32 home_pid;
@@ -93,6 +98,8 @@ struct mig_msg_begin {
 	__be16 flags;
 	__be32 reserved;
 	__u8 comm[MIG_COMM_LEN];
+	__be64 monotonic_ns;
+	__be64 boottime_ns;
 };
 
 /* 16 bytes. */
