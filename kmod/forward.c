@@ -570,7 +570,11 @@ bool mig_on_syscall(void *hooked, const struct pt_regs *regs, long *ret)
 {
 	struct mig_hooked *h = hooked;
 
-	if (h->kind == MIG_HOOKED_DEPUTY)
+	switch (h->kind) {
+	case MIG_HOOKED_DEPUTY:
 		return mig_deputy_syscall(h, regs, ret);
+	case MIG_HOOKED_PLACER:
+		return mig_placer_syscall(h, regs, ret);
+	}
 	return mig_guest_syscall(h, regs, ret);
 }

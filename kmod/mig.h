@@ -191,6 +191,10 @@ struct mig_ps_entry {
 
 /* migrate.c: processes of this node that run elsewhere */
 int mig_move(u32 pid, u32 dest, const char **why);
+int mig_move_current(u16 dest);
+int mig_check_movable(struct task_struct *task, const char **why);
+int mig_check_dest(u32 dest, bool away, const char **why);
+
 int mig_chan_wait_ack(struct mig_chan *chan);
 int mig_deputy_ps(struct mig_ps_entry *e, int max);
 
@@ -222,7 +226,7 @@ struct mig_fwd_plan {
 };
 
 /* What the syscall hook holds for a task: a guest or a deputy. */
-enum { MIG_HOOKED_GUEST, MIG_HOOKED_DEPUTY };
+enum { MIG_HOOKED_GUEST, MIG_HOOKED_DEPUTY, MIG_HOOKED_PLACER };
 
 struct mig_hooked {
 	u8 kind;
@@ -243,6 +247,12 @@ bool mig_deputy_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 			long *ret);
 bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 		       long *ret);
+
+/* place.c: "migctl exec": a process placed on a node at its next exec */
+int mig_place_at_exec(u32 dest, const char **why);
+bool mig_placer_syscall(struct mig_hooked *h, const struct pt_regs *regs,
+			long *ret);
+void mig_placer_exited(struct mig_hooked *h);
 
 /* guest.c: processes running here for another node */
 int mig_guest_ps(struct mig_ps_entry *e, int max);

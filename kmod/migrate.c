@@ -177,6 +177,8 @@ void mig_on_hooked_exit(void *hooked)
 
 		INIT_WORK(&dep->gone_work, mig_deputy_gone);
 		mig_queue_work(&dep->gone_work);
+	} else if (h->kind == MIG_HOOKED_PLACER) {
+		mig_placer_exited(h);
 	} else {
 		mig_guest_exited(h);
 	}
@@ -515,6 +517,8 @@ static void mig_move_done(struct mig_move_req *req, int result,
 static const char *mig_explain(int err)
 {
 	switch (err) {
+	case -ENOMEM:
+		return "out of memory";
 	case -EBUSY:
 		return "a writable shared mapping (shared memory) pins the process here";
 	case -EAGAIN:
@@ -534,10 +538,12 @@ static const char *mig_explain(int err)
 	}
 }
 
-/* Runs in the process that moves, on its way back to user mode. */
-static void mig_move_work(struct callback_head *work)
+/*
+ * Sends current to @dest. On success it is registered as a deputy, still
+ * to enter its stub; on error nothing of it has changed.
+ */
+static int mig_send_away(u16 dest, struct mig_deputy **depp)
 {
-	struct mig_move_req *req = container_of(work, struct mig_move_req, work);
 	struct mig_capture_info info = {
 		.home_node = mig_node_id,
 		.home_pid = task_tgid_nr(current),
@@ -546,18 +552,13 @@ static void mig_move_work(struct callback_head *work)
 	struct mig_chan *chan;
 	int err;
 
-	if (READ_ONCE(req->cancelled) || fatal_signal_pending(current)) {
-		mig_move_done(req, -ECANCELED, "move cancelled");
-		return;
-	}
 	dep = kzalloc(sizeof(*dep), GFP_KERNEL);
-	chan = mig_chan_open(req->dest, atomic_inc_return(&mig_next_id));
+	chan = mig_chan_open(dest, atomic_inc_return(&mig_next_id));
 	if (!dep || IS_ERR(chan)) {
 		kfree(dep);
 		if (!IS_ERR(chan))
 			mig_chan_close(chan);
-		mig_move_done(req, -ENOMEM, "out of memory");
-		return;
+		return -ENOMEM;
 	}
 
 	err = mig_capture_send(chan, &info);
@@ -569,31 +570,73 @@ static void mig_move_work(struct callback_head *work)
 		kfree(dep);
 		mig_stat_inc(MIG_STAT_MOVES_FAILED);
 		pr_info("pid %d stays home: move to node %u failed: %d\n",
-			info.home_pid, req->dest, err);
-		mig_move_done(req, err, mig_explain(err));
-		return;
+			info.home_pid, dest, err);
+		return err;
 	}
 
 	mig_stat_inc(MIG_STAT_MOVES_OUT);
 	dep->hooked.kind = MIG_HOOKED_DEPUTY;
 	dep->chan = chan;
 	dep->pid = info.home_pid;
-	dep->where = req->dest;
+	dep->where = dest;
 	dep->moves = 1;
 	dep->bytes_sent = info.bytes_sent;
 	spin_lock(&mig_deputies_lock);
 	list_add_tail(&dep->list, &mig_deputies);
 	spin_unlock(&mig_deputies_lock);
+	*depp = dep;
+	return 0;
+}
 
+/* current, moved away, stays as its deputy; if it cannot, both ends die. */
+static void mig_stay_as_deputy(struct mig_deputy *dep, int enter_err)
+{
+	if (!enter_err)
+		return;
+	pr_warn("pid %d: cannot serve as deputy (%d): process killed\n",
+		dep->pid, enter_err);
+	mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
+	mig_deputy_finish(dep, SIGKILL);
+}
+
+/* Runs in the process that moves, on its way back to user mode. */
+static void mig_move_work(struct callback_head *work)
+{
+	struct mig_move_req *req = container_of(work, struct mig_move_req, work);
+	struct mig_deputy *dep;
+	int err;
+
+	if (READ_ONCE(req->cancelled) || fatal_signal_pending(current)) {
+		mig_move_done(req, -ECANCELED, "move cancelled");
+		return;
+	}
+	err = mig_send_away(req->dest, &dep);
+	if (err) {
+		mig_move_done(req, err, mig_explain(err));
+		return;
+	}
 	/* Ready to relay signals before migctl returns. */
 	err = mig_deputy_enter(dep);
 	mig_move_done(req, 0, NULL);
-	if (err) {
-		pr_warn("pid %d: cannot serve as deputy (%d): process killed\n",
-			info.home_pid, err);
-		mig_chan_send_ctl(chan, MIG_MSG_KILL, SIGKILL, 0);
-		mig_deputy_finish(dep, SIGKILL);
-	}
+	mig_stay_as_deputy(dep, err);
+}
+
+/*
+ * Moves current, from its own context on its way to user mode, with
+ * nobody waiting for the answer (placement at exec). On error it goes on
+ * here.
+ */
+int mig_move_current(u16 dest)
+{
+	struct mig_deputy *dep;
+	int err;
+
+	if (fatal_signal_pending(current))
+		return -ECANCELED;
+	err = mig_send_away(dest, &dep);
+	if (!err)
+		mig_stay_as_deputy(dep, mig_deputy_enter(dep));
+	return err;
 }
 
 /* The caller may move what it may signal (same uid), or has CAP_SYS_ADMIN. */
@@ -610,7 +653,7 @@ static bool mig_may_move(struct task_struct *task)
 	return ok || capable(CAP_SYS_ADMIN);
 }
 
-static int mig_check_movable(struct task_struct *task, const char **why)
+int mig_check_movable(struct task_struct *task, const char **why)
 {
 	if (!mig_may_move(task)) {
 		*why = "not permitted: not your process";
@@ -639,7 +682,7 @@ static int mig_check_movable(struct task_struct *task, const char **why)
 	return 0;
 }
 
-static int mig_check_dest(u32 dest, bool away, const char **why)
+int mig_check_dest(u32 dest, bool away, const char **why)
 {
 	if (away && !dest)
 		return 0;

@@ -210,6 +210,20 @@ static int mig_cmd_move(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/* The caller goes to NODE_ID at its next successful exec. */
+static int mig_cmd_exec_place(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *why = NULL;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, MIG_A_NODE_ID))
+		return -EINVAL;
+	err = mig_place_at_exec(nla_get_u32(info->attrs[MIG_A_NODE_ID]), &why);
+	if (err && why && info->extack)
+		info->extack->_msg = why;
+	return err;
+}
+
 #define MIG_PS_MAX	4096
 
 static int mig_put_ps_entry(struct sk_buff *skb, const struct mig_ps_entry *e)
@@ -281,6 +295,10 @@ static const struct genl_small_ops mig_genl_ops[] = {
 	}, {
 		.cmd = MIG_CMD_PS,
 		.dumpit = mig_dump_ps,
+	}, {
+		/* The caller places itself: nothing to check beyond that. */
+		.cmd = MIG_CMD_EXEC_PLACE,
+		.doit = mig_cmd_exec_place,
 	},
 };
 

@@ -123,4 +123,40 @@ def fork_brings_the_process_home(c):
     assert mig.status(n2)["stats"]["moves_out"] == 1
 
 
+@test
+def exec_places_a_program_on_another_node(c):
+    """migctl exec NODE -- CMD: CMD runs there from its first instruction,
+    with migctl's pid, parent and stdout, and its exit status at home"""
+    n1, n2 = c.nodes
+    linked(c)
+    before = mig.status(n2)["stats"]["moves_in"]
+    sp = n1.spawn("exec %s exec 2 -- tests/progs/bin/spin-static -s 6 -m 8 -x 33"
+                  % mig.MIGCTL)
+    pid = ready(sp)
+    assert pid == sp.pid, "CMD does not have migctl's pid"
+    (dep,) = mig.migctl_json(n1, "ps")
+    assert dep["pid"] == pid and dep["where"] == 2, dep
+    (guest,) = mig.migctl_json(n2, "ps")
+    assert guest["home_pid"] == pid, guest
+    assert mig.status(n2)["stats"]["moves_in"] == before + 1
+    assert sp.wait(120) == 33, sp.output()
+    assert not mig.migctl_json(n1, "ps")
+
+
+@test
+def exec_refusals_leave_nothing_behind(c):
+    """migctl exec to an unknown node or one that is down fails with a
+    reason before anything runs"""
+    n1, n2 = c.nodes
+    linked(c)
+    rc, out = n1.run("%s exec 9 -- true" % mig.MIGCTL)
+    assert rc == 125 and "node 9" in out, (rc, out)
+    rc, out = n1.run("%s exec 1 -- true" % mig.MIGCTL)
+    assert rc == 125 and "this node" in out, (rc, out)
+    rc, out = n1.run("%s exec 2 -- no-such-program-here" % mig.MIGCTL)
+    assert rc == 127 and "not found" in out, (rc, out)
+    assert n1.run_ok("%s exec 2 -- sh -c 'exit 0' && echo ok" % mig.MIGCTL) \
+        .strip().endswith("ok")
+
+
 run()

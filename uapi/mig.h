@@ -30,6 +30,9 @@ enum mig_cmd {
 	MIG_CMD_STATUS,		/* reply: LOCAL_*, KEY_PRESENT, STATS */
 	MIG_CMD_MOVE,		/* PID, NODE_ID (0: home); caller may signal PID */
 	MIG_CMD_PS,		/* dump: one message per migrated process */
+	MIG_CMD_EXEC_PLACE,	/* NODE_ID: the caller moves there at its next
+				 * successful execve, before the new program's
+				 * first instruction */
 	__MIG_CMD_MAX
 };
 

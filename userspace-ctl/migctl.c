@@ -66,8 +66,9 @@ static const struct command commands[] = {
 	  "the command line, taken as it is ('--' before it is optional).\n"
 	  "The exit status is CMD's; migctl's own are 2 for bad usage, 125 when\n"
 	  "it fails, 126 when CMD cannot be run and 127 when it is not found.\n"
-	  "Not available yet: the mig module cannot place a process at exec,\n"
-	  "so for now this checks its arguments and exits with 125.",
+	  "The node is checked first; should the move itself fail later (the\n"
+	  "node cannot start the process), CMD runs here and the kernel log\n"
+	  "says why.",
 	  CMD_F_CMDLINE },
 	{ "ps", NULL, cmd_ps, "[-j]",
 	  "list migrated processes",

@@ -5,8 +5,11 @@
  *
  * move is one MIG_CMD_MOVE request. The kernel answers once the process
  * runs at its destination (or has stayed where it was, on error), so the
- * request blocks for as long as the move takes. exec has no request of
- * its own in the uapi yet: see exec_place().
+ * request blocks for as long as the move takes.
+ *
+ * exec is one MIG_CMD_EXEC_PLACE request for migctl itself, then execvp():
+ * the module moves the process at that exec, before CMD's first
+ * instruction, so CMD keeps migctl's pid, parent and stdio.
  */
 #include <errno.h>
 #include <limits.h>
@@ -204,35 +207,42 @@ static int check_program(const char *name)
 }
 
 /*
- * Ask for the caller to be placed on node at its next exec. The uapi has
- * no such request yet, and MIG_CMD_MOVE of migctl itself is no stand-in:
- * the module waits for the process to reach a safe point on its way back
- * to user space, which the caller, waiting for the answer, never does
- * (the move times out). So, for now, only check that the module is
- * there. Returns 0, -1 with *e, or -2 when the failure was reported.
+ * Ask for the caller to be placed on node at its next successful exec.
+ * Returns 0, -1 with *e for the caller to word, or -2 when the failure
+ * was already reported.
  */
 static int exec_place(uint32_t node, struct mig_nl_error *e)
 {
 	struct mig_nl *nl = mig_nl_open();
+	struct nl_msg *msg;
+	int ret = -1;
 
-	(void)node;
 	if (!nl)
 		return -2;
+	msg = mig_nl_msg(nl, MIG_CMD_EXEC_PLACE, 0);
+	if (!msg) {
+		mig_nl_close(nl);
+		return -2;
+	}
+	if (nla_put_u32(msg, MIG_A_NODE_ID, node) < 0) {
+		memset(e, 0, sizeof(*e));
+		snprintf(e->local, sizeof(e->local), "message too long");
+	} else {
+		ret = mig_nl_talk(nl, msg, NULL, NULL, e);
+	}
+	nlmsg_free(msg);
 	mig_nl_close(nl);
-	memset(e, 0, sizeof(*e));
-	snprintf(e->local, sizeof(e->local),
-		 "not supported by this mig module yet (it cannot place a process at exec)");
-	return -1;
+	return ret;
 }
 
-/* A failed placement; EOPNOTSUPP and EINVAL come from a module without it. */
+/* A failed placement; EOPNOTSUPP comes from a module without it. */
 static void exec_error(const struct mig_nl_error *e, const char *prog,
 		       uint32_t node)
 {
 	char cause[EXPLAIN_LEN], hint[EXPLAIN_LEN];
 
-	if (e->errnum == EOPNOTSUPP || e->errnum == EINVAL) {
-		mig_nl_report(e, "not supported by this mig module yet (it cannot place a process at exec)",
+	if (e->errnum == EOPNOTSUPP) {
+		mig_nl_report(e, "the loaded mig module cannot place a process at exec (are migctl and mig.ko from the same version?)",
 			      NULL, "cannot run %s on node %u", prog, node);
 		return;
 	}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mig: placement at exec ("migctl exec NODE -- CMD").
+ *
+ * migctl asks for itself to be placed on NODE, then execs CMD. The module
+ * hooks the caller's system calls; on execve or execveat it queues a
+ * task_work and lets the call run natively. The work runs on the way back
+ * to user mode: if the exec succeeded, that is before the new program's
+ * first instruction, and the process moves from there as "migctl move"
+ * would move it (same pid, parent and stdio, a deputy at home). A failed
+ * exec (execvp() tries every PATH entry) leaves the placement armed for
+ * the next one. A failed move leaves the program running here; the
+ * destination was checked when the placement was asked for.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/sched.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
+
+#include "mig.h"
+#include "syscall_hook.h"
+
+struct mig_placer {
+	struct mig_hooked hooked;	/* first: the syscall hook's view */
+	struct callback_head work;
+	u16 dest;
+	bool queued;			/* the work owns it from exit on */
+	bool exited;
+};
+
+static void mig_place_work(struct callback_head *cb)
+{
+	struct mig_placer *p = container_of(cb, struct mig_placer, work);
+	long exec_result = task_pt_regs(current)->ax;
+	u16 dest = p->dest;
+	int err;
+
+	p->queued = false;
+	if (p->exited) {
+		kfree(p);
+		return;
+	}
+	if (exec_result)	/* the exec failed: wait for the next one */
+		return;
+	mig_hook_del_task(current);
+	kfree(p);
+	err = mig_move_current(dest);
+	if (err)
+		pr_info("pid %d (%s) runs here: placing it on node %u failed: %d\n",
+			task_tgid_nr(current), current->comm, dest, err);
+}
+
+/* Every syscall of a process waiting to be placed: all run here. */
+bool mig_placer_syscall(struct mig_hooked *h, const struct pt_regs *regs,
+			long *ret)
+{
+	struct mig_placer *p = container_of(h, struct mig_placer, hooked);
+
+	if (in_ia32_syscall() || p->queued)
+		return false;
+	if (regs->orig_ax != __NR_execve && regs->orig_ax != __NR_execveat)
+		return false;
+	init_task_work(&p->work, mig_place_work);
+	if (!task_work_add(current, &p->work, TWA_RESUME))
+		p->queued = true;
+	return false;
+}
+
+/* From the hook's exit probe, in the exiting task. */
+void mig_placer_exited(struct mig_hooked *h)
+{
+	struct mig_placer *p = container_of(h, struct mig_placer, hooked);
+
+	if (p->queued)
+		p->exited = true;	/* the work still runs, and frees it */
+	else
+		kfree(p);
+}
+
+/* The caller (migctl exec) asks to be placed on @dest at its next exec. */
+int mig_place_at_exec(u32 dest, const char **why)
+{
+	struct mig_placer *p;
+	int err;
+
+	err = mig_check_movable(current, why);
+	if (!err)
+		err = mig_check_dest(dest, false, why);
+	if (err)
+		return err;
+	if (mig_hook_guest(current)) {
+		*why = "a placement is already pending for this process";
+		return -EBUSY;
+	}
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	p->hooked.kind = MIG_HOOKED_PLACER;
+	p->dest = dest;
+	err = mig_hook_add_task(current, &p->hooked);
+	if (err) {
+		kfree(p);
+		*why = "cannot watch the process's exec (ftrace busy?)";
+	}
+	return err;
+}
