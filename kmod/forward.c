@@ -248,7 +248,7 @@ int mig_fwd_classify(unsigned long nr, const u64 *args,
 	}
 	/* Special: decided by the arguments. */
 	if (nr == __NR_mmap)	/* anonymous memory is the process's own */
-		return args[3] & MAP_ANONYMOUS ? MIG_SYS_LOCAL : MIG_SYS_REFUSE;
+		return args[3] & MAP_ANONYMOUS ? MIG_SYS_LOCAL : MIG_SYS_MAP_FILE;
 	if (nr == __NR_ioctl)
 		return mig_plan_ioctl(plan, args) ? MIG_SYS_REFUSE :
 		       MIG_SYS_FORWARD;
@@ -383,12 +383,10 @@ static int mig_scatter_out(const struct mig_fwd_plan *p, const u64 *args,
 	return used == len ? 0 : -EPROTO;
 }
 
-static long mig_fwd_await(struct mig_chan *chan, const struct mig_fwd_plan *p,
-			  const u64 *args)
+/* The SYSRET that answers the guest's last SYSCALL on @chan. */
+static struct mig_frame *mig_fwd_recv_sysret(struct mig_chan *chan)
 {
-	const struct mig_msg_sysret *r;
 	struct mig_frame *f;
-	long ret;
 
 	for (;;) {
 		f = mig_chan_recv(chan, MAX_SCHEDULE_TIMEOUT);
@@ -396,13 +394,25 @@ static long mig_fwd_await(struct mig_chan *chan, const struct mig_fwd_plan *p,
 			if (PTR_ERR(f) == -ETIMEDOUT)
 				continue;
 			/* Killed, or home is gone (then we are being killed). */
-			return -EINTR;
+			return ERR_PTR(-EINTR);
 		}
 		if (f->type == MIG_MSG_SYSRET)
-			break;
+			return f;
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
 		mig_frame_free(f);
 	}
+}
+
+static long mig_fwd_await(struct mig_chan *chan, const struct mig_fwd_plan *p,
+			  const u64 *args)
+{
+	const struct mig_msg_sysret *r;
+	struct mig_frame *f;
+	long ret;
+
+	f = mig_fwd_recv_sysret(chan);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
 	r = f->data;
 	ret = (long)be64_to_cpu(r->ret);
 	if (be32_to_cpu(r->out_len) != f->len - sizeof(*r) ||
@@ -413,6 +423,24 @@ static long mig_fwd_await(struct mig_chan *chan, const struct mig_fwd_plan *p,
 	}
 	mig_frame_free(f);
 	return ret;
+}
+
+/*
+ * Asks the deputy question @call (MIG_CALL_*) with argument @arg; returns
+ * its SYSRET frame for the caller to check and free.
+ */
+struct mig_frame *mig_fwd_ask(struct mig_chan *chan, u32 call, u64 arg)
+{
+	struct mig_msg_syscall msg = {
+		.mig_id = cpu_to_be32(chan->id),
+		.nr = cpu_to_be32(call),
+		.args[0] = cpu_to_be64(arg),
+	};
+	struct kvec vec = { &msg, sizeof(msg) };
+
+	if (mig_chan_send(chan, MIG_MSG_SYSCALL, &vec, 1))
+		return ERR_PTR(-EINTR);
+	return mig_fwd_recv_sysret(chan);
 }
 
 /* Runs syscall @nr of the guest on @chan at its home; returns the result. */
@@ -455,6 +483,14 @@ out:
 }
 
 /* ---- deputy side ---- */
+
+/* A MIG_CALL_* question, not a syscall (the frame is long enough). */
+bool mig_fwd_is_question(const struct mig_frame *f)
+{
+	const struct mig_msg_syscall *m = f->data;
+
+	return be32_to_cpu(m->nr) >= MIG_CALL_BASE;
+}
 
 struct mig_str_ctx {
 	const u8 *data;

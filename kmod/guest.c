@@ -397,6 +397,10 @@ bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 	case MIG_SYS_FORWARD:
 		*ret = mig_fwd_call(g->chan, nr, args, &plan);
 		return true;
+	case MIG_SYS_MAP_FILE:
+		if (mig_guest_map_file(g->chan, args, ret))
+			return true;
+		break;
 	}
 	/* Only home can run it: go home and run it there. */
 	*ret = 0;

@@ -215,7 +215,8 @@ struct mig_arg_desc {
 	u16 size;		/* fixed size */
 };
 
-enum { MIG_SYS_REFUSE, MIG_SYS_LOCAL, MIG_SYS_FORWARD, MIG_SYS_SPECIAL };
+enum { MIG_SYS_REFUSE, MIG_SYS_LOCAL, MIG_SYS_FORWARD, MIG_SYS_SPECIAL,
+       MIG_SYS_MAP_FILE };
 
 /* The layout of one call: per argument, bytes in and bytes out. */
 struct mig_fwd_plan {
@@ -242,6 +243,13 @@ int mig_fwd_prepare(const struct mig_frame *f, unsigned long scratch,
 int mig_fwd_reply(struct mig_chan *chan, const struct mig_fwd_plan *plan,
 		  const u64 *args, long ret);
 int mig_fwd_reply_error(struct mig_chan *chan, long err);
+struct mig_frame *mig_fwd_ask(struct mig_chan *chan, u32 call, u64 arg);
+bool mig_fwd_is_question(const struct mig_frame *f);
+
+/* filemap.c: a guest's mmap() of a home file, made with the local copy */
+int mig_file_matches(struct file *file, u64 size, u64 mtime_ns);
+void mig_deputy_answer(struct mig_chan *chan, const struct mig_frame *f);
+bool mig_guest_map_file(struct mig_chan *chan, const u64 *args, long *ret);
 bool mig_on_syscall(void *hooked, const struct pt_regs *regs, long *ret);
 bool mig_deputy_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 			long *ret);

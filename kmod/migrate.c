@@ -365,6 +365,11 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 			mig_frame_free(f);
 			continue;
 		}
+		if (mig_fwd_is_question(f)) {
+			mig_deputy_answer(dep->chan, f);
+			mig_frame_free(f);
+			continue;
+		}
 		err = mig_fwd_prepare(f, dep->blk + MIG_BLK_DATA,
 				      MIG_DEPUTY_SCRATCH - MIG_BLK_DATA,
 				      dep->args, &dep->nr, &dep->plan);

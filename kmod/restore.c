@@ -92,17 +92,8 @@ static bool mig_user_range_ok(u64 start, u64 end)
 /* The file must be the one the process had at home. */
 static int mig_check_file(struct file *file, const struct mig_msg_vma *v)
 {
-	struct kstat st;
-	int err;
-
-	err = vfs_getattr(&file->f_path, &st, STATX_SIZE | STATX_MTIME,
-			  AT_STATX_SYNC_AS_STAT);
-	if (err)
-		return err;
-	if (st.size != be64_to_cpu(v->file_size) ||
-	    timespec64_to_ns(&st.mtime) != be64_to_cpu(v->file_mtime_ns))
-		return -ESTALE;
-	return 0;
+	return mig_file_matches(file, be64_to_cpu(v->file_size),
+				be64_to_cpu(v->file_mtime_ns));
 }
 
 static int mig_restore_vma(struct mig_frame *f)

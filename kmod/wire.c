@@ -51,6 +51,7 @@ static_assert(sizeof(struct mig_msg_hello) == 40);
 static_assert(sizeof(struct mig_msg_auth) == 32);
 static_assert(sizeof(struct mig_msg_ping) == 16);
 static_assert(sizeof(struct mig_msg_begin) == 48);
+static_assert(sizeof(struct mig_fileinfo) == 32);
 static_assert(sizeof(struct mig_msg_ctl) == 16);
 static_assert(sizeof(struct mig_wire_regs) == 216);
 static_assert(sizeof(struct mig_msg_vma) == 56);

@@ -125,12 +125,13 @@ def fork_brings_the_process_home(c):
 
 @test
 def exec_places_a_program_on_another_node(c):
-    """migctl exec NODE -- CMD: CMD runs there from its first instruction,
-    with migctl's pid, parent and stdout, and its exit status at home"""
+    """migctl exec NODE -- CMD: CMD runs there from its first instruction
+    (its loader maps libc there), with migctl's pid, parent and stdout,
+    and its exit status at home"""
     n1, n2 = c.nodes
     linked(c)
-    before = mig.status(n2)["stats"]["moves_in"]
-    sp = n1.spawn("exec %s exec 2 -- tests/progs/bin/spin-static -s 6 -m 8 -x 33"
+    before = mig.status(n2)["stats"]
+    sp = n1.spawn("exec %s exec 2 -- tests/progs/bin/spin -s 6 -m 8 -x 33"
                   % mig.MIGCTL)
     pid = ready(sp)
     assert pid == sp.pid, "CMD does not have migctl's pid"
@@ -138,9 +139,33 @@ def exec_places_a_program_on_another_node(c):
     assert dep["pid"] == pid and dep["where"] == 2, dep
     (guest,) = mig.migctl_json(n2, "ps")
     assert guest["home_pid"] == pid, guest
-    assert mig.status(n2)["stats"]["moves_in"] == before + 1
     assert sp.wait(120) == 33, sp.output()
     assert not mig.migctl_json(n1, "ps")
+    after = mig.status(n2)["stats"]
+    assert after["moves_in"] == before["moves_in"] + 1
+    assert after["moves_out"] == before["moves_out"], "it went home"
+
+
+@test
+def exec_runs_an_interpreter_there(c):
+    """migctl exec 2 -- python3: it starts there, imports a C extension
+    (mapped from node 2's copy of the file) and never comes home"""
+    n1, n2 = c.nodes
+    linked(c)
+    before = mig.status(n2)["stats"]
+    prog = ("import _decimal, os, sys\n"
+            "print(_decimal.Decimal(1) / 8, os.getpid(), os.getppid(), flush=True)\n"
+            "sys.exit(4)\n")
+    n1.run_ok("cat > /tmp/placed.py", input=prog)
+    sp = n1.spawn("exec %s exec 2 -- python3 /tmp/placed.py" % mig.MIGCTL)
+    assert sp.wait(180) == 4, sp.output()
+    ppid = n1.run_ok("echo $PPID").strip()  # the agent spawns both
+    out = sp.output().split()
+    assert out[:2] == ["0.125", str(sp.pid)], out
+    after = mig.status(n2)["stats"]
+    assert after["moves_in"] == before["moves_in"] + 1
+    assert after["moves_out"] == before["moves_out"], "it went home"
+    assert out[2] == ppid, "its parent is not migctl's (%s)" % ppid
 
 
 @test

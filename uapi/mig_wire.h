@@ -211,6 +211,25 @@ struct mig_msg_sysret {
 	__be64 ret;			/* the syscall's return value */
 };
 
+/*
+ * A SYSCALL whose nr is MIG_CALL_BASE or above is a question about the
+ * process's home resources, answered by the deputy itself; the SYSRET
+ * carries its result and answer.
+ */
+#define MIG_CALL_BASE		0x10000
+/* args[0]: a fd. Out: struct mig_fileinfo, then path_len bytes of path. */
+#define MIG_CALL_FILEINFO	0x10000
+
+/* 32 bytes. */
+struct mig_fileinfo {
+	__be64 size;
+	__be64 mtime_ns;
+	__be32 mode;			/* st_mode */
+	__be32 flags;			/* the open file's O_ACCMODE bits */
+	__be32 path_len;		/* including the NUL */
+	__be32 reserved;
+};
+
 #define MIG_AUTH_LABEL		"mig-auth-v1"
 
 #endif /* _UAPI_MIG_WIRE_H */
