@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/mm.h>
+#include <linux/magic.h>
 #include <linux/mman.h>
 #include <linux/regset.h>
 #include <linux/sched/mm.h>
@@ -32,6 +33,7 @@ struct mig_vma_snap {
 	unsigned long vm_flags;
 	struct file *file;
 	u32 flags;			/* MIG_VMA_* */
+	u16 shm_id;			/* MIG_VMA_SHMEM: which object */
 };
 
 static const struct user_regset *mig_find_regset(unsigned int note)
@@ -214,6 +216,51 @@ static bool mig_vma_is_special(const struct vm_area_struct *vma)
 	return vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP);
 }
 
+/*
+ * MAP_SHARED anonymous memory: a tmpfs object with no name (the kernel's
+ * own for MAP_SHARED|MAP_ANONYMOUS, a memfd, a deleted /dev/shm file).
+ * Whether anyone else maps it is checked over the whole snapshot.
+ */
+static bool mig_vma_is_anon_shmem(struct vm_area_struct *vma)
+{
+	struct file *file = vma->vm_file;
+
+	return (vma->vm_flags & VM_SHARED) && file &&
+	       file_inode(file)->i_sb->s_magic == TMPFS_MAGIC &&
+	       d_unhashed(file->f_path.dentry);
+}
+
+/*
+ * Gives each shared memory object of the snapshot an id, and refuses an
+ * object that is not this process's alone: each of its mappings here holds
+ * one reference and the snapshot another, so any more is another process's
+ * mapping or an open file descriptor.
+ */
+static int mig_number_shmem(struct mig_vma_snap *snap, int count)
+{
+	int i, j, refs, ids = 0;
+
+	for (i = 0; i < count; i++) {
+		if (!(snap[i].flags & MIG_VMA_SHMEM) || snap[i].shm_id)
+			continue;
+		if (++ids > MIG_SHM_MAX)
+			return -EBUSY;
+		refs = 0;
+		for (j = i; j < count; j++) {
+			if (snap[j].file != snap[i].file)
+				continue;
+			snap[j].shm_id = ids;
+			refs += 2;
+		}
+		if (file_count(snap[i].file) != refs) {
+			pr_info("pid %d: shared memory at %lx is shared with another process or open as a file; refuses the move\n",
+				task_pid_nr(current), snap[i].start);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
 /* Takes a stable list of the mappings, so no lock is held while sending. */
 static int mig_snapshot_vmas(struct mig_capture_info *info,
 			     struct mig_msg_task *t,
@@ -243,7 +290,8 @@ static int mig_snapshot_vmas(struct mig_capture_info *info,
 				continue;
 			}
 			if ((vma->vm_flags & VM_SHARED) &&
-			    (vma->vm_flags & VM_MAYWRITE)) {
+			    (vma->vm_flags & VM_MAYWRITE) &&
+			    !mig_vma_is_anon_shmem(vma)) {
 				pr_info("pid %d: writable shared mapping at %lx refuses the move\n",
 					task_pid_nr(current), vma->vm_start);
 				err = -EBUSY;
@@ -259,7 +307,9 @@ static int mig_snapshot_vmas(struct mig_capture_info *info,
 				snap[n].file = get_file(vma->vm_file);
 				snap[n].flags |= MIG_VMA_FILE;
 			}
-			if (vma->vm_flags & VM_SHARED)
+			if (mig_vma_is_anon_shmem(vma))
+				snap[n].flags = MIG_VMA_SHMEM;
+			else if (vma->vm_flags & VM_SHARED)
 				snap[n].flags |= MIG_VMA_SHARED;
 			if (vma->vm_flags & VM_GROWSDOWN)
 				snap[n].flags |= MIG_VMA_GROWSDOWN;
@@ -272,7 +322,7 @@ static int mig_snapshot_vmas(struct mig_capture_info *info,
 	mmap_read_unlock(mm);
 	*out = snap;
 	*count = n;
-	return err;
+	return err ?: mig_number_shmem(snap, n);
 }
 
 static void mig_free_snapshot(struct mig_vma_snap *snap, int count)
@@ -304,7 +354,10 @@ static int mig_send_vma(struct mig_chan *chan, const struct mig_vma_snap *v,
 	struct kvec vec[2] = { { &msg, sizeof(msg) } };
 	unsigned int n = 1;
 
-	if (v->file) {
+	if (v->flags & MIG_VMA_SHMEM) {
+		msg.file_size = cpu_to_be64(i_size_read(file_inode(v->file)));
+		msg.shm_id = cpu_to_be16(v->shm_id);
+	} else if (v->file) {
 		struct kstat st;
 		char *path = d_path(&v->file->f_path, pathbuf, MIG_PATH_MAX);
 		int err;
@@ -383,6 +436,54 @@ static bool mig_page_wanted(unsigned long addr, bool file_backed,
 	return wanted;
 }
 
+static int mig_queue_page(struct mig_chan *chan, struct mig_page_batch *b,
+			  unsigned long addr, struct mig_capture_info *info)
+{
+	b->addr[b->count++] = cpu_to_be64(addr);
+	if (b->count < MIG_PAGES_PER_MSG)
+		return 0;
+	return mig_flush_pages(chan, b, info);
+}
+
+/*
+ * Shared memory is read from its object, whatever the mapping's
+ * protection: each page the object holds (in memory or in swap), none of
+ * its holes (they read as zeros at the destination too).
+ */
+static int mig_send_shmem_pages(struct mig_chan *chan,
+				const struct mig_vma_snap *v,
+				struct mig_page_batch *b,
+				struct mig_capture_info *info)
+{
+	struct address_space *mapping = v->file->f_mapping;
+	loff_t size = i_size_read(file_inode(v->file));
+	unsigned long addr;
+	int err;
+
+	for (addr = v->start; addr < v->end; addr += PAGE_SIZE) {
+		pgoff_t index = v->pgoff + ((addr - v->start) >> PAGE_SHIFT);
+		loff_t pos = (loff_t)index << PAGE_SHIFT;
+		u8 *dst = b->data + b->count * MIG_PAGE_SIZE;
+		ssize_t got;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (pos >= size)
+			break;
+		if (!xa_load(&mapping->i_pages, index))
+			continue;
+		memset(dst, 0, MIG_PAGE_SIZE);
+		got = kernel_read(v->file, dst, MIG_PAGE_SIZE, &pos);
+		if (got < 0)
+			return got;
+		err = mig_queue_page(chan, b, addr, info);
+		if (err)
+			return err;
+		cond_resched();
+	}
+	return 0;
+}
+
 static int mig_send_vma_pages(struct mig_chan *chan,
 			      const struct mig_vma_snap *v,
 			      struct mig_page_batch *b,
@@ -398,6 +499,8 @@ static int mig_send_vma_pages(struct mig_chan *chan,
 	unsigned long addr;
 	int err;
 
+	if (v->flags & MIG_VMA_SHMEM)
+		return mig_send_shmem_pages(chan, v, b, info);
 	if (v->vm_flags & VM_SHARED)
 		return 0;
 	for (addr = v->start; addr < v->end; addr += PAGE_SIZE) {
@@ -414,12 +517,9 @@ static int mig_send_vma_pages(struct mig_chan *chan,
 					     FOLL_FORCE) != PAGE_SIZE) {
 			continue;
 		}
-		b->addr[b->count++] = cpu_to_be64(addr);
-		if (b->count == MIG_PAGES_PER_MSG) {
-			err = mig_flush_pages(chan, b, info);
-			if (err)
-				return err;
-		}
+		err = mig_queue_page(chan, b, addr, info);
+		if (err)
+			return err;
 		cond_resched();
 	}
 	return 0;

@@ -62,7 +62,7 @@ static int mig_describe_fd(long fd, struct mig_fileinfo *fi, char *buf,
 	p = d_path(&file->f_path, buf, PATH_MAX);
 	if (!err && IS_ERR(p))
 		err = PTR_ERR(p);
-	if (!err && d_unlinked(file->f_path.dentry))
+	if (!err && d_unhashed(file->f_path.dentry))
 		err = -ESTALE;	/* the path names another file, or none */
 	if (!err) {
 		fi->size = cpu_to_be64(st.size);

@@ -22,6 +22,7 @@
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/prctl.h>
@@ -35,6 +36,8 @@
 #define MIG_STREAM_TIMEOUT	(30 * HZ)
 /* fs.nr_open is not exported: never raise a limit past its default. */
 #define MIG_NR_OPEN_DEFAULT	(1024 * 1024)
+/* Shared memory objects larger than this are not believed (1 TiB). */
+#define MIG_SHM_SIZE_MAX	(1ULL << 40)
 #define MIG_SA_KNOWN	(SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | \
 			 SA_ONSTACK | SA_RESTART | SA_NODEFER | \
 			 SA_RESETHAND | SA_RESTORER)
@@ -44,6 +47,7 @@ struct mig_restore {
 	struct mig_msg_task task;
 	void *xstate;
 	u32 xstate_len;
+	struct file *shm[MIG_SHM_MAX + 1];	/* by shm_id; [0] unused */
 };
 
 static struct mig_frame *mig_restore_next(struct mig_restore *r)
@@ -96,7 +100,56 @@ static int mig_check_file(struct file *file, const struct mig_msg_vma *v)
 				be64_to_cpu(v->file_mtime_ns));
 }
 
-static int mig_restore_vma(struct mig_frame *f)
+/*
+ * The shared memory object @id of @size bytes: made at its first mapping,
+ * the same for every other. Returns a reference for the caller.
+ */
+static struct file *mig_restore_shm(struct mig_restore *r, u16 id, u64 size)
+{
+	struct file *file;
+
+	if (!id || id > MIG_SHM_MAX || !size || size > MIG_SHM_SIZE_MAX)
+		return ERR_PTR(mig_bad_stream("shared memory object"));
+	file = r->shm[id];
+	if (file) {
+		if (i_size_read(file_inode(file)) != size)
+			return ERR_PTR(mig_bad_stream("shared memory size"));
+		return get_file(file);
+	}
+	/* The name MAP_SHARED|MAP_ANONYMOUS gives it: "/dev/zero (deleted)". */
+	file = shmem_file_setup("dev/zero", size, VM_NORESERVE);
+	if (IS_ERR(file))
+		return file;
+	r->shm[id] = file;
+	return get_file(file);
+}
+
+static struct file *mig_restore_open(const struct mig_msg_vma *v)
+{
+	u16 path_len = be16_to_cpu(v->path_len);
+	struct file *file;
+	char *path;
+	int err;
+
+	path = kmemdup_nul((const char *)(v + 1), path_len, GFP_KERNEL);
+	if (!path)
+		return ERR_PTR(-ENOMEM);
+	file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
+	if (IS_ERR(file)) {
+		pr_info("cannot open %s here: %ld\n", path, PTR_ERR(file));
+	} else {
+		err = mig_check_file(file, v);
+		if (err) {
+			pr_info("%s differs here from the home node's\n", path);
+			fput(file);
+			file = ERR_PTR(err);
+		}
+	}
+	kfree(path);
+	return file;
+}
+
+static int mig_restore_vma(struct mig_restore *r, struct mig_frame *f)
 {
 	const struct mig_msg_vma *v = f->data;
 	u64 start = be64_to_cpu(v->start), end = be64_to_cpu(v->end);
@@ -104,39 +157,29 @@ static int mig_restore_vma(struct mig_frame *f)
 	u16 path_len = be16_to_cpu(v->path_len);
 	unsigned long mflags = MAP_FIXED_NOREPLACE, addr;
 	struct file *file = NULL;
-	char *path;
-	int err;
 
 	if (!mig_user_range_ok(start, end) || prot & ~7U ||
 	    flags & ~MIG_VMA_KNOWN || path_len != f->len - sizeof(*v) ||
 	    !!(flags & MIG_VMA_FILE) != !!path_len ||
+	    ((flags & MIG_VMA_SHMEM) && (flags & ~MIG_VMA_SHMEM)) ||
+	    (!(flags & MIG_VMA_SHMEM) && v->shm_id) ||
 	    be64_to_cpu(v->pgoff) > (ULONG_MAX >> PAGE_SHIFT))
 		return mig_bad_stream("mapping");
 
-	if (flags & MIG_VMA_FILE) {
-		path = kmemdup_nul((const char *)(v + 1), path_len, GFP_KERNEL);
-		if (!path)
-			return -ENOMEM;
-		file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
-		if (IS_ERR(file)) {
-			pr_info("cannot open %s here: %ld\n", path, PTR_ERR(file));
-			kfree(path);
-			return PTR_ERR(file);
-		}
-		err = mig_check_file(file, v);
-		if (err) {
-			pr_info("%s differs here from the home node's\n", path);
-			kfree(path);
-			fput(file);
-			return err;
-		}
-		kfree(path);
+	if (flags & MIG_VMA_SHMEM) {
+		file = mig_restore_shm(r, be16_to_cpu(v->shm_id),
+				       be64_to_cpu(v->file_size));
+		mflags |= MAP_SHARED;
+	} else if (flags & MIG_VMA_FILE) {
+		file = mig_restore_open(v);
 		mflags |= flags & MIG_VMA_SHARED ? MAP_SHARED : MAP_PRIVATE;
 	} else {
 		mflags |= MAP_PRIVATE | MAP_ANONYMOUS;
 		if (flags & MIG_VMA_GROWSDOWN)
 			mflags |= MAP_GROWSDOWN;
 	}
+	if (IS_ERR(file))
+		return PTR_ERR(file);
 	addr = vm_mmap(file, start, end - start, prot, mflags,
 		       be64_to_cpu(v->pgoff) << PAGE_SHIFT);
 	if (file)
@@ -146,21 +189,57 @@ static int mig_restore_vma(struct mig_frame *f)
 	return addr == start ? 0 : -EFAULT;
 }
 
-static int mig_write_page(unsigned long addr, const void *data)
+/* A page of shared memory goes into its object, whatever the protection. */
+static int mig_write_shm_page(struct file *file, loff_t pos, const void *data)
+{
+	loff_t size = i_size_read(file_inode(file));
+	ssize_t done;
+
+	if (pos >= size)
+		return mig_bad_stream("page past the end of shared memory");
+	done = kernel_write(file, data, min_t(loff_t, PAGE_SIZE, size - pos),
+			    &pos);
+	return done < 0 ? done : 0;
+}
+
+static bool mig_is_restored_shm(struct mig_restore *r, struct file *file)
+{
+	int i;
+
+	for (i = 1; i <= MIG_SHM_MAX; i++)
+		if (file && r->shm[i] == file)
+			return true;
+	return false;
+}
+
+static int mig_write_page(struct mig_restore *r, unsigned long addr,
+			  const void *data)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
+	struct file *shm = NULL;
+	loff_t pos = 0;
 	bool writable;
+	int err;
 
 	mmap_read_lock(mm);
 	vma = find_vma(mm, addr);
-	if (!vma || vma->vm_start > addr || vma->vm_flags & VM_SHARED) {
+	if (vma && vma->vm_start <= addr && vma->vm_flags & VM_SHARED &&
+	    mig_is_restored_shm(r, vma->vm_file)) {
+		shm = get_file(vma->vm_file);
+		pos = ((loff_t)vma->vm_pgoff << PAGE_SHIFT) + addr - vma->vm_start;
+	} else if (!vma || vma->vm_start > addr || vma->vm_flags & VM_SHARED) {
 		mmap_read_unlock(mm);
 		return mig_bad_stream("page outside a private mapping");
 	}
 	writable = vma->vm_flags & VM_WRITE;
 	mmap_read_unlock(mm);
 
+	if (shm) {
+		err = mig_write_shm_page(shm, pos, data);
+		fput(shm);
+		return err;
+	}
 	if (writable)
 		return copy_to_user((void __user *)addr, data, PAGE_SIZE) ?
 		       -EFAULT : 0;
@@ -171,7 +250,7 @@ static int mig_write_page(unsigned long addr, const void *data)
 	return 0;
 }
 
-static int mig_restore_pages(struct mig_frame *f)
+static int mig_restore_pages(struct mig_restore *r, struct mig_frame *f)
 {
 	const struct mig_msg_pages *p = f->data;
 	u32 count = be32_to_cpu(p->count), i;
@@ -187,7 +266,7 @@ static int mig_restore_pages(struct mig_frame *f)
 
 		if (!mig_user_range_ok(addr, addr + PAGE_SIZE))
 			return mig_bad_stream("page address");
-		err = mig_write_page(addr, data + i * MIG_PAGE_SIZE);
+		err = mig_write_page(r, addr, data + i * MIG_PAGE_SIZE);
 		if (err)
 			return err;
 	}
@@ -493,7 +572,7 @@ int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp)
 {
 	struct mig_restore *r;
 	struct mig_frame *f;
-	int err;
+	int i, err;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
@@ -522,9 +601,9 @@ int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp)
 			break;
 		}
 		if (f->type == MIG_MSG_MOVE_VMA)
-			err = mig_restore_vma(f);
+			err = mig_restore_vma(r, f);
 		else if (f->type == MIG_MSG_MOVE_PAGES)
-			err = mig_restore_pages(f);
+			err = mig_restore_pages(r, f);
 		else
 			err = mig_bad_stream("unexpected message");
 		mig_frame_free(f);
@@ -545,6 +624,9 @@ int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp)
 	}
 	err = mig_enter_trampoline(r, tramp);
 out:
+	for (i = 1; i <= MIG_SHM_MAX; i++)
+		if (r->shm[i])
+			fput(r->shm[i]);	/* the mappings hold their own */
 	kvfree(r->xstate);
 	kfree(r);
 	return err;

@@ -133,8 +133,10 @@ def bad_moves_refused_process_unharmed(c):
     refused(n1, "move %d 2" % thr.pid, "multi-threaded")
     thr.kill()
 
-    shm = n1.spawn("exec python3 -c 'import mmap, time; m = mmap.mmap(-1, 4096); "
-                   "m[0:5] = b\"hello\"; print(\"ready\", flush=True); time.sleep(60)'")
+    # Memory really shared: a child maps it too.
+    shm = n1.spawn("exec python3 -c 'import mmap, os, time; m = mmap.mmap(-1, 4096); "
+                   "m[0:5] = b\"hello\"; os.fork() or time.sleep(60); "
+                   "print(\"ready\", flush=True); time.sleep(60)'")
     wait_until(lambda: "ready" in shm.output(), timeout=30, what="shared map")
     refused(n1, "move %d 2" % shm.pid, "shared")
     assert shm.running(), "the refused process died"
@@ -143,6 +145,25 @@ def bad_moves_refused_process_unharmed(c):
     assert not ps(n1) and not ps(n2)
     assert sp.wait(120) == 42, "the refused process was harmed"
     assert mig.status(n1)["stats"]["moves_failed"] >= 1
+
+
+@test
+def shared_anonymous_memory_moves(c):
+    """MAP_SHARED anonymous memory and a closed memfd that only the process
+    maps move there and back with their content, two views of the same
+    pages still one"""
+    n1, n2 = c.nodes
+    linked(c)
+    sp = n1.spawn("exec tests/progs/bin/shmem -s 12 -x 42")
+    wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
+    rc, out = move(n1, sp.pid, 2)
+    assert rc == 0, out
+    assert ps(n2), "not at node 2"
+    time.sleep(1)
+    rc, out = move(n1, sp.pid, "home")
+    assert rc == 0, out
+    assert sp.wait(120) == 42, sp.output()
+    assert "shared memory intact" in sp.output()
 
 
 @test

@@ -160,8 +160,16 @@ struct mig_msg_task {
 #define MIG_VMA_GROWSDOWN	0x2	/* the stack */
 #define MIG_VMA_HEAP		0x4	/* [start_brk, brk) */
 #define MIG_VMA_SHARED		0x8	/* MAP_SHARED of a read-only file */
+/*
+ * MAP_SHARED anonymous memory (shmem) that only this process maps: no
+ * path; pgoff is the offset in the object shm_id (1..MIG_SHM_MAX) of
+ * file_size bytes, which every mapping with the same shm_id shares.
+ */
+#define MIG_VMA_SHMEM		0x10
 #define MIG_VMA_KNOWN		(MIG_VMA_FILE | MIG_VMA_GROWSDOWN | \
-				 MIG_VMA_HEAP | MIG_VMA_SHARED)
+				 MIG_VMA_HEAP | MIG_VMA_SHARED | \
+				 MIG_VMA_SHMEM)
+#define MIG_SHM_MAX		256
 
 /* Fixed part, 56 bytes; path_len bytes of path (no NUL) follow. */
 struct mig_msg_vma {
@@ -174,7 +182,7 @@ struct mig_msg_vma {
 	__be64 file_mtime_ns;
 	__be32 prot;			/* PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4 */
 	__be16 path_len;
-	__be16 reserved;
+	__be16 shm_id;			/* MIG_VMA_SHMEM only; else 0 */
 };
 
 /* Fixed part, 8 bytes; count __be64 page addresses, then count pages. */
