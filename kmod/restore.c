@@ -37,7 +37,7 @@
 /* fs.nr_open is not exported: never raise a limit past its default. */
 #define MIG_NR_OPEN_DEFAULT	(1024 * 1024)
 /* Shared memory objects larger than this are not believed (1 TiB). */
-#define MIG_SHM_SIZE_MAX	(1ULL << 40)
+#define MIG_SHM_SIZE_MAX	BIT_ULL(40)
 #define MIG_SA_KNOWN	(SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | \
 			 SA_ONSTACK | SA_RESTART | SA_NODEFER | \
 			 SA_RESETHAND | SA_RESTORER)
