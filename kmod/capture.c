@@ -484,25 +484,26 @@ static int mig_send_shmem_pages(struct mig_chan *chan,
 	return 0;
 }
 
-static int mig_send_vma_pages(struct mig_chan *chan,
-			      const struct mig_vma_snap *v,
-			      struct mig_page_batch *b,
-			      struct mig_capture_info *info)
+/*
+ * The pages of [v->start, v->end) the peer needs. @all_pages: every page
+ * that reads (a file mapping the peer cannot map); else only those that
+ * exist nowhere else (see mig_page_wanted()).
+ */
+static int mig_send_range_pages(struct mig_chan *chan,
+				const struct mig_vma_snap *v, bool all_pages,
+				struct mig_page_batch *b,
+				struct mig_capture_info *info)
 {
-	bool file_backed = v->file;
+	bool file_backed = v->file && !all_pages;
 	/*
 	 * Faulting a read-only file mapping would read the whole file for
 	 * nothing: its pages come from the file at the destination. (A
 	 * swapped-out private copy in one, a RELRO page say, is the limit.)
 	 */
-	bool may_fault = !file_backed || (v->vm_flags & VM_WRITE);
+	bool may_fault = all_pages || !v->file || (v->vm_flags & VM_WRITE);
 	unsigned long addr;
 	int err;
 
-	if (v->flags & MIG_VMA_SHMEM)
-		return mig_send_shmem_pages(chan, v, b, info);
-	if (v->vm_flags & VM_SHARED)
-		return 0;
 	for (addr = v->start; addr < v->end; addr += PAGE_SIZE) {
 		u8 *dst = b->data + b->count * MIG_PAGE_SIZE;
 
@@ -525,6 +526,38 @@ static int mig_send_vma_pages(struct mig_chan *chan,
 	return 0;
 }
 
+static int mig_send_vma_pages(struct mig_chan *chan,
+			      const struct mig_vma_snap *v,
+			      struct mig_page_batch *b,
+			      struct mig_capture_info *info)
+{
+	if (v->flags & MIG_VMA_SHMEM)
+		return mig_send_shmem_pages(chan, v, b, info);
+	if (v->vm_flags & VM_SHARED)
+		return 0;
+	return mig_send_range_pages(chan, v, false, b, info);
+}
+
+static struct mig_page_batch *mig_batch_alloc(void)
+{
+	struct mig_page_batch *b = kzalloc(sizeof(*b), GFP_KERNEL);
+
+	if (b)
+		b->data = kvmalloc(MIG_PAGES_PER_MSG * MIG_PAGE_SIZE, GFP_KERNEL);
+	if (b && !b->data) {
+		kfree(b);
+		b = NULL;
+	}
+	return b;
+}
+
+static void mig_batch_free(struct mig_page_batch *b)
+{
+	if (b)
+		kvfree(b->data);
+	kfree(b);
+}
+
 static int mig_send_mm(struct mig_chan *chan, struct mig_capture_info *info,
 		       struct mig_vma_snap *snap, int count)
 {
@@ -532,11 +565,9 @@ static int mig_send_mm(struct mig_chan *chan, struct mig_capture_info *info,
 	char *pathbuf;
 	int i, err = 0;
 
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	b = mig_batch_alloc();
 	pathbuf = kmalloc(MIG_PATH_MAX, GFP_KERNEL);
-	if (b)
-		b->data = kvmalloc(MIG_PAGES_PER_MSG * MIG_PAGE_SIZE, GFP_KERNEL);
-	if (!b || !b->data || !pathbuf) {
+	if (!b || !pathbuf) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -547,9 +578,7 @@ static int mig_send_mm(struct mig_chan *chan, struct mig_capture_info *info,
 	if (!err)
 		err = mig_flush_pages(chan, b, info);
 out:
-	if (b)
-		kvfree(b->data);
-	kfree(b);
+	mig_batch_free(b);
 	kfree(pathbuf);
 	return err;
 }
@@ -625,6 +654,77 @@ out:
 	kvfree(xstate);
 	kfree(t);
 	return err;
+}
+
+/*
+ * Answers a WANT: the content of one file mapping of current that the
+ * receiver could not map from its own copy of the file. Anything but
+ * exactly one such mapping is a bad request.
+ */
+static int mig_send_wanted(struct mig_chan *chan, const struct mig_frame *f,
+			   struct mig_capture_info *info)
+{
+	const struct mig_msg_want *w = f->data;
+	u64 start = be64_to_cpu(w->start), end = be64_to_cpu(w->end);
+	struct mm_struct *mm = current->mm;
+	struct mig_vma_snap v = { 0 };
+	struct vm_area_struct *vma;
+	struct mig_page_batch *b;
+	int err;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, start);
+	if (vma && vma->vm_start == start && vma->vm_end == end &&
+	    vma->vm_file && start != info->skip_start &&
+	    !mig_vma_is_special(vma) && !mig_vma_is_anon_shmem(vma)) {
+		v.start = start;
+		v.end = end;
+		v.vm_flags = vma->vm_flags;
+		v.file = get_file(vma->vm_file);
+	}
+	mmap_read_unlock(mm);
+	if (!v.file) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		return -EPROTO;
+	}
+	b = mig_batch_alloc();
+	err = b ? mig_send_range_pages(chan, &v, true, b, info) : -ENOMEM;
+	if (!err)
+		err = mig_flush_pages(chan, b, info);
+	if (!err)
+		err = mig_chan_send_ctl(chan, MIG_MSG_MOVE_END, 0, 0);
+	mig_batch_free(b);
+	fput(v.file);
+	return err;
+}
+
+/*
+ * After the stream, until the receiver's ACK: its errno, 0 once the
+ * process runs there. Meanwhile the receiver may ask for the content of
+ * mappings it could not make from a file; at most one request per
+ * mapping.
+ */
+int mig_capture_wait_ack(struct mig_chan *chan, struct mig_capture_info *info)
+{
+	int wants = 0, err;
+
+	for (;;) {
+		struct mig_frame *f = mig_chan_recv(chan, MIG_ACK_TIMEOUT);
+
+		if (IS_ERR(f))
+			return PTR_ERR(f);
+		if (f->type == MIG_MSG_MOVE_WANT &&
+		    ++wants <= current->mm->map_count) {
+			err = mig_send_wanted(chan, f, info);
+			mig_frame_free(f);
+			if (err)
+				return err;
+			continue;
+		}
+		err = f->type == MIG_MSG_MOVE_ACK ? mig_ctl_errno(f) : -EPROTO;
+		mig_frame_free(f);
+		return err;
+	}
 }
 
 /* Drops every user mapping of current (its state lives elsewhere now). */

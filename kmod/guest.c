@@ -305,7 +305,7 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 
 	err = mig_capture_send(g->chan, &info);
 	if (!err)
-		err = mig_chan_wait_ack(g->chan);
+		err = mig_capture_wait_ack(g->chan, &info);
 	if (err) {
 		pr_info("guest %d could not go home to node %u: %d\n",
 			g->pid, g->home_node, err);

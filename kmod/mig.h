@@ -140,6 +140,7 @@ void mig_frame_free(struct mig_frame *frame);
 int mig_chan_send(struct mig_chan *chan, u8 type, const struct kvec *vec,
 		  unsigned int n);
 int mig_chan_send_ctl(struct mig_chan *chan, u8 type, u32 value, u32 pid);
+int mig_ctl_errno(const struct mig_frame *f);
 int mig_stream_rx(u16 peer, struct mig_rx *rx);
 void mig_stream_node_down(u16 peer);
 
@@ -153,7 +154,11 @@ struct mig_capture_info {
 	u64 bytes_sent;
 };
 
+/* How long a sender waits for the receiver to restore the process. */
+#define MIG_ACK_TIMEOUT		(60 * HZ)
+
 int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info);
+int mig_capture_wait_ack(struct mig_chan *chan, struct mig_capture_info *info);
 void mig_unmap_all(void);
 
 /* restore.c: rebuild the current process from a channel */
@@ -195,7 +200,6 @@ int mig_move_current(u16 dest);
 int mig_check_movable(struct task_struct *task, const char **why);
 int mig_check_dest(u32 dest, bool away, const char **why);
 
-int mig_chan_wait_ack(struct mig_chan *chan);
 int mig_deputy_ps(struct mig_ps_entry *e, int max);
 
 /* forward.c: the forwarding table and forwarded calls */

@@ -28,7 +28,6 @@
 #include "syscall_hook.h"
 
 #define MIG_MOVE_TIMEOUT	(120 * HZ)
-#define MIG_ACK_TIMEOUT		(60 * HZ)
 
 struct mig_move_req {
 	struct callback_head work;
@@ -77,14 +76,6 @@ static atomic_t mig_next_id = ATOMIC_INIT(0);
 static void mig_req_free(struct kref *ref)
 {
 	kfree(container_of(ref, struct mig_move_req, ref));
-}
-
-/* The errno an ACK carries (positive on the wire), bounded. */
-static int mig_ctl_errno(const struct mig_frame *f)
-{
-	const struct mig_msg_ctl *ctl = f->data;
-
-	return -(int)min_t(u32, be32_to_cpu(ctl->value), MAX_ERRNO);
 }
 
 static bool mig_is_deputy(pid_t pid)
@@ -238,35 +229,16 @@ static int mig_relay_frame(struct mig_chan *to, struct mig_frame *f)
 	return mig_chan_send(to, f->type, &vec, 1);
 }
 
-/*
- * An onward move: the process leaves node A for home (a homecoming
- * stream), and the deputy passes the stream straight on to node B
- * without restoring it, so it stays the deputy, now of B's guest.
- * A's copy ends only once B runs the process.
- */
-static void mig_deputy_relay(struct mig_deputy *dep, struct mig_frame *begin)
+/* Passes frames of the stream from @from to @to up to its END. */
+static int mig_relay_stream(struct mig_chan *from, struct mig_chan *to)
 {
-	u16 dest = READ_ONCE(dep->onward);
-	struct mig_chan *to;
 	struct mig_frame *f;
-	int err;
+	int err = 0;
 
-	to = mig_chan_open(dest, atomic_inc_return(&mig_next_id));
-	if (IS_ERR(to)) {
-		err = PTR_ERR(to);
-		mig_frame_free(begin);
-		goto fail;
-	}
-	((struct mig_msg_begin *)begin->data)->flags = 0;
-	((struct mig_msg_begin *)begin->data)->home_node = cpu_to_be16(mig_node_id);
-	err = mig_relay_frame(to, begin);
-	mig_frame_free(begin);
 	while (!err) {
-		f = mig_chan_recv(dep->chan, 30 * HZ);
-		if (IS_ERR(f)) {
-			err = PTR_ERR(f);
-			break;
-		}
+		f = mig_chan_recv(from, 30 * HZ);
+		if (IS_ERR(f))
+			return PTR_ERR(f);
 		if (f->type < MIG_MSG_MOVE_TASK || f->type > MIG_MSG_MOVE_ABORT) {
 			mig_stat_inc(MIG_STAT_BAD_STREAM);
 			err = -EPROTO;
@@ -281,8 +253,62 @@ static void mig_deputy_relay(struct mig_deputy *dep, struct mig_frame *begin)
 		}
 		mig_frame_free(f);
 	}
+	return err;
+}
+
+/*
+ * B's answer to a relayed stream. B may want the content of mappings it
+ * could not make from files: the question goes to A, the pages back.
+ */
+static int mig_relay_wait_ack(struct mig_chan *a, struct mig_chan *b)
+{
+	struct mig_frame *f;
+	int err;
+
+	for (;;) {
+		f = mig_chan_recv(b, MIG_ACK_TIMEOUT);
+		if (IS_ERR(f))
+			return PTR_ERR(f);
+		if (f->type != MIG_MSG_MOVE_WANT)
+			break;
+		err = mig_relay_frame(a, f);
+		mig_frame_free(f);
+		if (!err)
+			err = mig_relay_stream(a, b);
+		if (err)
+			return err;
+	}
+	err = f->type == MIG_MSG_MOVE_ACK ? mig_ctl_errno(f) : -EPROTO;
+	mig_frame_free(f);
+	return err;
+}
+
+/*
+ * An onward move: the process leaves node A for home (a homecoming
+ * stream), and the deputy passes the stream straight on to node B
+ * without restoring it, so it stays the deputy, now of B's guest.
+ * A's copy ends only once B runs the process.
+ */
+static void mig_deputy_relay(struct mig_deputy *dep, struct mig_frame *begin)
+{
+	u16 dest = READ_ONCE(dep->onward);
+	struct mig_chan *to;
+	int err;
+
+	to = mig_chan_open(dest, atomic_inc_return(&mig_next_id));
+	if (IS_ERR(to)) {
+		err = PTR_ERR(to);
+		mig_frame_free(begin);
+		goto fail;
+	}
+	((struct mig_msg_begin *)begin->data)->flags = 0;
+	((struct mig_msg_begin *)begin->data)->home_node = cpu_to_be16(mig_node_id);
+	err = mig_relay_frame(to, begin);
+	mig_frame_free(begin);
 	if (!err)
-		err = mig_chan_wait_ack(to);
+		err = mig_relay_stream(dep->chan, to);
+	if (!err)
+		err = mig_relay_wait_ack(dep->chan, to);
 	/* A's copy goes on if B does not run it, and ends if it does. */
 	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, err ? EAGAIN : 0, 0);
 	if (err) {
@@ -498,18 +524,6 @@ static int mig_deputy_enter(struct mig_deputy *dep)
 	return 0;
 }
 
-int mig_chan_wait_ack(struct mig_chan *chan)
-{
-	struct mig_frame *f = mig_chan_recv(chan, MIG_ACK_TIMEOUT);
-	int err;
-
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	err = f->type == MIG_MSG_MOVE_ACK ? mig_ctl_errno(f) : -EPROTO;
-	mig_frame_free(f);
-	return err;
-}
-
 static void mig_move_done(struct mig_move_req *req, int result,
 			  const char *why)
 {
@@ -568,7 +582,7 @@ static int mig_send_away(u16 dest, struct mig_deputy **depp)
 
 	err = mig_capture_send(chan, &info);
 	if (!err)
-		err = mig_chan_wait_ack(chan);
+		err = mig_capture_wait_ack(chan, &info);
 	if (err) {
 		mig_chan_send_ctl(chan, MIG_MSG_MOVE_ABORT, 0, 0);
 		mig_chan_close(chan);

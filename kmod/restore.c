@@ -36,6 +36,8 @@
 #define MIG_STREAM_TIMEOUT	(30 * HZ)
 /* fs.nr_open is not exported: never raise a limit past its default. */
 #define MIG_NR_OPEN_DEFAULT	(1024 * 1024)
+/* File mappings per move whose content may be asked for. */
+#define MIG_WANT_MAX		256
 /* Shared memory objects larger than this are not believed (1 TiB). */
 #define MIG_SHM_SIZE_MAX	BIT_ULL(40)
 #define MIG_SA_KNOWN	(SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | \
@@ -48,6 +50,9 @@ struct mig_restore {
 	void *xstate;
 	u32 xstate_len;
 	struct file *shm[MIG_SHM_MAX + 1];	/* by shm_id; [0] unused */
+	/* File mappings made anonymous here, their content asked for. */
+	struct mig_range { u64 start, end; } *want;
+	unsigned int nwant;
 };
 
 static struct mig_frame *mig_restore_next(struct mig_restore *r)
@@ -149,6 +154,30 @@ static struct file *mig_restore_open(const struct mig_msg_vma *v)
 	return file;
 }
 
+/*
+ * A file the home node maps is not here, or not the same: the mapping
+ * becomes anonymous, and its content will be asked for after END. False
+ * if that cannot help (another error, or too many of them).
+ */
+static bool mig_want_content(struct mig_restore *r, int err, u64 start,
+			     u64 end)
+{
+	if (err != -ENOENT && err != -ESTALE && err != -EACCES &&
+	    err != -ENOTDIR)
+		return false;
+	if (!r->want) {
+		r->want = kcalloc(MIG_WANT_MAX, sizeof(*r->want), GFP_KERNEL);
+		if (!r->want)
+			return false;
+	}
+	if (r->nwant == MIG_WANT_MAX)
+		return false;
+	r->want[r->nwant].start = start;
+	r->want[r->nwant].end = end;
+	r->nwant++;
+	return true;
+}
+
 static int mig_restore_vma(struct mig_restore *r, struct mig_frame *f)
 {
 	const struct mig_msg_vma *v = f->data;
@@ -173,6 +202,10 @@ static int mig_restore_vma(struct mig_restore *r, struct mig_frame *f)
 	} else if (flags & MIG_VMA_FILE) {
 		file = mig_restore_open(v);
 		mflags |= flags & MIG_VMA_SHARED ? MAP_SHARED : MAP_PRIVATE;
+		if (IS_ERR(file) && mig_want_content(r, PTR_ERR(file), start, end)) {
+			file = NULL;
+			mflags = MAP_FIXED_NOREPLACE | MAP_PRIVATE | MAP_ANONYMOUS;
+		}
 	} else {
 		mflags |= MAP_PRIVATE | MAP_ANONYMOUS;
 		if (flags & MIG_VMA_GROWSDOWN)
@@ -271,6 +304,38 @@ static int mig_restore_pages(struct mig_restore *r, struct mig_frame *f)
 			return err;
 	}
 	return 0;
+}
+
+/* Asks for every wanted mapping's content, then takes it in. */
+static int mig_restore_wanted(struct mig_restore *r)
+{
+	unsigned int i, ends = 0;
+	struct mig_frame *f;
+	int err = 0;
+
+	for (i = 0; i < r->nwant && !err; i++) {
+		struct mig_msg_want w = {
+			.mig_id = cpu_to_be32(r->chan->id),
+			.start = cpu_to_be64(r->want[i].start),
+			.end = cpu_to_be64(r->want[i].end),
+		};
+		struct kvec vec = { &w, sizeof(w) };
+
+		err = mig_chan_send(r->chan, MIG_MSG_MOVE_WANT, &vec, 1);
+	}
+	while (!err && ends < r->nwant) {
+		f = mig_restore_next(r);
+		if (IS_ERR(f))
+			return PTR_ERR(f);
+		if (f->type == MIG_MSG_MOVE_PAGES)
+			err = mig_restore_pages(r, f);
+		else if (f->type == MIG_MSG_MOVE_END)
+			ends++;
+		else
+			err = mig_bad_stream("unexpected message");
+		mig_frame_free(f);
+	}
+	return err;
 }
 
 static int mig_restore_mm_fields(const struct mig_msg_task *t)
@@ -611,6 +676,11 @@ int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp)
 			goto out;
 	}
 
+	if (r->nwant) {
+		err = mig_restore_wanted(r);
+		if (err)
+			goto out;
+	}
 	err = mig_restore_mm_fields(&r->task);
 	if (err)
 		goto out;
@@ -627,6 +697,7 @@ out:
 	for (i = 1; i <= MIG_SHM_MAX; i++)
 		if (r->shm[i])
 			fput(r->shm[i]);	/* the mappings hold their own */
+	kfree(r->want);
 	kvfree(r->xstate);
 	kfree(r);
 	return err;

@@ -220,6 +220,14 @@ int mig_chan_send_ctl(struct mig_chan *chan, u8 type, u32 value, u32 pid)
 	return mig_chan_send(chan, type, &vec, 1);
 }
 
+/* The errno an ACK carries (positive on the wire), bounded. */
+int mig_ctl_errno(const struct mig_frame *f)
+{
+	const struct mig_msg_ctl *ctl = f->data;
+
+	return -(int)min_t(u32, be32_to_cpu(ctl->value), MAX_ERRNO);
+}
+
 /*
  * Called by the link's receive loop for every migration message from
  * @peer. A malformed or unexpected message is refused and counted; it

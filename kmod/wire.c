@@ -43,6 +43,7 @@ static const struct mig_len_bounds mig_msg_len[__MIG_MSG_MAX] = {
 	[MIG_MSG_SYSRET] = { sizeof(struct mig_msg_sysret),
 			     sizeof(struct mig_msg_sysret) + MIG_FWD_MAX_DATA },
 	[MIG_MSG_RECALL] = MIG_EXACT(struct mig_msg_ctl),
+	[MIG_MSG_MOVE_WANT] = MIG_EXACT(struct mig_msg_want),
 };
 
 /* The wire format's sizes are part of the protocol: pin them. */
@@ -52,6 +53,7 @@ static_assert(sizeof(struct mig_msg_auth) == 32);
 static_assert(sizeof(struct mig_msg_ping) == 16);
 static_assert(sizeof(struct mig_msg_begin) == 48);
 static_assert(sizeof(struct mig_fileinfo) == 32);
+static_assert(sizeof(struct mig_msg_want) == 24);
 static_assert(sizeof(struct mig_msg_ctl) == 16);
 static_assert(sizeof(struct mig_wire_regs) == 216);
 static_assert(sizeof(struct mig_msg_vma) == 56);

@@ -167,6 +167,30 @@ def shared_anonymous_memory_moves(c):
 
 
 @test
+def files_missing_at_the_destination_travel_as_pages(c):
+    """a program run from a file node 2 lacks (its /tmp is its own), and
+    one mapping a file node 2 has in another version: their pages are
+    sent, and both run there and verify themselves"""
+    n1, n2 = c.nodes
+    linked(c)
+    n1.run_ok("cp %s /tmp/spin-copy" % SPIN)
+    n2.run_ok("rm -f /tmp/spin-other; cp %s /tmp/spin-other" % SPIN)
+    n1.run_ok("cp %s /tmp/spin-other && touch -d '2001-01-01' /tmp/spin-other"
+              % SPIN)
+    before = mig.status(n1)["stats"]["moves_out"]
+    spins = [n1.spawn("exec /tmp/%s -s 8 -m 4 -x 42" % name)
+             for name in ("spin-copy", "spin-other")]
+    for sp in spins:
+        wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
+        rc, out = move(n1, sp.pid, 2)
+        assert rc == 0, out
+    assert len(ps(n2)) == 2
+    for sp in spins:
+        assert sp.wait(120) == 42, sp.output()
+    assert mig.status(n1)["stats"]["moves_out"] == before + 2
+
+
+@test
 def failed_restore_leaves_process_home(c):
     """a destination that cannot restore it: the process goes on at home"""
     n1, n2 = c.nodes

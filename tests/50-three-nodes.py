@@ -51,4 +51,25 @@ def interpreter_tours_three_nodes(c):
     assert out[1].startswith("pid %d ppid " % pid), out
 
 
+@test(timeout=600)
+def missing_file_pages_are_relayed(c):
+    """a program from /tmp of nodes 1 and 2 (same file) moved 1 -> 2 -> 3:
+    node 3 lacks it and asks through the deputy for node 2's pages"""
+    n1, n2, n3 = c.nodes
+    mig.setup(c.nodes)
+    for a in c.nodes:
+        for b in c.nodes:
+            if a is not b:
+                mig.wait_state(a, b.index, "up", timeout=90)
+    spin = "%s/tests/progs/bin/spin" % os.getcwd()
+    for n in (n1, n2):
+        n.run_ok("cp -p %s /tmp/spin-here" % spin)
+    sp = n1.spawn("exec /tmp/spin-here -s 10 -m 4 -x 42")
+    wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
+    move(n1, sp.pid, 2)
+    move(n1, sp.pid, 3)
+    assert mig.migctl_json(n3, "ps")[0]["home_pid"] == sp.pid
+    assert sp.wait(120) == 42, sp.output()
+
+
 run()

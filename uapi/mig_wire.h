@@ -32,6 +32,7 @@ enum mig_msg_type {
 	MIG_MSG_SYSCALL = 14,	/* struct mig_msg_syscall + in data: run at home */
 	MIG_MSG_SYSRET = 15,	/* struct mig_msg_sysret + out data: its result */
 	MIG_MSG_RECALL = 16,	/* struct mig_msg_ctl: home wants its process back */
+	MIG_MSG_MOVE_WANT = 17,	/* struct mig_msg_want: send these pages too */
 	__MIG_MSG_MAX
 };
 
@@ -183,6 +184,19 @@ struct mig_msg_vma {
 	__be32 prot;			/* PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4 */
 	__be16 path_len;
 	__be16 shm_id;			/* MIG_VMA_SHMEM only; else 0 */
+};
+
+/*
+ * 24 bytes. After END, a receiver that could not map a file the way the
+ * sender did (missing, or another version) asks for the content of that
+ * mapping, [start, end): the sender answers with PAGES, then END. The
+ * range must be exactly one file mapping of the process.
+ */
+struct mig_msg_want {
+	__be32 mig_id;
+	__be32 reserved;
+	__be64 start;
+	__be64 end;
 };
 
 /* Fixed part, 8 bytes; count __be64 page addresses, then count pages. */
