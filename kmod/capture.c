@@ -143,9 +143,21 @@ static int mig_capture_regs(struct mig_msg_task *t, void **xstate,
 	return 0;
 }
 
-static void mig_capture_creds(struct mig_msg_task *t)
+static int mig_capture_creds(struct mig_msg_task *t)
 {
 	const struct cred *cred = current_cred();
+	const struct group_info *gi = cred->group_info;
+	int i;
+
+	if (gi->ngroups > MIG_NGROUPS) {
+		pr_info("pid %d: %d supplementary groups (at most %d move)\n",
+			task_pid_nr(current), gi->ngroups, MIG_NGROUPS);
+		return -EOVERFLOW;
+	}
+	t->ngroups = cpu_to_be32(gi->ngroups);
+	for (i = 0; i < gi->ngroups; i++)
+		t->groups[i] = cpu_to_be32(from_kgid_munged(&init_user_ns,
+							    gi->gid[i]));
 
 	t->uid = cpu_to_be32(from_kuid_munged(&init_user_ns, cred->uid));
 	t->euid = cpu_to_be32(from_kuid_munged(&init_user_ns, cred->euid));
@@ -155,6 +167,7 @@ static void mig_capture_creds(struct mig_msg_task *t)
 	t->egid = cpu_to_be32(from_kgid_munged(&init_user_ns, cred->egid));
 	t->sgid = cpu_to_be32(from_kgid_munged(&init_user_ns, cred->sgid));
 	t->fsgid = cpu_to_be32(from_kgid_munged(&init_user_ns, cred->fsgid));
+	return 0;
 }
 
 static void mig_capture_signals(struct mig_msg_task *t)
@@ -634,7 +647,9 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 	err = mig_capture_regs(t, &xstate, &xstate_len, info->rewind_syscall);
 	if (err)
 		goto out;
-	mig_capture_creds(t);
+	err = mig_capture_creds(t);
+	if (err)
+		goto out;
 	mig_capture_signals(t);
 	mig_capture_misc(t);
 	err = mig_snapshot_vmas(info, t, &snap, &count);

@@ -6,8 +6,9 @@
  *  - local: it only touches the process's own memory, its CPU or its
  *    signal state, and runs at the destination (brk, anonymous mmap,
  *    futex, clocks, sigaction, exit, ...);
- *  - forwarded: it touches home resources (files, pipes, terminal, cwd,
- *    pids, credentials); the guest sends it with the data its pointer
+ *  - forwarded: it touches home resources (files, pipes, terminal,
+ *    sockets, waits on descriptors, cwd, pids, credentials); the guest
+ *    sends it with the data its pointer
  *    arguments point to, and the deputy runs it at home, natively, in the
  *    process's own context, then sends the result and the data written;
  *  - refused: anything else. It is never run at the wrong place: the guest
@@ -34,6 +35,10 @@
 #define STR		{ MIG_ARG_STR }
 #define INF(s)		{ MIG_ARG_INF, 0, s }
 #define OUTF(s)		{ MIG_ARG_OUTF, 0, s }
+#define INOUTF(s)	{ MIG_ARG_INOUTF, 0, s }
+#define INOUTA(l, s)	{ MIG_ARG_INOUTA, l, s }
+#define OUTA(l, s)	{ MIG_ARG_OUTA, l, s }
+#define OUTL(l, s)	{ MIG_ARG_OUTL, l, s }
 #define NARGS(...)	(sizeof((struct mig_arg_desc[]){ __VA_ARGS__ }) / \
 			 sizeof(struct mig_arg_desc))
 #define FWD(...)	{ MIG_SYS_FORWARD, NARGS(__VA_ARGS__), { __VA_ARGS__ } }
@@ -51,6 +56,12 @@ struct mig_fwd_desc {
 #define MIG_STATX_SIZE	256
 #define MIG_TERMIOS	36	/* struct termios (TCGETS) */
 #define MIG_FLOCK	32	/* struct flock, x86-64 */
+#define MIG_POLLFD	8	/* struct pollfd */
+#define MIG_EPOLL_EVENT	12	/* struct epoll_event, packed on x86-64 */
+#define MIG_FD_SET	128	/* fd_set: FD_SETSIZE bits */
+#define MIG_TIMEVAL	16
+#define MIG_SOCKADDR	128	/* struct sockaddr_storage */
+#define MIG_SOCKOPT	256	/* the largest option value forwarded */
 
 static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	/* Files, pipes, terminals: the home node's descriptors. */
@@ -83,6 +94,30 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_ioctl] = SPECIAL,
 	[__NR_fcntl] = SPECIAL,
 	[__NR_mmap] = SPECIAL,
+	/* Waiting on home descriptors: the wait happens at home. */
+	[__NR_poll] = FWD(INOUTA(1, MIG_POLLFD), V, V),
+	[__NR_select] = FWD(V, INOUTF(MIG_FD_SET), INOUTF(MIG_FD_SET),
+			    INOUTF(MIG_FD_SET), INOUTF(MIG_TIMEVAL)),
+	[__NR_epoll_create] = FWD(V),
+	[__NR_epoll_create1] = FWD(V),
+	[__NR_epoll_ctl] = FWD(V, V, V, INF(MIG_EPOLL_EVENT)),
+	[__NR_epoll_wait] = FWD(V, OUTA(2, MIG_EPOLL_EVENT), V, V),
+	/* Sockets: the home node's network. */
+	[__NR_socket] = FWD(V, V, V),
+	[__NR_socketpair] = FWD(V, V, V, OUTF(8)),
+	[__NR_bind] = FWD(V, IN(2), V),
+	[__NR_connect] = FWD(V, IN(2), V),
+	[__NR_listen] = FWD(V, V),
+	[__NR_shutdown] = FWD(V, V),
+	[__NR_setsockopt] = FWD(V, V, V, IN(4), V),
+	[__NR_sendto] = FWD(V, IN(2), V, V, IN(5), V),
+	[__NR_recvfrom] = FWD(V, OUT(2), V, V, OUTL(5, MIG_SOCKADDR),
+			      INOUTF(4)),
+	[__NR_accept] = FWD(V, OUTL(2, MIG_SOCKADDR), INOUTF(4)),
+	[__NR_accept4] = FWD(V, OUTL(2, MIG_SOCKADDR), INOUTF(4), V),
+	[__NR_getsockname] = FWD(V, OUTL(2, MIG_SOCKADDR), INOUTF(4)),
+	[__NR_getpeername] = FWD(V, OUTL(2, MIG_SOCKADDR), INOUTF(4)),
+	[__NR_getsockopt] = FWD(V, V, V, OUTL(4, MIG_SOCKOPT), INOUTF(4)),
 	/* The file system as the home node sees it. */
 	[__NR_getcwd] = FWD(OUT(1), V),
 	[__NR_chdir] = FWD(STR),
@@ -261,13 +296,15 @@ int mig_fwd_classify(unsigned long nr, const u64 *args,
 static bool mig_arg_reads(u8 kind)
 {
 	return kind == MIG_ARG_IN || kind == MIG_ARG_STR ||
-	       kind == MIG_ARG_INF || kind == MIG_ARG_INOUTF;
+	       kind == MIG_ARG_INF || kind == MIG_ARG_INOUTF ||
+	       kind == MIG_ARG_INOUTA;
 }
 
 static bool mig_arg_writes(u8 kind)
 {
 	return kind == MIG_ARG_OUT || kind == MIG_ARG_OUTF ||
-	       kind == MIG_ARG_INOUTF;
+	       kind == MIG_ARG_INOUTF || kind == MIG_ARG_INOUTA ||
+	       kind == MIG_ARG_OUTA || kind == MIG_ARG_OUTL;
 }
 
 /* Bytes the call wrote into argument @i, given its result. */
@@ -278,7 +315,13 @@ static u32 mig_out_len(const struct mig_fwd_plan *p, int i, long ret)
 		return ret > 0 ? min_t(u64, ret, p->out_cap[i]) : 0;
 	case MIG_ARG_OUTF:
 	case MIG_ARG_INOUTF:
+	case MIG_ARG_OUTL:
 		return ret >= 0 ? p->arg[i].size : 0;
+	case MIG_ARG_INOUTA:
+		return ret >= 0 ? p->out_cap[i] : 0;
+	case MIG_ARG_OUTA:
+		return ret > 0 ? min_t(u64, ret * p->arg[i].size,
+				       p->out_cap[i]) : 0;
 	}
 	return 0;
 }
@@ -297,6 +340,9 @@ static long mig_plan_sizes(struct mig_fwd_plan *p, u64 *args,
 	for (i = 0; i < p->nargs; i++) {
 		const struct mig_arg_desc *a = &p->arg[i];
 
+		/* A NULL struct or buffer pointer goes through as it is. */
+		if (a->kind != MIG_ARG_STR && !args[i])
+			p->arg[i].kind = MIG_ARG_VAL;
 		switch (a->kind) {
 		case MIG_ARG_IN:
 		case MIG_ARG_OUT:
@@ -318,11 +364,22 @@ static long mig_plan_sizes(struct mig_fwd_plan *p, u64 *args,
 			p->in_len[i] = a->size;
 			break;
 		case MIG_ARG_OUTF:
+		case MIG_ARG_OUTL:
 			p->out_cap[i] = a->size;
 			break;
 		case MIG_ARG_INOUTF:
 			p->in_len[i] = a->size;
 			p->out_cap[i] = a->size;
+			break;
+		case MIG_ARG_INOUTA:
+		case MIG_ARG_OUTA:
+			/* Arrays are not cut short: too long is an error. */
+			if (a->len >= p->nargs ||
+			    args[a->len] > MIG_FWD_MAX_BUF / a->size)
+				return -EINVAL;
+			p->out_cap[i] = args[a->len] * a->size;
+			if (a->kind == MIG_ARG_INOUTA)
+				p->in_len[i] = p->out_cap[i];
 			break;
 		}
 		total_in += p->in_len[i];
@@ -364,6 +421,26 @@ static int mig_gather_in(const struct mig_fwd_plan *p, const u64 *args,
 	return 0;
 }
 
+/*
+ * A sockaddr-like result travels at its full size, but the caller's
+ * buffer holds only what its length argument said before the call (the
+ * kernel writes no more; the length then says how long the whole was).
+ */
+static void mig_note_room(struct mig_fwd_plan *p, const u64 *args)
+{
+	int i, room;
+
+	for (i = 0; i < p->nargs; i++) {
+		if (p->arg[i].kind != MIG_ARG_OUTL)
+			continue;
+		if (!args[p->arg[i].len] ||
+		    get_user(room, (int __user *)args[p->arg[i].len]) ||
+		    room < 0)
+			room = 0;
+		p->room[i] = min_t(u32, room, p->arg[i].size);
+	}
+}
+
 static int mig_scatter_out(const struct mig_fwd_plan *p, const u64 *args,
 			   long ret, const u8 *buf, u32 len)
 {
@@ -376,7 +453,9 @@ static int mig_scatter_out(const struct mig_fwd_plan *p, const u64 *args,
 			continue;
 		if (used + n > len)
 			return -EPROTO;
-		if (copy_to_user((void __user *)args[i], buf + used, n))
+		if (copy_to_user((void __user *)args[i], buf + used,
+				 p->arg[i].kind == MIG_ARG_OUTL ?
+				 min(n, p->room[i]) : n))
 			return -EFAULT;
 		used += n;
 	}
@@ -467,6 +546,7 @@ long mig_fwd_call(struct mig_chan *chan, unsigned long nr, u64 *args,
 		if (ret)
 			goto out;
 	}
+	mig_note_room(plan, args);
 	for (i = 0; i < 6; i++)
 		msg.args[i] = cpu_to_be64(args[i]);
 	msg.in_len = cpu_to_be32(in_len);

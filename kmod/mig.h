@@ -211,6 +211,10 @@ enum mig_arg_kind {
 	MIG_ARG_INF,		/* fixed-size struct read */
 	MIG_ARG_OUTF,		/* fixed-size struct written (on success) */
 	MIG_ARG_INOUTF,		/* fixed-size struct read and written */
+	MIG_ARG_INOUTA,		/* array read and written: .len counts .size */
+	MIG_ARG_OUTA,		/* array written, result = elements written */
+	MIG_ARG_OUTL,		/* struct written, .size at most, as much as
+				 * the int at argument .len allows (sockaddr) */
 };
 
 struct mig_arg_desc {
@@ -228,6 +232,7 @@ struct mig_fwd_plan {
 	u8 nargs;
 	u32 in_len[6];
 	u32 out_cap[6];
+	u32 room[6];		/* OUTL, guest side: what the caller's fits */
 };
 
 /* What the syscall hook holds for a task: a guest or a deputy. */

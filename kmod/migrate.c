@@ -57,6 +57,7 @@ struct mig_deputy {
 	unsigned long blk;		/* request block, then scratch */
 	unsigned long trap_ip;		/* user ip right after the trap */
 	bool pending;			/* a forwarded call is running */
+	bool stop_self;			/* SIGSTOP relayed: stop here too */
 	int recall_err;			/* why "move home" failed */
 	u16 onward;			/* recalled to be relayed to this node */
 	unsigned long nr;
@@ -99,10 +100,15 @@ static void mig_deputy_relay_signals(struct mig_deputy *dep)
 {
 	sigset_t keep;
 
-	/* SIGKILL is not relayed: it ends the deputy, which ends the guest. */
+	/*
+	 * SIGKILL is not relayed: it ends the deputy, which ends the guest.
+	 * A relayed SIGSTOP stops the deputy too (see mig_deputy_next()).
+	 */
 	sigemptyset(&keep);
 	sigaddset(&keep, SIGKILL);
 	for (;;) {
+		if (dep->stop_self)
+			sigaddset(&keep, SIGSTOP);
 		kernel_siginfo_t info;
 		enum pid_type type;
 		int sig;
@@ -113,7 +119,27 @@ static void mig_deputy_relay_signals(struct mig_deputy *dep)
 		if (sig <= 0)
 			break;
 		mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, sig, 0);
+		if (sig == SIGSTOP)
+			dep->stop_self = true;
 	}
+}
+
+/*
+ * The guest was sent SIGSTOP: the deputy stops as well, so that home sees
+ * the process stopped (ps, the parent's waitpid(WUNTRACED)). It queues
+ * SIGSTOP to itself and goes back to its stub with a harmless getpid()
+ * to run: the way back to user mode stops it; SIGCONT, relayed to the
+ * guest as any signal, lets the stub go on to its next trap.
+ */
+static bool mig_deputy_stop_too(struct mig_deputy *dep)
+{
+	u64 nr = __NR_getpid;
+
+	dep->stop_self = false;
+	if (put_user(nr, (u64 __user *)dep->blk))
+		return false;
+	send_sig(SIGSTOP, current, 1);
+	return true;
 }
 
 /*
@@ -341,6 +367,8 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 
 		if (mig_deputy_has_signals() && !fatal_signal_pending(current))
 			mig_deputy_relay_signals(dep);
+		if (dep->stop_self && mig_deputy_stop_too(dep))
+			return true;
 		f = mig_chan_recv_any(dep->chan, HZ / 10, true);
 
 		if (PTR_ERR(f) == -EINTR && fatal_signal_pending(current)) {
@@ -538,6 +566,8 @@ static const char *mig_explain(int err)
 	switch (err) {
 	case -ENOMEM:
 		return "out of memory";
+	case -EOVERFLOW:
+		return "the process has more supplementary groups than move (64)";
 	case -EBUSY:
 		return "a writable shared mapping (shared memory) pins the process here";
 	case -EAGAIN:

@@ -431,6 +431,28 @@ static void mig_restore_limits(const struct mig_msg_task *t)
 	current->fs->umask = be32_to_cpu(t->umask) & 0777;
 }
 
+static struct group_info *mig_restore_groups(const struct mig_msg_task *t)
+{
+	u32 i, n = be32_to_cpu(t->ngroups);
+	struct group_info *groups;
+
+	if (n > MIG_NGROUPS)
+		return ERR_PTR(mig_bad_stream("supplementary groups"));
+	groups = groups_alloc(n);
+	if (!groups)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < n; i++) {
+		groups->gid[i] = make_kgid(&init_user_ns,
+					   be32_to_cpu(t->groups[i]));
+		if (!gid_valid(groups->gid[i])) {
+			put_group_info(groups);
+			return ERR_PTR(mig_bad_stream("supplementary groups"));
+		}
+	}
+	groups_sort(groups);
+	return groups;
+}
+
 static int mig_restore_creds(const struct mig_msg_task *t)
 {
 	struct user_namespace *ns = &init_user_ns;
@@ -453,10 +475,10 @@ static int mig_restore_creds(const struct mig_msg_task *t)
 		abort_creds(new);
 		return mig_bad_stream("credentials");
 	}
-	groups = groups_alloc(0);
-	if (!groups) {
+	groups = mig_restore_groups(t);
+	if (IS_ERR(groups)) {
 		abort_creds(new);
-		return -ENOMEM;
+		return PTR_ERR(groups);
 	}
 	set_groups(new, groups);
 	put_group_info(groups);

@@ -90,6 +90,62 @@ def signals_at_home_reach_the_process(c):
     wait_until(lambda: not ps(n2), timeout=15, what="guest gone")
 
 
+def proc_state(node, pid):
+    return node.run_ok("cat /proc/%d/stat" % pid).rsplit(")", 1)[1].split()[0]
+
+
+@test
+def sigstop_and_sigcont_reach_both_ends(c):
+    """SIGSTOP at home stops the process where it runs and the deputy
+    (home sees it stopped); SIGCONT resumes both"""
+    n1, n2 = c.nodes
+    linked(c)
+    sp = start_spin(n1, seconds=10)
+    assert move(n1, sp.pid, 2)[0] == 0
+    gpid = ps(n2)[0]["pid"]
+    n1.run_ok("kill -STOP %d" % sp.pid)
+    wait_until(lambda: proc_state(n1, sp.pid) == "T" and proc_state(n2, gpid) == "T",
+               timeout=10, what="stopped at both ends")
+    ticks = cpu_ticks(n2, gpid)
+    time.sleep(2)
+    assert cpu_ticks(n2, gpid) == ticks, "stopped, yet it runs"
+    n1.run_ok("kill -CONT %d" % sp.pid)
+    wait_until(lambda: proc_state(n2, gpid) == "R" and proc_state(n1, sp.pid) == "S",
+               timeout=10, what="running again")
+    assert sp.wait(120) == 42, sp.output()
+
+
+@test
+def signal_state_moves(c):
+    """signal mask, ignored and caught signals, a pending signal and one
+    sent at home while away are all there after the move"""
+    n1, n2 = c.nodes
+    linked(c)
+    sp = n1.spawn("exec tests/progs/bin/sigstate -s 10 -u")
+    wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
+    assert move(n1, sp.pid, 2)[0] == 0
+    n1.run_ok("kill -USR2 %d" % sp.pid)
+    assert sp.wait(120) == 42, sp.output()
+    assert "signal state intact" in sp.output()
+
+
+@test
+def credentials_move(c):
+    """uids, gids and supplementary groups are the process's there"""
+    n1, n2 = c.nodes
+    linked(c)
+    sp = n1.spawn("exec setpriv --reuid=65534 --regid=65534 --groups=100,200,300 "
+                  "%s -s 6 -m 4" % SPIN)
+    wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
+    assert move(n1, sp.pid, 2)[0] == 0
+    status = n2.run_ok("grep -E '^(Uid|Gid|Groups):' /proc/%d/status"
+                       % ps(n2)[0]["pid"]).split("\n")
+    assert status[0].split()[1:] == ["65534"] * 4, status
+    assert status[1].split()[1:] == ["65534"] * 4, status
+    assert status[2].split()[1:] == ["100", "200", "300"], status
+    assert sp.wait(120) == 42, sp.output()
+
+
 @test
 def sigkill_at_home_ends_both(c):
     """SIGKILL of the deputy kills the guest too"""

@@ -101,6 +101,27 @@ def moved_there_and_back_home(c):
 
 
 @test
+def sockets_and_polls_are_forwarded(c):
+    """a moved process connects to a UNIX socket at home, sends, waits
+    with poll() and epoll and receives, all without coming home"""
+    n1, n2 = c.nodes
+    linked(c)
+    before = mig.status(n2)["stats"]["moves_out"]
+    n1.run_ok("mkdir -p /tmp/w && rm -f /tmp/w/srv")
+    srv = n1.spawn("exec python3 -c 'import socket; l = socket.socket(socket.AF_UNIX); "
+                   "l.bind(\"/tmp/w/srv\"); l.listen(); print(\"listening\", flush=True); "
+                   "c, _ = l.accept(); c.sendall(c.recv(100).upper())'")
+    wait_until(lambda: "listening" in srv.output(), timeout=30, what="server")
+    sp = n1.spawn("exec python3 %s/tests/progs/pysock.py 6 /tmp/w/srv" % os.getcwd())
+    pid = ready(sp)
+    move(n1, pid, 2)
+    assert sp.wait(120) == 0, sp.output()
+    assert sp.output().splitlines()[1:] == ["reply HELLO FROM AWAY"], sp.output()
+    assert srv.wait(30) == 0, srv.output()
+    assert mig.status(n2)["stats"]["moves_out"] == before, "it went home"
+
+
+@test
 def fork_brings_the_process_home(c):
     """a syscall only home can run (fork, execve) brings the process home"""
     n1, n2 = c.nodes

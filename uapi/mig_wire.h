@@ -82,6 +82,7 @@ struct mig_msg_ping {
 #define MIG_NSIG		64
 #define MIG_NRLIMITS		16
 #define MIG_COMM_LEN		16
+#define MIG_NGROUPS		64
 
 /* mig_msg_begin.flags */
 #define MIG_BEGIN_HOMECOMING	0x1	/* to the home node: deputy takes it */
@@ -154,6 +155,9 @@ struct mig_msg_task {
 	__be64 vvar;			/* its data pages, mapped before it */
 	struct mig_wire_sigaction action[MIG_NSIG];
 	struct mig_wire_rlimit rlim[MIG_NRLIMITS];
+	__be32 ngroups;			/* supplementary groups, <= MIG_NGROUPS */
+	__be32 reserved;
+	__be32 groups[MIG_NGROUPS];
 };
 
 /* mig_msg_vma.flags */
