@@ -131,6 +131,14 @@ void json_null(struct json *j, const char *key)
 	fputs("null", j->f);
 }
 
+void json_opt_uint(struct json *j, const char *key, bool known, uint64_t val)
+{
+	if (known)
+		json_uint(j, key, val);
+	else
+		json_null(j, key);
+}
+
 void json_finish(struct json *j)
 {
 	if (j->depth != 0)

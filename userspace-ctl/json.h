@@ -29,6 +29,8 @@ void json_string(struct json *j, const char *key, const char *val);
 void json_uint(struct json *j, const char *key, uint64_t val);
 void json_bool(struct json *j, const char *key, bool val);
 void json_null(struct json *j, const char *key);
+/* val, or null when it is not known (where a table would show "-"). */
+void json_opt_uint(struct json *j, const char *key, bool known, uint64_t val);
 /* Ends the document with a newline. */
 void json_finish(struct json *j);
 

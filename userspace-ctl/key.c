@@ -139,40 +139,30 @@ static void key_set_error(const struct mig_nl_error *e)
 	mig_nl_report(e, cause, NULL, "cannot set the key");
 }
 
-/* The request buffer holds a copy of the key too: wipe it before freeing. */
-static void free_key_msg(struct nl_msg *msg)
-{
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+/* What put_key() sends: the key itself, not a copy. */
+struct key_buf {
+	const unsigned char *key;
+	size_t len;
+};
 
-	explicit_bzero(nlmsg_data(nlh), (size_t)nlmsg_datalen(nlh));
-	nlmsg_free(msg);
+static const char *put_key(struct nl_msg *msg, void *arg)
+{
+	const struct key_buf *k = arg;
+	int err = nla_put(msg, MIG_A_KEY, (int)k->len, k->key);
+
+	return err < 0 ? nl_geterror(err) : NULL;
 }
 
+/* The request holds a copy of the key too; mig_nl_request() wipes it. */
 static int send_key(const unsigned char *key, size_t len)
 {
+	struct key_buf k = { .key = key, .len = len };
 	struct mig_nl_error e;
-	struct mig_nl *nl;
-	struct nl_msg *msg;
 	int ret;
 
-	nl = mig_nl_open();
-	if (!nl)
-		return -1;
-	msg = mig_nl_msg(nl, MIG_CMD_KEY_SET, 0);
-	if (!msg) {
-		mig_nl_close(nl);
-		return -1;
-	}
-	ret = nla_put(msg, MIG_A_KEY, (int)len, key);
-	if (ret < 0) {
-		pr_err("cannot set the key: %s", nl_geterror(ret));
-	} else {
-		ret = mig_nl_talk(nl, msg, NULL, NULL, &e);
-		if (ret)
-			key_set_error(&e);
-	}
-	free_key_msg(msg);
-	mig_nl_close(nl);
+	ret = mig_nl_request(MIG_CMD_KEY_SET, 0, put_key, NULL, &k, &e);
+	if (ret == -1)
+		key_set_error(&e);
 	return ret;
 }
 

@@ -30,34 +30,34 @@ enum {
 	EXIT_NOT_FOUND		= 127,
 };
 
-/*
- * Send MIG_CMD_MOVE and wait for the answer. Returns 0, -1 with *e for
- * the caller to word, or -2 when the failure was already reported.
- */
-static int move_request(uint32_t pid, uint32_t node, struct mig_nl_error *e)
-{
-	struct mig_nl *nl = mig_nl_open();
-	struct nl_msg *msg;
-	int ret = -1;
+/* What move and exec send; a 0 is left out of the message. */
+struct move_attrs {
+	uint32_t pid;	/* 0 for exec: the placement is for the caller */
+	uint32_t node;	/* 0 for a move home */
+};
 
-	if (!nl)
-		return -2;
-	msg = mig_nl_msg(nl, MIG_CMD_MOVE, 0);
-	if (!msg) {
-		mig_nl_close(nl);
-		return -2;
-	}
+static const char *put_move(struct nl_msg *msg, void *arg)
+{
+	const struct move_attrs *a = arg;
+
 	/* Home is the absence of a node id (node ids start at 1). */
-	if (nla_put_u32(msg, MIG_A_PID, pid) < 0 ||
-	    (node && nla_put_u32(msg, MIG_A_NODE_ID, node) < 0)) {
-		memset(e, 0, sizeof(*e));
-		snprintf(e->local, sizeof(e->local), "message too long");
-	} else {
-		ret = mig_nl_talk(nl, msg, NULL, NULL, e);
-	}
-	nlmsg_free(msg);
-	mig_nl_close(nl);
-	return ret;
+	if ((a->pid && nla_put_u32(msg, MIG_A_PID, a->pid) < 0) ||
+	    (a->node && nla_put_u32(msg, MIG_A_NODE_ID, a->node) < 0))
+		return "message too long";
+	return NULL;
+}
+
+/*
+ * Send cmd (MIG_CMD_MOVE or MIG_CMD_EXEC_PLACE) and wait for the answer.
+ * Returns 0, -1 with *e for the caller to word, or -2 when the failure
+ * was already reported.
+ */
+static int move_request(uint8_t cmd, uint32_t pid, uint32_t node,
+			struct mig_nl_error *e)
+{
+	struct move_attrs a = { .pid = pid, .node = node };
+
+	return mig_nl_request(cmd, 0, put_move, NULL, &a, e);
 }
 
 static void format_dest(uint32_t node, char *buf, size_t len)
@@ -156,7 +156,7 @@ int cmd_move(const struct command *cmd, int argc, char **argv,
 	if (parse_pid(argv[0], &pid, err) ||
 	    parse_dest_node(argv[1], &node, err))
 		return usage_error(cmd, "%s", err);
-	ret = move_request(pid, node, &e);
+	ret = move_request(MIG_CMD_MOVE, pid, node, &e);
 	if (ret == -1)
 		move_error(&e, pid, node);
 	if (ret)
@@ -206,35 +206,6 @@ static int check_program(const char *name)
 	}
 }
 
-/*
- * Ask for the caller to be placed on node at its next successful exec.
- * Returns 0, -1 with *e for the caller to word, or -2 when the failure
- * was already reported.
- */
-static int exec_place(uint32_t node, struct mig_nl_error *e)
-{
-	struct mig_nl *nl = mig_nl_open();
-	struct nl_msg *msg;
-	int ret = -1;
-
-	if (!nl)
-		return -2;
-	msg = mig_nl_msg(nl, MIG_CMD_EXEC_PLACE, 0);
-	if (!msg) {
-		mig_nl_close(nl);
-		return -2;
-	}
-	if (nla_put_u32(msg, MIG_A_NODE_ID, node) < 0) {
-		memset(e, 0, sizeof(*e));
-		snprintf(e->local, sizeof(e->local), "message too long");
-	} else {
-		ret = mig_nl_talk(nl, msg, NULL, NULL, e);
-	}
-	nlmsg_free(msg);
-	mig_nl_close(nl);
-	return ret;
-}
-
 /* A failed placement; EOPNOTSUPP comes from a module without it. */
 static void exec_error(const struct mig_nl_error *e, const char *prog,
 		       uint32_t node)
@@ -281,7 +252,8 @@ int cmd_exec(const struct command *cmd, int argc, char **argv,
 		return EXIT_EXEC_FAILED;
 	}
 	memcpy(args, argv + 1, (size_t)(argc - 1) * sizeof(*args));
-	ret = exec_place(node, &e);
+	/* Placed on node at our next successful exec, that of CMD. */
+	ret = move_request(MIG_CMD_EXEC_PLACE, 0, node, &e);
 	if (ret == -1)
 		exec_error(&e, argv[1], node);
 	if (ret) {

@@ -337,6 +337,50 @@ int mig_nl_talk(struct mig_nl *nl, struct nl_msg *msg, mig_nl_parse_fn parse,
 	return err;
 }
 
+/*
+ * Requests may carry the cluster key (key set): wipe every one before it
+ * is freed, rather than rely on each caller to remember.
+ */
+static void free_wiped(struct nl_msg *msg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+
+	explicit_bzero(nlmsg_data(nlh), (size_t)nlmsg_datalen(nlh));
+	nlmsg_free(msg);
+}
+
+int mig_nl_request(uint8_t cmd, int flags, mig_nl_put_fn put,
+		   mig_nl_parse_fn parse, void *arg, struct mig_nl_error *e)
+{
+	struct mig_nl *nl = mig_nl_open();
+	struct nl_msg *msg;
+	const char *why;
+	int ret = -1;
+
+	if (!nl)
+		return -2;
+	msg = mig_nl_msg(nl, cmd, flags);
+	if (!msg) {
+		mig_nl_close(nl);
+		return -2;
+	}
+	why = put ? put(msg, arg) : NULL;
+	if (why) {
+		memset(e, 0, sizeof(*e));
+		set_local(e, "%s", why);
+	} else {
+		ret = mig_nl_talk(nl, msg, parse, arg, e);
+	}
+	free_wiped(msg);
+	mig_nl_close(nl);
+	return ret;
+}
+
+const char *mig_nl_denied(const struct mig_nl_error *e, const char *denied)
+{
+	return e->errnum == EPERM || e->errnum == EACCES ? denied : NULL;
+}
+
 /* The cause to show when the command has nothing more specific. */
 static const char *generic_cause(int errnum)
 {

@@ -39,6 +39,28 @@ int mig_nl_talk(struct mig_nl *nl, struct nl_msg *msg, mig_nl_parse_fn parse,
 		void *arg, struct mig_nl_error *e);
 
 /*
+ * Called once with the request to add its attributes. Returns NULL, or a
+ * short description of why they do not fit, which fails the request.
+ */
+typedef const char *(*mig_nl_put_fn)(struct nl_msg *msg, void *arg);
+
+/*
+ * One whole request: open a socket, build cmd with flags, add attributes
+ * with put, talk (parse gets the replies), wipe and free the request (it
+ * may hold the key) and close. put and parse may be NULL; both get arg.
+ * Returns 0, -1 with *e for the caller to word, or -2 when the failure
+ * was already reported.
+ */
+int mig_nl_request(uint8_t cmd, int flags, mig_nl_put_fn put,
+		   mig_nl_parse_fn parse, void *arg, struct mig_nl_error *e);
+
+/*
+ * The cause for mig_nl_report() when a request that only reads failed:
+ * denied if the kernel refused for want of privileges, else NULL.
+ */
+const char *mig_nl_denied(const struct mig_nl_error *e, const char *denied);
+
+/*
  * Print a failed request: "ACTION: CAUSE", the errno and kernel message,
  * then HINT. A NULL cause picks a generic one from the errno.
  */

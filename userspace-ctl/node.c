@@ -5,13 +5,31 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "dump.h"
 #include "json.h"
 #include "migctl.h"
 #include "nl.h"
 #include "parse.h"
+
+/* What node add (and, without addr, node del) sends. */
+struct node_attrs {
+	uint32_t id;
+	const struct in_addr *addr;
+	uint16_t port;
+};
+
+static const char *put_node(struct nl_msg *msg, void *arg)
+{
+	const struct node_attrs *a = arg;
+
+	if (nla_put_u32(msg, MIG_A_NODE_ID, a->id) < 0 ||
+	    (a->addr &&
+	     (nla_put_u32(msg, MIG_A_NODE_ADDR4, a->addr->s_addr) < 0 ||
+	      nla_put_u16(msg, MIG_A_NODE_PORT, a->port) < 0)))
+		return "message too long";
+	return NULL;
+}
 
 /*
  * Send one admin request that expects only an ack. Returns 0, -1 with *e
@@ -20,28 +38,9 @@
 static int node_request(uint8_t cmd, uint32_t id, const struct in_addr *addr,
 			uint16_t port, struct mig_nl_error *e)
 {
-	struct mig_nl *nl = mig_nl_open();
-	struct nl_msg *msg;
-	int ret = -1;
+	struct node_attrs a = { .id = id, .addr = addr, .port = port };
 
-	if (!nl)
-		return -2;
-	msg = mig_nl_msg(nl, cmd, 0);
-	if (!msg) {
-		mig_nl_close(nl);
-		return -2;
-	}
-	if (nla_put_u32(msg, MIG_A_NODE_ID, id) < 0 ||
-	    (addr && (nla_put_u32(msg, MIG_A_NODE_ADDR4, addr->s_addr) < 0 ||
-		      nla_put_u16(msg, MIG_A_NODE_PORT, port) < 0))) {
-		memset(e, 0, sizeof(*e));
-		snprintf(e->local, sizeof(e->local), "message too long");
-	} else {
-		ret = mig_nl_talk(nl, msg, NULL, NULL, e);
-	}
-	nlmsg_free(msg);
-	mig_nl_close(nl);
-	return ret;
+	return mig_nl_request(cmd, 0, put_node, NULL, &a, e);
 }
 
 static void node_add_error(const struct mig_nl_error *e, uint32_t id,
@@ -143,11 +142,6 @@ struct node_info {
 	bool has_addr, has_port, has_state, has_rtt, has_up, has_fails;
 };
 
-struct node_list {
-	struct node_info *v;
-	size_t n, cap;
-};
-
 static const char *const state_names[] = {
 	[MIG_NODE_DOWN]		= "down",
 	[MIG_NODE_CONNECTING]	= "connecting",
@@ -207,20 +201,14 @@ static void read_node(struct nlattr **tb, struct node_info *n)
 
 static const char *parse_node(struct nlattr **tb, void *arg)
 {
-	struct node_list *l = arg;
-	struct node_info *v;
+	struct node_info *n;
 
 	if (!tb[MIG_A_NODE_ID])
 		return "malformed reply from the mig module: node without an ID";
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 16;
-		v = realloc(l->v, l->cap * sizeof(*v));
-		if (!v)
-			return "out of memory";
-		l->v = v;
-	}
-	memset(&l->v[l->n], 0, sizeof(l->v[0]));
-	read_node(tb, &l->v[l->n++]);
+	n = dump_add(arg);
+	if (!n)
+		return "out of memory";
+	read_node(tb, n);
 	return NULL;
 }
 
@@ -256,8 +244,9 @@ static void format_address(const struct node_info *n, char *buf, size_t len)
 		snprintf(buf, len, "%s", ip);
 }
 
-static void print_node_row(const struct node_info *n)
+static void print_node_row(const void *rec)
 {
+	const struct node_info *n = rec;
 	char addr[32], rtt[16] = "-", up[16] = "-", fails[16] = "-";
 
 	format_address(n, addr, sizeof(addr));
@@ -272,28 +261,16 @@ static void print_node_row(const struct node_info *n)
 	       state_name(n), rtt, up, fails);
 }
 
-static void print_node_table(const struct node_list *l)
+static void print_node_header(void)
 {
-	size_t i;
-
 	printf("%-5s  %-21s  %-11s  %9s  %-8s  %8s\n", "ID", "ADDRESS",
 	       "STATE", "RTT(ms)", "UPTIME", "AUTHFAIL");
-	for (i = 0; i < l->n; i++)
-		print_node_row(&l->v[i]);
 }
 
 /* Optional numbers become null in JSON exactly where the table says "-". */
-static void json_opt_uint(struct json *j, const char *key, bool known,
-			  uint32_t v)
+static void print_node_json(struct json *j, const void *rec)
 {
-	if (known)
-		json_uint(j, key, v);
-	else
-		json_null(j, key);
-}
-
-static void print_node_json(struct json *j, const struct node_info *n)
-{
+	const struct node_info *n = rec;
 	char ip[INET_ADDRSTRLEN];
 
 	json_object_begin(j, NULL);
@@ -313,63 +290,30 @@ static void print_node_json(struct json *j, const struct node_info *n)
 	json_object_end(j);
 }
 
-static void print_nodes_json(const struct node_list *l)
+static void node_list_error(const struct mig_nl_error *e)
 {
-	struct json j;
-	size_t i;
+	const char *cause = mig_nl_denied(e,
+		"not permitted: the mig module refused to list nodes (run as root?)");
 
-	json_init(&j, stdout);
-	json_array_begin(&j, NULL);
-	for (i = 0; i < l->n; i++)
-		print_node_json(&j, &l->v[i]);
-	json_array_end(&j);
-	json_finish(&j);
+	mig_nl_report(e, cause, NULL, "cannot list nodes");
 }
 
-static int dump_nodes(struct node_list *l)
-{
-	struct mig_nl_error e;
-	struct mig_nl *nl;
-	struct nl_msg *msg;
-	int ret;
-
-	nl = mig_nl_open();
-	if (!nl)
-		return -1;
-	msg = mig_nl_msg(nl, MIG_CMD_NODE_LIST, NLM_F_DUMP);
-	if (!msg) {
-		mig_nl_close(nl);
-		return -1;
-	}
-	ret = mig_nl_talk(nl, msg, parse_node, l, &e);
-	if (ret)
-		mig_nl_report(&e, e.errnum == EPERM || e.errnum == EACCES ?
-			      "not permitted: the mig module refused to list nodes (run as root?)" :
-			      NULL, NULL, "cannot list nodes");
-	nlmsg_free(msg);
-	mig_nl_close(nl);
-	return ret;
-}
+static const struct dump_ops node_list_ops = {
+	.cmd	= MIG_CMD_NODE_LIST,
+	.size	= sizeof(struct node_info),
+	.parse	= parse_node,
+	.report	= node_list_error,
+	.cmp	= cmp_node,
+	.header	= print_node_header,
+	.row	= print_node_row,
+	.json	= print_node_json,
+};
 
 int cmd_node_list(const struct command *cmd, int argc, char **argv,
 		  const struct opts *o)
 {
-	struct node_list l = { .v = NULL };
-	int ret;
-
 	(void)argv;
 	if (argc != 0)
 		return usage_error(cmd, "too many arguments");
-	ret = dump_nodes(&l);
-	if (!ret) {
-		/* Dump order is the module's hash order: sort for people. */
-		if (l.n)
-			qsort(l.v, l.n, sizeof(*l.v), cmp_node);
-		if (o->json)
-			print_nodes_json(&l);
-		else
-			print_node_table(&l);
-	}
-	free(l.v);
-	return ret ? EXIT_RUNTIME : EXIT_OK;
+	return dump_list(&node_list_ops, o->json) ? EXIT_RUNTIME : EXIT_OK;
 }

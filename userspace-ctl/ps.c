@@ -7,9 +7,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "dump.h"
 #include "json.h"
 #include "migctl.h"
 #include "nl.h"
@@ -21,11 +20,6 @@ struct proc_info {
 	uint8_t role, state;
 	bool has_role, has_home, has_home_pid, has_where, has_state,
 	     has_moves, has_bytes;
-};
-
-struct proc_list {
-	struct proc_info *v;
-	size_t n, cap;
 };
 
 static const char *const role_names[] = {
@@ -95,20 +89,14 @@ static void read_proc(struct nlattr **tb, struct proc_info *p)
 
 static const char *parse_proc(struct nlattr **tb, void *arg)
 {
-	struct proc_list *l = arg;
-	struct proc_info *v;
+	struct proc_info *p;
 
 	if (!tb[MIG_A_PID])
 		return "malformed reply from the mig module: process without a PID";
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 16;
-		v = realloc(l->v, l->cap * sizeof(*v));
-		if (!v)
-			return "out of memory";
-		l->v = v;
-	}
-	memset(&l->v[l->n], 0, sizeof(l->v[0]));
-	read_proc(tb, &l->v[l->n++]);
+	p = dump_add(arg);
+	if (!p)
+		return "out of memory";
+	read_proc(tb, p);
 	return NULL;
 }
 
@@ -149,8 +137,9 @@ static void format_opt(bool has, uint32_t v, char *buf, size_t len)
 
 #define PS_ROW "%-7s  %-6s  %-13s  %-5s  %-9s  %5s  %9s\n"
 
-static void print_proc_row(const struct proc_info *p)
+static void print_proc_row(const void *rec)
 {
+	const struct proc_info *p = rec;
 	char pid[16], home[16], hpid[16], homepid[40], where[16], moves[16];
 	char sent[16] = "-";
 
@@ -169,23 +158,10 @@ static void print_proc_row(const struct proc_info *p)
 	       moves, sent);
 }
 
-static void print_proc_table(const struct proc_list *l)
+static void print_proc_header(void)
 {
-	size_t i;
-
 	printf(PS_ROW, "PID", "ROLE", "HOME", "WHERE", "STATE", "MOVES",
 	       "SENT");
-	for (i = 0; i < l->n; i++)
-		print_proc_row(&l->v[i]);
-}
-
-static void json_opt_uint(struct json *j, const char *key, bool known,
-			  uint64_t v)
-{
-	if (known)
-		json_uint(j, key, v);
-	else
-		json_null(j, key);
 }
 
 static void json_opt_string(struct json *j, const char *key, bool known,
@@ -197,8 +173,10 @@ static void json_opt_string(struct json *j, const char *key, bool known,
 		json_null(j, key);
 }
 
-static void print_proc_json(struct json *j, const struct proc_info *p)
+static void print_proc_json(struct json *j, const void *rec)
 {
+	const struct proc_info *p = rec;
+
 	json_object_begin(j, NULL);
 	json_uint(j, "pid", p->pid);
 	json_opt_string(j, "role", p->has_role, role_name(p));
@@ -211,65 +189,33 @@ static void print_proc_json(struct json *j, const struct proc_info *p)
 	json_object_end(j);
 }
 
-static void print_procs_json(const struct proc_list *l)
+static void ps_error(const struct mig_nl_error *e)
 {
-	struct json j;
-	size_t i;
+	const char *cause = mig_nl_denied(e,
+		"not permitted: the mig module refused to list processes (run as root?)");
 
-	json_init(&j, stdout);
-	json_array_begin(&j, NULL);
-	for (i = 0; i < l->n; i++)
-		print_proc_json(&j, &l->v[i]);
-	json_array_end(&j);
-	json_finish(&j);
+	/* A module older than MIG_CMD_PS: say what it cannot do. */
+	if (e->errnum == EOPNOTSUPP)
+		cause = "the loaded mig module cannot list processes (are migctl and mig.ko from the same version?)";
+	mig_nl_report(e, cause, NULL, "cannot list migrated processes");
 }
 
-static int dump_procs(struct proc_list *l)
-{
-	struct mig_nl_error e;
-	struct mig_nl *nl;
-	struct nl_msg *msg;
-	int ret;
-
-	nl = mig_nl_open();
-	if (!nl)
-		return -1;
-	msg = mig_nl_msg(nl, MIG_CMD_PS, NLM_F_DUMP);
-	if (!msg) {
-		mig_nl_close(nl);
-		return -1;
-	}
-	ret = mig_nl_talk(nl, msg, parse_proc, l, &e);
-	if (ret)
-		mig_nl_report(&e, e.errnum == EPERM || e.errnum == EACCES ?
-			      "not permitted: the mig module refused to list processes (run as root?)" :
-			      e.errnum == EOPNOTSUPP ?
-			      "the loaded mig module cannot list processes (are migctl and mig.ko from the same version?)" :
-			      NULL, NULL, "cannot list migrated processes");
-	nlmsg_free(msg);
-	mig_nl_close(nl);
-	return ret;
-}
+static const struct dump_ops ps_ops = {
+	.cmd	= MIG_CMD_PS,
+	.size	= sizeof(struct proc_info),
+	.parse	= parse_proc,
+	.report	= ps_error,
+	.cmp	= cmp_proc,
+	.header	= print_proc_header,
+	.row	= print_proc_row,
+	.json	= print_proc_json,
+};
 
 int cmd_ps(const struct command *cmd, int argc, char **argv,
 	   const struct opts *o)
 {
-	struct proc_list l = { .v = NULL };
-	int ret;
-
 	(void)argv;
 	if (argc != 0)
 		return usage_error(cmd, "too many arguments");
-	ret = dump_procs(&l);
-	if (!ret) {
-		/* Dump order is the module's: sort for people. */
-		if (l.n)
-			qsort(l.v, l.n, sizeof(*l.v), cmp_proc);
-		if (o->json)
-			print_procs_json(&l);
-		else
-			print_proc_table(&l);
-	}
-	free(l.v);
-	return ret ? EXIT_RUNTIME : EXIT_OK;
+	return dump_list(&ps_ops, o->json) ? EXIT_RUNTIME : EXIT_OK;
 }

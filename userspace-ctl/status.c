@@ -2,7 +2,6 @@
 /*
  * migctl status: the local node's settings and the module's counters.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -194,30 +193,24 @@ static void print_status_json(const struct status *s)
 	json_finish(&j);
 }
 
+static void status_error(const struct mig_nl_error *e)
+{
+	const char *cause = mig_nl_denied(e,
+		"not permitted: the mig module refused the status query (run as root?)");
+
+	mig_nl_report(e, cause, NULL, "cannot get the status");
+}
+
 static int query_status(struct status *s)
 {
 	struct mig_nl_error e;
-	struct mig_nl *nl;
-	struct nl_msg *msg;
 	int ret;
 
-	nl = mig_nl_open();
-	if (!nl)
-		return -1;
-	msg = mig_nl_msg(nl, MIG_CMD_STATUS, 0);
-	if (!msg) {
-		mig_nl_close(nl);
-		return -1;
-	}
-	ret = mig_nl_talk(nl, msg, parse_status, s, &e);
-	if (ret)
-		mig_nl_report(&e, e.errnum == EPERM || e.errnum == EACCES ?
-			      "not permitted: the mig module refused the status query (run as root?)" :
-			      NULL, NULL, "cannot get the status");
-	else if (!s->got_reply)
+	ret = mig_nl_request(MIG_CMD_STATUS, 0, NULL, parse_status, s, &e);
+	if (ret == -1)
+		status_error(&e);
+	else if (!ret && !s->got_reply)
 		pr_err("cannot get the status: the mig module acknowledged the request but sent no data");
-	nlmsg_free(msg);
-	mig_nl_close(nl);
 	return ret || !s->got_reply ? -1 : 0;
 }
 
