@@ -462,13 +462,27 @@ static int mig_scatter_out(const struct mig_fwd_plan *p, const u64 *args,
 	return used == len ? 0 : -EPROTO;
 }
 
-/* The SYSRET that answers the guest's last SYSCALL on @chan. */
-static struct mig_frame *mig_fwd_recv_sysret(struct mig_chan *chan)
+/*
+ * The SYSRET that answers the guest's last SYSCALL on @chan. With
+ * @interrupted, a signal for the guest asks home once to interrupt the
+ * call (INTR), and *interrupted says it did; the answer still comes.
+ */
+static struct mig_frame *mig_fwd_recv_sysret(struct mig_chan *chan,
+					     bool *interrupted)
 {
 	struct mig_frame *f;
 
 	for (;;) {
-		f = mig_chan_recv(chan, MAX_SCHEDULE_TIMEOUT);
+		bool wake_on_signal = interrupted && !*interrupted;
+
+		f = mig_chan_recv_any(chan, MAX_SCHEDULE_TIMEOUT,
+				      wake_on_signal);
+		if (PTR_ERR(f) == -EINTR && wake_on_signal &&
+		    !fatal_signal_pending(current)) {
+			*interrupted = true;
+			mig_chan_send_ctl(chan, MIG_MSG_INTR, 0, 0);
+			continue;
+		}
 		if (IS_ERR(f)) {
 			if (PTR_ERR(f) == -ETIMEDOUT)
 				continue;
@@ -486,14 +500,21 @@ static long mig_fwd_await(struct mig_chan *chan, const struct mig_fwd_plan *p,
 			  const u64 *args)
 {
 	const struct mig_msg_sysret *r;
+	bool interrupted = false;
 	struct mig_frame *f;
 	long ret;
 
-	f = mig_fwd_recv_sysret(chan);
+	f = mig_fwd_recv_sysret(chan, &interrupted);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	r = f->data;
 	ret = (long)be64_to_cpu(r->ret);
+	/*
+	 * Cut short for our signal: the signal's delivery here decides, as
+	 * for a local call, whether it restarts (SA_RESTART) or fails.
+	 */
+	if (interrupted && ret == -EINTR)
+		ret = -ERESTARTSYS;
 	if (be32_to_cpu(r->out_len) != f->len - sizeof(*r) ||
 	    mig_scatter_out(p, args, ret, (const u8 *)(r + 1),
 			    f->len - sizeof(*r))) {
@@ -519,7 +540,7 @@ struct mig_frame *mig_fwd_ask(struct mig_chan *chan, u32 call, u64 arg)
 
 	if (mig_chan_send(chan, MIG_MSG_SYSCALL, &vec, 1))
 		return ERR_PTR(-EINTR);
-	return mig_fwd_recv_sysret(chan);
+	return mig_fwd_recv_sysret(chan, NULL);
 }
 
 /* Runs syscall @nr of the guest on @chan at its home; returns the result. */

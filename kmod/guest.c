@@ -441,6 +441,11 @@ void mig_queue_work(struct work_struct *work)
 	queue_work(mig_guest_wq, work);
 }
 
+void mig_queue_delayed_work(struct delayed_work *work, unsigned long delay)
+{
+	queue_delayed_work(mig_guest_wq, work, delay);
+}
+
 int mig_guest_init(void)
 {
 	mig_guest_wq = alloc_workqueue("mig_guest", WQ_UNBOUND, 0);

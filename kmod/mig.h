@@ -127,12 +127,18 @@ struct mig_chan {
 	bool dead;			/* the link went down */
 	wait_queue_head_t wait;
 	struct task_struct *task;	/* a guest: signalled on KILL */
+	struct task_struct *deputy;	/* a deputy: interrupted on INTR */
+	struct callback_head intr_work;
+	unsigned long intr_queued;	/* bit 0: intr_work is queued */
 };
 
 struct mig_chan *mig_chan_open(u16 peer, u32 id);
 void mig_chan_close(struct mig_chan *chan);
 void mig_chan_put(struct mig_chan *chan);
 void mig_chan_set_task(struct mig_chan *chan, struct task_struct *task);
+void mig_chan_set_deputy(struct mig_chan *chan, struct task_struct *task);
+void mig_chan_interrupt(struct mig_chan *chan);
+bool mig_chan_deputy_signalled(struct mig_chan *chan);
 struct mig_frame *mig_chan_recv(struct mig_chan *chan, long timeout);
 struct mig_frame *mig_chan_recv_any(struct mig_chan *chan, long timeout,
 				    bool interruptible);
@@ -197,6 +203,7 @@ struct mig_ps_entry {
 /* migrate.c: processes of this node that run elsewhere */
 int mig_move(u32 pid, u32 dest, const char **why);
 int mig_move_current(u16 dest);
+void mig_deputy_intr_work(struct callback_head *cb);
 int mig_check_movable(struct task_struct *task, const char **why);
 int mig_check_dest(u32 dest, bool away, const char **why);
 
@@ -274,6 +281,7 @@ void mig_placer_exited(struct mig_hooked *h);
 /* guest.c: processes running here for another node */
 int mig_guest_ps(struct mig_ps_entry *e, int max);
 void mig_queue_work(struct work_struct *work);
+void mig_queue_delayed_work(struct delayed_work *work, unsigned long delay);
 void mig_on_hooked_exit(void *hooked);
 void mig_guest_exited(struct mig_hooked *h);
 void mig_guest_recall(u16 peer, u32 id);

@@ -56,6 +56,7 @@ struct mig_deputy {
 	struct mig_chan *chan;
 	unsigned long blk;		/* request block, then scratch */
 	unsigned long trap_ip;		/* user ip right after the trap */
+	unsigned long call_ip;		/* ... after the forwarded call */
 	bool pending;			/* a forwarded call is running */
 	bool stop_self;			/* SIGSTOP relayed: stop here too */
 	int recall_err;			/* why "move home" failed */
@@ -64,6 +65,7 @@ struct mig_deputy {
 	u64 args[6];
 	struct mig_fwd_plan plan;
 	struct work_struct gone_work;	/* died outside mig's control */
+	struct delayed_work sig_watch;	/* signals during a forwarded call */
 	pid_t pid;
 	u16 where;
 	u32 moves;
@@ -125,6 +127,64 @@ static void mig_deputy_relay_signals(struct mig_deputy *dep)
 }
 
 /*
+ * On the deputy's way to user mode, after its guest asked for the call it
+ * runs to be interrupted (a signal arrived there) or ended: a call that
+ * would restart returns -EINTR to the stub instead, whose trap sends that
+ * home. Anywhere else there is nothing to do.
+ */
+void mig_deputy_intr_work(struct callback_head *cb)
+{
+	struct mig_chan *chan = container_of(cb, struct mig_chan, intr_work);
+	struct mig_hooked *h = mig_hook_guest(current);
+	struct pt_regs *regs = task_pt_regs(current);
+	struct mig_deputy *dep;
+
+	clear_bit(0, &chan->intr_queued);
+	if (h && h->kind == MIG_HOOKED_DEPUTY && !(current->flags & PF_EXITING)) {
+		dep = container_of(h, struct mig_deputy, hooked);
+		switch (regs->ax) {
+		case -ERESTARTSYS:
+		case -ERESTARTNOINTR:
+		case -ERESTARTNOHAND:
+		case -ERESTART_RESTARTBLOCK:
+			if (regs->ip == dep->call_ip)
+				regs->ax = -EINTR;
+		}
+	}
+	mig_chan_put(chan);
+}
+
+/*
+ * While the deputy runs a forwarded call, natively and with every signal
+ * blocked, a signal sent to it at home wakes nothing: look every 100 ms,
+ * and interrupt the call if one waits; the trap after the call relays it
+ * (mig_deputy_syscall()).
+ */
+static void mig_deputy_watch(struct work_struct *work)
+{
+	struct mig_deputy *dep = container_of(to_delayed_work(work),
+					      struct mig_deputy, sig_watch);
+
+	if (!READ_ONCE(dep->pending))
+		return;
+	if (mig_chan_deputy_signalled(dep->chan))
+		mig_chan_interrupt(dep->chan);
+	else
+		mig_queue_delayed_work(&dep->sig_watch, HZ / 10);
+}
+
+/*
+ * Back to the stub with a harmless getpid() to run and no result to send:
+ * whatever waits for the way to user mode (a stop, a task_work) happens.
+ */
+static bool mig_deputy_idle_round(struct mig_deputy *dep)
+{
+	u64 nr = __NR_getpid;
+
+	return !put_user(nr, (u64 __user *)dep->blk);
+}
+
+/*
  * The guest was sent SIGSTOP: the deputy stops as well, so that home sees
  * the process stopped (ps, the parent's waitpid(WUNTRACED)). It queues
  * SIGSTOP to itself and goes back to its stub with a harmless getpid()
@@ -133,10 +193,8 @@ static void mig_deputy_relay_signals(struct mig_deputy *dep)
  */
 static bool mig_deputy_stop_too(struct mig_deputy *dep)
 {
-	u64 nr = __NR_getpid;
-
 	dep->stop_self = false;
-	if (put_user(nr, (u64 __user *)dep->blk))
+	if (!mig_deputy_idle_round(dep))
 		return false;
 	send_sig(SIGSTOP, current, 1);
 	return true;
@@ -158,6 +216,7 @@ static void mig_deputy_finish(struct mig_deputy *dep, int status)
 	if (!sig && copy_to_user((void __user *)dep->blk, blk, sizeof(blk)))
 		sig = SIGKILL;
 	mig_chan_close(dep->chan);
+	cancel_delayed_work_sync(&dep->sig_watch);
 	kfree(dep);
 	if (sig) {
 		kernel_sigaction(sig, SIG_DFL);
@@ -180,6 +239,7 @@ static void mig_deputy_gone(struct work_struct *work)
 	list_del(&dep->list);
 	spin_unlock(&mig_deputies_lock);
 	mig_chan_close(dep->chan);
+	cancel_delayed_work_sync(&dep->sig_watch);
 	kfree(dep);
 }
 
@@ -243,6 +303,7 @@ static void mig_deputy_homecoming(struct mig_deputy *dep)
 	spin_unlock(&mig_deputies_lock);
 	mig_hook_del_task(current);
 	mig_chan_close(dep->chan);
+	cancel_delayed_work_sync(&dep->sig_watch);
 	kfree(dep);
 }
 
@@ -343,6 +404,7 @@ static void mig_deputy_relay(struct mig_deputy *dep, struct mig_frame *begin)
 		goto fail;
 	}
 	mig_chan_close(dep->chan);
+	mig_chan_set_deputy(to, current);
 	spin_lock(&mig_deputies_lock);
 	dep->chan = to;
 	dep->where = dest;
@@ -379,6 +441,10 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 		}
 		if (PTR_ERR(f) == -EINTR) {
 			mig_deputy_relay_signals(dep);
+			/* A late interrupt: let its task_work run. */
+			if (test_thread_flag(TIF_NOTIFY_SIGNAL) &&
+			    mig_deputy_idle_round(dep))
+				return true;
 			continue;
 		}
 		if (PTR_ERR(f) == -ETIMEDOUT)
@@ -443,6 +509,7 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 			continue;
 		}
 		dep->pending = true;
+		mig_queue_delayed_work(&dep->sig_watch, HZ / 10);
 		return true;
 	}
 }
@@ -462,9 +529,13 @@ bool mig_deputy_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 		return false;
 	*ret = 0;
 	if (dep->pending) {
-		dep->pending = false;
+		WRITE_ONCE(dep->pending, false);
+		cancel_delayed_work_sync(&dep->sig_watch);
 		if (get_user(result, (u64 __user *)(dep->blk + MIG_BLK_RESULT)))
 			result = -EFAULT;
+		/* Signals first: an interrupted call's -EINTR follows them. */
+		if (mig_deputy_has_signals() && !fatal_signal_pending(current))
+			mig_deputy_relay_signals(dep);
 		mig_fwd_reply(dep->chan, &dep->plan, dep->args, result);
 	}
 	mig_deputy_next(dep);
@@ -473,7 +544,7 @@ bool mig_deputy_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 
 /* The stub: trap; load the block; syscall; store the result; again. */
 static size_t mig_deputy_stub(u8 *code, unsigned long blk,
-			      unsigned long *trap_off)
+			      unsigned long *trap_off, unsigned long *call_off)
 {
 	static const u8 load_and_call[] = {
 		0x48, 0x8b, 0x03,		/* mov rax, [rbx] */
@@ -506,6 +577,8 @@ static size_t mig_deputy_stub(u8 *code, unsigned long blk,
 	code[n++] = 0x0f;			/* syscall */
 	code[n++] = 0x05;
 	*trap_off = n;
+	/* The call's syscall instruction ends 4 bytes before the block. */
+	*call_off = n + sizeof(load_and_call) - 4;
 	memcpy(code + n, load_and_call, sizeof(load_and_call));
 	n += sizeof(load_and_call);
 	code[n++] = 0xeb;			/* jmp loop */
@@ -521,7 +594,7 @@ static size_t mig_deputy_stub(u8 *code, unsigned long blk,
 static int mig_deputy_enter(struct mig_deputy *dep)
 {
 	struct pt_regs *regs = task_pt_regs(current);
-	unsigned long code_addr, trap_off;
+	unsigned long code_addr, trap_off, call_off;
 	u8 code[128];
 	size_t len;
 	int err;
@@ -540,10 +613,12 @@ static int mig_deputy_enter(struct mig_deputy *dep)
 			    MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	if (IS_ERR_VALUE(dep->blk) || IS_ERR_VALUE(code_addr))
 		return -ENOMEM;
-	len = mig_deputy_stub(code, dep->blk, &trap_off);
+	len = mig_deputy_stub(code, dep->blk, &trap_off, &call_off);
 	if (copy_to_user((void __user *)code_addr, code, len))
 		return -EFAULT;
 	dep->trap_ip = code_addr + trap_off;
+	dep->call_ip = code_addr + call_off;
+	mig_chan_set_deputy(dep->chan, current);
 	err = mig_hook_add_task(current, &dep->hooked);
 	if (err)
 		return err;
@@ -625,6 +700,7 @@ static int mig_send_away(u16 dest, struct mig_deputy **depp)
 
 	mig_stat_inc(MIG_STAT_MOVES_OUT);
 	dep->hooked.kind = MIG_HOOKED_DEPUTY;
+	INIT_DELAYED_WORK(&dep->sig_watch, mig_deputy_watch);
 	dep->chan = chan;
 	dep->pid = info.home_pid;
 	dep->where = dest;

@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 
 #include "mig.h"
 
@@ -91,6 +92,8 @@ static void mig_chan_free(struct kref *ref)
 		mig_frame_free(frame);
 	if (chan->task)
 		put_task_struct(chan->task);
+	if (chan->deputy)
+		put_task_struct(chan->deputy);
 	kfree(chan);
 }
 
@@ -102,11 +105,69 @@ void mig_chan_put(struct mig_chan *chan)
 /* Unlists the channel (no more messages reach it) and drops the caller's ref. */
 void mig_chan_close(struct mig_chan *chan)
 {
+	mig_chan_set_deputy(chan, NULL);	/* nothing left to interrupt */
 	spin_lock(&mig_chans_lock);
 	if (!hlist_unhashed(&chan->hnode))
 		hash_del(&chan->hnode);
 	spin_unlock(&mig_chans_lock);
 	mig_chan_put(chan);
+}
+
+/* The deputy that runs this channel's forwarded calls, or NULL. */
+void mig_chan_set_deputy(struct mig_chan *chan, struct task_struct *task)
+{
+	struct task_struct *old;
+
+	if (task)
+		get_task_struct(task);
+	spin_lock(&chan->lock);
+	old = chan->deputy;
+	chan->deputy = task;
+	spin_unlock(&chan->lock);
+	if (old)
+		put_task_struct(old);
+}
+
+/*
+ * The guest wants the call its deputy runs interrupted (a signal came), or
+ * has ended: a task_work with TWA_SIGNAL wakes the deputy out of an
+ * interruptible wait, and on its way out turns the call's restart into
+ * -EINTR (mig_deputy_intr_work()).
+ */
+void mig_chan_interrupt(struct mig_chan *chan)
+{
+	bool failed = false;
+
+	spin_lock(&chan->lock);
+	if (chan->deputy && !test_and_set_bit(0, &chan->intr_queued)) {
+		kref_get(&chan->ref);	/* the work's */
+		init_task_work(&chan->intr_work, mig_deputy_intr_work);
+		if (task_work_add(chan->deputy, &chan->intr_work, TWA_SIGNAL)) {
+			clear_bit(0, &chan->intr_queued);
+			failed = true;
+		}
+	}
+	spin_unlock(&chan->lock);
+	if (failed)
+		mig_chan_put(chan);
+}
+
+/*
+ * Does a signal wait for the channel's deputy? A lockless look at its
+ * pending sets (a stale answer only delays the relay by a round).
+ */
+bool mig_chan_deputy_signalled(struct mig_chan *chan)
+{
+	struct task_struct *t;
+	bool pending = false;
+
+	spin_lock(&chan->lock);
+	t = chan->deputy;
+	if (t)
+		pending = READ_ONCE(t->pending.signal.sig[0]) ||
+			  READ_ONCE(t->signal->shared_pending.signal.sig[0]);
+	spin_unlock(&chan->lock);
+	return pending;
 }
 
 void mig_chan_set_task(struct mig_chan *chan, struct task_struct *task)
@@ -255,7 +316,9 @@ int mig_stream_rx(u16 peer, struct mig_rx *rx)
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
 		return 0;
 	}
-	if (rx->hdr.type == MIG_MSG_KILL) {
+	if (rx->hdr.type == MIG_MSG_INTR) {
+		mig_chan_interrupt(chan);
+	} else if (rx->hdr.type == MIG_MSG_KILL) {
 		u32 sig = be32_to_cpu(((struct mig_msg_ctl *)rx->payload)->value);
 
 		if (sig && valid_signal(sig))
@@ -269,6 +332,9 @@ int mig_stream_rx(u16 peer, struct mig_rx *rx)
 		 */
 		if (rx->hdr.type == MIG_MSG_MOVE_ABORT)
 			mig_chan_signal(chan, SIGKILL);
+		/* A deputy deep in a forwarded call must see the end. */
+		if (rx->hdr.type == MIG_MSG_EXIT)
+			mig_chan_interrupt(chan);
 		err = mig_chan_queue(chan, rx);
 	}
 	mig_chan_put(chan);

@@ -44,6 +44,7 @@ static const struct mig_len_bounds mig_msg_len[__MIG_MSG_MAX] = {
 			     sizeof(struct mig_msg_sysret) + MIG_FWD_MAX_DATA },
 	[MIG_MSG_RECALL] = MIG_EXACT(struct mig_msg_ctl),
 	[MIG_MSG_MOVE_WANT] = MIG_EXACT(struct mig_msg_want),
+	[MIG_MSG_INTR] = MIG_EXACT(struct mig_msg_ctl),
 };
 
 /* The wire format's sizes are part of the protocol: pin them. */

@@ -122,6 +122,48 @@ def sockets_and_polls_are_forwarded(c):
 
 
 @test
+def signals_interrupt_a_forwarded_read(c):
+    """a moved process blocked in a read() that runs at home: a caught
+    SIGUSR1 runs its handler away and the read goes on; SIGINT interrupts
+    it (KeyboardInterrupt)"""
+    n1, n2 = c.nodes
+    linked(c)
+    before = mig.status(n2)["stats"]["moves_out"]
+    prog = ("import os, signal, sys, time\n"
+            "signal.signal(signal.SIGUSR1, lambda *a: print('usr1', flush=True))\n"
+            "print('ready', os.getpid(), flush=True)\n"
+            "end = time.monotonic() + 5\n"
+            "while time.monotonic() < end: pass\n"
+            "print('reading', flush=True)\n"
+            "print('got', sys.stdin.readline().strip(), flush=True)\n"
+            "print('reading', flush=True)\n"
+            "try:\n"
+            "    sys.stdin.readline()\n"
+            "except KeyboardInterrupt:\n"
+            "    print('interrupted', flush=True)\n"
+            "    sys.exit(3)\n")
+    n1.run_ok("mkdir -p /tmp/w && cat > /tmp/w/reader.py", input=prog)
+    n1.run_ok("rm -f /tmp/w/fifo && mkfifo /tmp/w/fifo")
+    holder = n1.spawn("exec sleep 600 > /tmp/w/fifo")  # a writer stays
+    sp = n1.spawn("exec python3 /tmp/w/reader.py < /tmp/w/fifo")
+    pid = ready(sp)
+    move(n1, pid, 2)
+    wait_until(lambda: sp.output().count("reading") == 1, what="reading")
+    time.sleep(1)
+    n1.run_ok("kill -USR1 %d" % pid)
+    wait_until(lambda: "usr1" in sp.output(), timeout=10, what="handler")
+    n1.run_ok("echo line1 > /tmp/w/fifo")
+    wait_until(lambda: sp.output().count("reading") == 2, what="2nd read")
+    time.sleep(1)
+    n1.run_ok("kill -INT %d" % pid)
+    assert sp.wait(30) == 3, sp.output()
+    assert sp.output().splitlines()[1:] == [
+        "reading", "usr1", "got line1", "reading", "interrupted"], sp.output()
+    assert mig.status(n2)["stats"]["moves_out"] == before, "it went home"
+    holder.kill()
+
+
+@test
 def fork_brings_the_process_home(c):
     """a syscall only home can run (fork, execve) brings the process home"""
     n1, n2 = c.nodes

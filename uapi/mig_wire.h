@@ -33,6 +33,7 @@ enum mig_msg_type {
 	MIG_MSG_SYSRET = 15,	/* struct mig_msg_sysret + out data: its result */
 	MIG_MSG_RECALL = 16,	/* struct mig_msg_ctl: home wants its process back */
 	MIG_MSG_MOVE_WANT = 17,	/* struct mig_msg_want: send these pages too */
+	MIG_MSG_INTR = 18,	/* struct mig_msg_ctl: interrupt the call at home */
 	__MIG_MSG_MAX
 };
 
