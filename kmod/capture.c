@@ -52,8 +52,12 @@ static const struct user_regset *mig_find_regset(unsigned int note)
  * to do; do it here, as signal delivery would, so the call starts over
  * wherever the process resumes.
  */
-static int mig_fixup_restart(struct user_regs_struct *r)
+static int mig_fixup_restart(struct user_regs_struct *r,
+			     struct mig_msg_task *t,
+			     const struct mig_capture_info *info)
 {
+	int err;
+
 	if ((long)r->orig_ax < 0)
 		return 0;
 	switch ((long)r->ax) {
@@ -64,8 +68,16 @@ static int mig_fixup_restart(struct user_regs_struct *r)
 		r->ip -= 2;
 		return 0;
 	case -ERESTART_RESTARTBLOCK:
-		/* Its restart state lives in this kernel only. */
-		return -EAGAIN;
+		/*
+		 * Its restart state lives in this kernel only: a sleep
+		 * travels (sleep.c), anything else cannot move now.
+		 */
+		err = mig_sleep_capture(r->orig_ax, info->sleep, t);
+		if (err)
+			return err;
+		r->ax = __NR_restart_syscall;
+		r->ip -= 2;
+		return 0;
 	}
 	return 0;
 }
@@ -102,7 +114,8 @@ static void mig_put_regs(struct mig_wire_regs *w, const struct user_regs_struct 
 }
 
 static int mig_capture_regs(struct mig_msg_task *t, void **xstate,
-			    unsigned int *xstate_len, bool rewind)
+			    unsigned int *xstate_len,
+			    const struct mig_capture_info *info)
 {
 	const struct user_regset *gen = mig_find_regset(NT_PRSTATUS);
 	const struct user_regset *xs = mig_find_regset(NT_X86_XSTATE);
@@ -116,12 +129,12 @@ static int mig_capture_regs(struct mig_msg_task *t, void **xstate,
 	ret = regset_get(current, gen, sizeof(regs), &regs);
 	if (ret < 0)
 		return ret;
-	if (rewind) {
+	if (info->rewind_syscall) {
 		/* Captured inside a syscall that must run again elsewhere. */
 		regs.ax = regs.orig_ax;
 		regs.ip -= 2;
 	} else {
-		ret = mig_fixup_restart(&regs);
+		ret = mig_fixup_restart(&regs, t, info);
 		if (ret)
 			return ret;
 	}
@@ -644,7 +657,7 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-	err = mig_capture_regs(t, &xstate, &xstate_len, info->rewind_syscall);
+	err = mig_capture_regs(t, &xstate, &xstate_len, info);
 	if (err)
 		goto out;
 	err = mig_capture_creds(t);

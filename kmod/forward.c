@@ -712,6 +712,8 @@ bool mig_on_syscall(void *hooked, const struct pt_regs *regs, long *ret)
 		return mig_deputy_syscall(h, regs, ret);
 	case MIG_HOOKED_PLACER:
 		return mig_placer_syscall(h, regs, ret);
+	case MIG_HOOKED_SLEEPER:
+		return mig_sleeper_syscall(h, regs, ret);
 	}
 	return mig_guest_syscall(h, regs, ret);
 }

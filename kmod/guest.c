@@ -50,6 +50,7 @@ struct mig_guest {
 	pid_t pid;
 	u8 comm[MIG_COMM_LEN];
 	unsigned long tramp;
+	struct mig_sleep sleep;		/* a nanosleep() to finish here */
 	bool restore_ran;
 	bool restored;
 	bool acked;			/* home has its answer to the move */
@@ -157,7 +158,7 @@ static bool mig_guest_prelude_syscall(struct mig_guest *g,
 		mig_guest_fail(g, err);
 		return true;
 	}
-	err = mig_restore(g->chan, true, &g->tramp);
+	err = mig_restore(g->chan, true, &g->tramp, &g->sleep);
 	if (err) {
 		mig_guest_fail(g, err);
 		return true;
@@ -300,6 +301,7 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 		.flags = MIG_BEGIN_HOMECOMING,
 		.skip_start = g->tramp,
 		.rewind_syscall = rewind,
+		.sleep = &g->sleep,
 	};
 	int err;
 
@@ -390,6 +392,13 @@ bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 	}
 	if (!g->restored)
 		return mig_guest_prelude_syscall(g, regs, ret);
+	if (g->sleep.active) {
+		if (nr == __NR_restart_syscall) {
+			*ret = mig_sleep_resume(&g->sleep);
+			return true;
+		}
+		g->sleep.active = false;	/* a handler ran: it is over */
+	}
 	mig_syscall_args(regs, args);
 	switch (mig_fwd_classify(nr, args, &plan)) {
 	case MIG_SYS_LOCAL:

@@ -151,12 +151,27 @@ int mig_stream_rx(u16 peer, struct mig_rx *rx);
 void mig_stream_node_down(u16 peer);
 
 /* capture.c: a process's state, sent from its own context */
+/* sleep.c: a nanosleep() cut short by a move, finished after it */
+struct mig_sleep {
+	bool active;
+	clockid_t clockid;
+	ktime_t expires;		/* on this node's clock */
+	u64 rmtp;			/* user pointer for the time left */
+};
+
+int mig_sleep_capture(long orig_nr, const struct mig_sleep *s,
+		      struct mig_msg_task *t);
+int mig_sleep_restore(const struct mig_msg_task *t, struct mig_sleep *s);
+long mig_sleep_resume(struct mig_sleep *s);
+int mig_sleeper_start(const struct mig_sleep *s);
+
 struct mig_capture_info {
 	u16 home_node;
 	u32 home_pid;
 	u16 flags;			/* MIG_BEGIN_* */
 	unsigned long skip_start;	/* a mig trampoline to leave out */
 	bool rewind_syscall;		/* re-run the current syscall there */
+	const struct mig_sleep *sleep;	/* a sleep mig resumed, if any */
 	u64 bytes_sent;
 };
 
@@ -168,7 +183,8 @@ int mig_capture_wait_ack(struct mig_chan *chan, struct mig_capture_info *info);
 void mig_unmap_all(void);
 
 /* restore.c: rebuild the current process from a channel */
-int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp);
+int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp,
+		struct mig_sleep *sleep);
 
 /* timens.c: a moved process keeps its home node's clocks */
 struct mig_clock_offsets {
@@ -220,8 +236,8 @@ enum mig_arg_kind {
 	MIG_ARG_INOUTF,		/* fixed-size struct read and written */
 	MIG_ARG_INOUTA,		/* array read and written: .len counts .size */
 	MIG_ARG_OUTA,		/* array written, result = elements written */
-	MIG_ARG_OUTL,		/* struct written, .size at most, as much as
-				 * the int at argument .len allows (sockaddr) */
+	/* struct written, .size at most, as the int at .len allows */
+	MIG_ARG_OUTL,
 };
 
 struct mig_arg_desc {
@@ -230,8 +246,13 @@ struct mig_arg_desc {
 	u16 size;		/* fixed size */
 };
 
-enum { MIG_SYS_REFUSE, MIG_SYS_LOCAL, MIG_SYS_FORWARD, MIG_SYS_SPECIAL,
-       MIG_SYS_MAP_FILE };
+enum {
+	MIG_SYS_REFUSE,
+	MIG_SYS_LOCAL,
+	MIG_SYS_FORWARD,
+	MIG_SYS_SPECIAL,
+	MIG_SYS_MAP_FILE,
+};
 
 /* The layout of one call: per argument, bytes in and bytes out. */
 struct mig_fwd_plan {
@@ -243,7 +264,12 @@ struct mig_fwd_plan {
 };
 
 /* What the syscall hook holds for a task: a guest or a deputy. */
-enum { MIG_HOOKED_GUEST, MIG_HOOKED_DEPUTY, MIG_HOOKED_PLACER };
+enum {
+	MIG_HOOKED_GUEST,
+	MIG_HOOKED_DEPUTY,
+	MIG_HOOKED_PLACER,
+	MIG_HOOKED_SLEEPER,
+};
 
 struct mig_hooked {
 	u8 kind;
@@ -277,6 +303,9 @@ int mig_place_at_exec(u32 dest, const char **why);
 bool mig_placer_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 			long *ret);
 void mig_placer_exited(struct mig_hooked *h);
+bool mig_sleeper_syscall(struct mig_hooked *h, const struct pt_regs *regs,
+			 long *ret);
+void mig_sleeper_exited(struct mig_hooked *h);
 
 /* guest.c: processes running here for another node */
 int mig_guest_ps(struct mig_ps_entry *e, int max);

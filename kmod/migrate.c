@@ -256,6 +256,8 @@ void mig_on_hooked_exit(void *hooked)
 		mig_queue_work(&dep->gone_work);
 	} else if (h->kind == MIG_HOOKED_PLACER) {
 		mig_placer_exited(h);
+	} else if (h->kind == MIG_HOOKED_SLEEPER) {
+		mig_sleeper_exited(h);
 	} else {
 		mig_guest_exited(h);
 	}
@@ -284,10 +286,11 @@ static bool mig_deputy_has_signals(void)
  */
 static void mig_deputy_homecoming(struct mig_deputy *dep)
 {
+	struct mig_sleep sleep;
 	unsigned long tramp;
 	int err;
 
-	err = mig_restore(dep->chan, false, &tramp);
+	err = mig_restore(dep->chan, false, &tramp, &sleep);
 	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, err ? -err : 0,
 			  task_tgid_nr(current));
 	if (err) {
@@ -305,6 +308,10 @@ static void mig_deputy_homecoming(struct mig_deputy *dep)
 	mig_chan_close(dep->chan);
 	cancel_delayed_work_sync(&dep->sig_watch);
 	kfree(dep);
+	/* Caught in nanosleep() away: the rest of it is slept here. */
+	if (sleep.active && mig_sleeper_start(&sleep))
+		pr_warn("pid %d: its sleep cannot be resumed; it ends early\n",
+			task_tgid_nr(current));
 }
 
 /* Copies one stream message from the old channel to the new, renamed. */

@@ -107,30 +107,51 @@ static int mig_put_node(struct sk_buff *skb, struct mig_node *node)
 }
 
 /* One message per node; cb->args[0] is the index to resume from. */
-static int mig_dump_nodes(struct sk_buff *skb, struct netlink_callback *cb)
+/*
+ * One message per entry of a dump, from where the previous part of it
+ * stopped (cb->args[0]) until the skb is full: put(skb, entries, i) adds
+ * entry i's attributes.
+ */
+static int mig_dump_entries(struct sk_buff *skb, struct netlink_callback *cb,
+			    u8 cmd, const void *entries, int count,
+			    int (*put)(struct sk_buff *, const void *, int))
 {
-	struct mig_node **nodes;
-	int count, i;
+	int i;
 
-	count = mig_node_snapshot(&nodes);
-	if (count < 0)
-		return count;
 	for (i = cb->args[0]; i < count; i++) {
 		void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 					cb->nlh->nlmsg_seq, &mig_genl_family,
-					NLM_F_MULTI, MIG_CMD_NODE_LIST);
+					NLM_F_MULTI, cmd);
 
 		if (!hdr)
 			break;
-		if (mig_put_node(skb, nodes[i])) {
+		if (put(skb, entries, i)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
 		genlmsg_end(skb, hdr);
 	}
 	cb->args[0] = i;
-	mig_nodes_put_snapshot(nodes, count);
 	return skb->len;
+}
+
+static int mig_put_node_at(struct sk_buff *skb, const void *nodes, int i)
+{
+	return mig_put_node(skb, ((struct mig_node * const *)nodes)[i]);
+}
+
+static int mig_dump_nodes(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct mig_node **nodes;
+	int count, len;
+
+	count = mig_node_snapshot(&nodes);
+	if (count < 0)
+		return count;
+	len = mig_dump_entries(skb, cb, MIG_CMD_NODE_LIST, nodes, count,
+			       mig_put_node_at);
+	mig_nodes_put_snapshot(nodes, count);
+	return len;
 }
 
 static int mig_cmd_key_set(struct sk_buff *skb, struct genl_info *info)
@@ -241,32 +262,24 @@ static int mig_put_ps_entry(struct sk_buff *skb, const struct mig_ps_entry *e)
 }
 
 /* One message per deputy, then per guest; cb->args[0] is where to resume. */
+static int mig_put_ps_at(struct sk_buff *skb, const void *e, int i)
+{
+	return mig_put_ps_entry(skb, (const struct mig_ps_entry *)e + i);
+}
+
 static int mig_dump_ps(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct mig_ps_entry *e;
-	int count, i;
+	int count, len;
 
 	e = kvcalloc(MIG_PS_MAX, sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
 	count = mig_deputy_ps(e, MIG_PS_MAX);
 	count += mig_guest_ps(e + count, MIG_PS_MAX - count);
-	for (i = cb->args[0]; i < count; i++) {
-		void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-					cb->nlh->nlmsg_seq, &mig_genl_family,
-					NLM_F_MULTI, MIG_CMD_PS);
-
-		if (!hdr)
-			break;
-		if (mig_put_ps_entry(skb, &e[i])) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-	}
-	cb->args[0] = i;
+	len = mig_dump_entries(skb, cb, MIG_CMD_PS, e, count, mig_put_ps_at);
 	kvfree(e);
-	return skb->len;
+	return len;
 }
 
 static const struct genl_small_ops mig_genl_ops[] = {

@@ -655,7 +655,8 @@ static int mig_enter_trampoline(struct mig_restore *r, unsigned long *tramp)
  * task returns to user mode as the migrated process; on error the task is
  * no longer what it was and the caller must end it.
  */
-int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp)
+int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp,
+		struct mig_sleep *sleep)
 {
 	struct mig_restore *r;
 	struct mig_frame *f;
@@ -708,6 +709,11 @@ int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp)
 		goto out;
 	mig_restore_sigactions(&r->task);
 	mig_restore_rseq(&r->task);
+	/* Its time left counts from now: moving is not sleeping. */
+	if (mig_sleep_restore(&r->task, sleep)) {
+		err = mig_bad_stream("sleep");
+		goto out;
+	}
 	if (set_creds) {
 		mig_restore_limits(&r->task);
 		err = mig_restore_creds(&r->task);

@@ -63,11 +63,12 @@ static_assert(sizeof(struct mig_msg_syscall) == 64);
 static_assert(sizeof(struct mig_msg_sysret) == 16);
 /* id+len, regs, 8 ids, personality+umask, blocked, altstack sp+size,
  * altstack flags+rseq_sig, rseq, 11 mm fields, vdso+vvar, actions, limits,
- * ngroups+reserved, groups
+ * ngroups+reserved, groups, sleep left+rmtp, sleep clock+flags
  */
 static_assert(sizeof(struct mig_msg_task) ==
 	      8 + 216 + 32 + 8 + 8 + 16 + 8 + 8 + 88 + 16 +
-	      MIG_NSIG * 32 + MIG_NRLIMITS * 16 + 8 + MIG_NGROUPS * 4);
+	      MIG_NSIG * 32 + MIG_NRLIMITS * 16 + 8 + MIG_NGROUPS * 4 +
+	      16 + 8);
 static_assert(sizeof(struct mig_msg_pages) +
 	      MIG_PAGES_PER_MSG * (8 + MIG_PAGE_SIZE) <= MIG_WIRE_MAX_PAYLOAD);
 

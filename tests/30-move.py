@@ -34,24 +34,13 @@ def ps(node):
     return mig.migctl_json(node, "ps")
 
 
-def move(node, pid, dest):
-    return mig.migctl(node, "move %d %s" % (pid, dest), check=False, timeout=150)
-
-
-def linked(c):
-    mig.setup(c.nodes)
-    for a, b in ((c.node(1), c.node(2)), (c.node(2), c.node(1))):
-        mig.wait_state(a, b.index, "up", timeout=60)
-
-
 @test
 def cpu_bound_process_moves_and_exits_home(c):
     """registers, vectors, heap, TLS survive; CPU time is spent away"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     sp = start_spin(n1, seconds=12, mib=64)
-    rc, out = move(n1, sp.pid, 2)
-    assert rc == 0, out
+    mig.move(n1, sp.pid, 2)
 
     (dep,) = ps(n1)
     assert dep["pid"] == sp.pid and dep["role"] == "deputy"
@@ -81,10 +70,9 @@ def cpu_bound_process_moves_and_exits_home(c):
 def signals_at_home_reach_the_process(c):
     """SIGTERM sent to the pid at home ends the process away, and home sees it"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     sp = start_spin(n1, seconds=300)
-    rc, out = move(n1, sp.pid, 2)
-    assert rc == 0, out
+    mig.move(n1, sp.pid, 2)
     n1.run_ok("kill -TERM %d" % sp.pid)
     assert sp.wait(60) == 128 + 15
     wait_until(lambda: not ps(n2), timeout=15, what="guest gone")
@@ -99,9 +87,9 @@ def sigstop_and_sigcont_reach_both_ends(c):
     """SIGSTOP at home stops the process where it runs and the deputy
     (home sees it stopped); SIGCONT resumes both"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     sp = start_spin(n1, seconds=10)
-    assert move(n1, sp.pid, 2)[0] == 0
+    mig.move(n1, sp.pid, 2)
     gpid = ps(n2)[0]["pid"]
     n1.run_ok("kill -STOP %d" % sp.pid)
     wait_until(lambda: proc_state(n1, sp.pid) == "T" and proc_state(n2, gpid) == "T",
@@ -120,10 +108,10 @@ def signal_state_moves(c):
     """signal mask, ignored and caught signals, a pending signal and one
     sent at home while away are all there after the move"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     sp = n1.spawn("exec tests/progs/bin/sigstate -s 10 -u")
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
-    assert move(n1, sp.pid, 2)[0] == 0
+    mig.move(n1, sp.pid, 2)
     n1.run_ok("kill -USR2 %d" % sp.pid)
     assert sp.wait(120) == 42, sp.output()
     assert "signal state intact" in sp.output()
@@ -133,11 +121,11 @@ def signal_state_moves(c):
 def credentials_move(c):
     """uids, gids and supplementary groups are the process's there"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     sp = n1.spawn("exec setpriv --reuid=65534 --regid=65534 --groups=100,200,300 "
                   "%s -s 6 -m 4" % SPIN)
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
-    assert move(n1, sp.pid, 2)[0] == 0
+    mig.move(n1, sp.pid, 2)
     status = n2.run_ok("grep -E '^(Uid|Gid|Groups):' /proc/%d/status"
                        % ps(n2)[0]["pid"]).split("\n")
     assert status[0].split()[1:] == ["65534"] * 4, status
@@ -147,12 +135,33 @@ def credentials_move(c):
 
 
 @test
+def sleeping_process_moves_and_sleeps_on(c):
+    """a process asleep in nanosleep() moves there, and back home, in the
+    middle of its sleep: the sleep goes on, neither cut short nor lost"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp = n1.spawn("exec python3 -c 'import os, time; print(\"ready\", os.getpid(), flush=True); "
+                  "t = time.monotonic(); time.sleep(8); "
+                  "print(\"slept %.2f\" % (time.monotonic() - t), flush=True)'")
+    wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
+    time.sleep(1)
+    mig.move(n1, sp.pid, 2)
+    assert ps(n2), "not at node 2"
+    time.sleep(2)
+    mig.move(n1, sp.pid, "home")
+    assert sp.wait(60) == 0, sp.output()
+    slept = float(sp.output().split("slept")[1])
+    diag("asked for 8 s, slept %.2f s across two moves" % slept)
+    assert slept >= 8.0, "the sleep was cut short"
+
+
+@test
 def sigkill_at_home_ends_both(c):
     """SIGKILL of the deputy kills the guest too"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     sp = start_spin(n1, seconds=300)
-    assert move(n1, sp.pid, 2)[0] == 0
+    mig.move(n1, sp.pid, 2)
     n1.run_ok("kill -KILL %d" % sp.pid)
     assert sp.wait(60) == 128 + 9
     wait_until(lambda: not ps(n2), timeout=15, what="guest gone")
@@ -173,7 +182,7 @@ def refused(node, args, *words, user=None):
 def bad_moves_refused_process_unharmed(c):
     """bad pid, unknown node, stranger, threads, shared memory: refused"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     sp = start_spin(n1, seconds=25)
     refused(n1, "move 999999 2", "no such process")
     refused(n1, "move %d 9" % sp.pid, "unknown node")
@@ -209,15 +218,13 @@ def shared_anonymous_memory_moves(c):
     maps move there and back with their content, two views of the same
     pages still one"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     sp = n1.spawn("exec tests/progs/bin/shmem -s 12 -x 42")
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
-    rc, out = move(n1, sp.pid, 2)
-    assert rc == 0, out
+    mig.move(n1, sp.pid, 2)
     assert ps(n2), "not at node 2"
     time.sleep(1)
-    rc, out = move(n1, sp.pid, "home")
-    assert rc == 0, out
+    mig.move(n1, sp.pid, "home")
     assert sp.wait(120) == 42, sp.output()
     assert "shared memory intact" in sp.output()
 
@@ -228,7 +235,7 @@ def files_missing_at_the_destination_travel_as_pages(c):
     one mapping a file node 2 has in another version: their pages are
     sent, and both run there and verify themselves"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     n1.run_ok("cp %s /tmp/spin-copy" % SPIN)
     n2.run_ok("rm -f /tmp/spin-other; cp %s /tmp/spin-other" % SPIN)
     n1.run_ok("cp %s /tmp/spin-other && touch -d '2001-01-01' /tmp/spin-other"
@@ -238,8 +245,7 @@ def files_missing_at_the_destination_travel_as_pages(c):
              for name in ("spin-copy", "spin-other")]
     for sp in spins:
         wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
-        rc, out = move(n1, sp.pid, 2)
-        assert rc == 0, out
+        mig.move(n1, sp.pid, 2)
     assert len(ps(n2)) == 2
     for sp in spins:
         assert sp.wait(120) == 42, sp.output()
@@ -267,9 +273,9 @@ def failed_restore_leaves_process_home(c):
 def dead_destination_ends_the_deputy(c):
     """the destination dies after the move: the deputy ends with SIGKILL"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     sp = start_spin(n1, seconds=300)
-    assert move(n1, sp.pid, 2)[0] == 0
+    mig.move(n1, sp.pid, 2)
     timeout_s = mig.status(n1)["heartbeat_timeout_ms"] / 1000.0
     n2.kill()
     killed = time.monotonic()
@@ -284,7 +290,7 @@ def dead_destination_ends_the_deputy(c):
 def destination_dies_mid_move(c):
     """the destination dies while the state streams: the process stays home"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     sp = start_spin(n1, seconds=40, mib=256)
     mover = n1.spawn("exec %s move %d 2" % (mig.MIGCTL, sp.pid))
     time.sleep(2)		# 256 MiB take several seconds to stream
@@ -323,11 +329,11 @@ def clocks_go_on_across_moves(c):
         wait_until(lambda: uptime(n1) >= 25, timeout=60, interval=1,
                    what="node 1 up for 25s")
         n2.boot()
-    linked(c)
+    mig.link_all(c.nodes)
     gap = uptime(n1) - uptime(n2)
     sp = n1.spawn("exec tests/progs/bin/clockwatch")
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
-    assert move(n1, sp.pid, 2)[0] == 0
+    mig.move(n1, sp.pid, 2)
     (guest,) = ps(n2)
     # Its time namespace holds the difference between the two nodes.
     offsets = n2.run_ok("cat /proc/%d/timens_offsets" % guest["pid"])
@@ -336,8 +342,9 @@ def clocks_go_on_across_moves(c):
     mono = [w for w in offsets.splitlines() if w.startswith("monotonic")]
     assert mono and abs(int(mono[0].split()[1]) - gap) < 5, offsets
     time.sleep(2)
-    assert move(n1, sp.pid, "home")[0] == 0
+    mig.move(n1, sp.pid, "home")
     time.sleep(1)
+    assert sp.running(), "died back home: rc %s: %s" % (sp.wait(5), sp.output())
     n1.run_ok("kill -USR1 %d" % sp.pid)
     rc = sp.wait(60)
     report = clock_report(sp.output())
@@ -355,7 +362,7 @@ def clocks_go_on_across_moves(c):
 def twenty_moves_at_once(c):
     """20 processes moved concurrently, each verified"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     # Started together, each under a subshell that keeps its exit status.
     n1.run_ok("rm -rf /tmp/twenty && mkdir /tmp/twenty && cd /tmp/twenty && "
               "for i in $(seq 20); do (%s/%s -s 4 -m 4 > out.$i; echo $? > rc.$i) "

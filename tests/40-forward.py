@@ -13,34 +13,17 @@ import mig  # noqa: E402
 NODES = 2
 
 
-def linked(c):
-    mig.setup(c.nodes)
-    for a, b in ((c.node(1), c.node(2)), (c.node(2), c.node(1))):
-        mig.wait_state(a, b.index, "up", timeout=60)
-
-
-def ready(sp):
-    wait_until(lambda: "ready" in sp.output(), timeout=60, what="ready")
-    return int(sp.output().split()[1])
-
-
-def move(node, pid, dest):
-    rc, out = mig.migctl(node, "move %d %s" % (pid, dest), check=False,
-                         timeout=150)
-    assert rc == 0, out
-
-
 @test
 def interpreter_moves_and_keeps_home_resources(c):
     """python3 moved mid-run: its pid, ppid, cwd, env, file offset, stdout"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     n1.run_ok("mkdir -p /tmp/w && printf 'hello, moved world\\n' > /tmp/w/data")
     sp = n1.spawn("cd /tmp/w && MIGVAR=kept exec python3 %s/tests/progs/pyspin.py "
                   "8 7 /tmp/w/data" % os.getcwd())
-    pid = ready(sp)
+    pid = mig.ready(sp)
     ppid = n1.run_ok("ps -o ppid= -p %d" % pid).strip()
-    move(n1, pid, 2)
+    mig.move(n1, pid, 2)
     (guest,) = mig.migctl_json(n2, "ps")
     assert guest["home_pid"] == pid
     assert sp.wait(120) == 7, sp.output()
@@ -60,7 +43,7 @@ def interpreter_moves_and_keeps_home_resources(c):
 def reader_blocked_on_a_pipe_moves_mid_stream(c):
     """a read() blocked on a pipe restarts at the destination; no line lost"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     n1.run_ok("rm -f /tmp/fifo && mkfifo /tmp/fifo")
     sp = n1.spawn("exec python3 %s/tests/progs/linecat.py < /tmp/fifo"
                   % os.getcwd())
@@ -69,9 +52,9 @@ def reader_blocked_on_a_pipe_moves_mid_stream(c):
                       "  for i in range(300):\n"
                       "    f.write(\"line %d\\n\" % i); f.flush(); time.sleep(0.02)\n"
                       "  f.write(\"end\\n\")'")
-    pid = ready(sp)
+    pid = mig.ready(sp)
     time.sleep(1)		# in the middle of the stream, blocked in read()
-    move(n1, pid, 2)
+    mig.move(n1, pid, 2)
     assert feeder.wait(120) == 0
     assert sp.wait(120) == 3, sp.output()
     lines = sp.output().splitlines()[1:]
@@ -83,14 +66,14 @@ def reader_blocked_on_a_pipe_moves_mid_stream(c):
 def moved_there_and_back_home(c):
     """migctl move PID home: the process continues at home, output exact"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     n1.run_ok("mkdir -p /tmp/w && printf 'there and back\\n' > /tmp/w/data")
     sp = n1.spawn("cd /tmp/w && MIGVAR=round exec python3 %s/tests/progs/pyspin.py "
                   "10 9 /tmp/w/data" % os.getcwd())
-    pid = ready(sp)
-    move(n1, pid, 2)
+    pid = mig.ready(sp)
+    mig.move(n1, pid, 2)
     time.sleep(1)
-    move(n1, pid, "home")
+    mig.move(n1, pid, "home")
     assert not mig.migctl_json(n1, "ps") and not mig.migctl_json(n2, "ps")
     assert sp.wait(120) == 9, sp.output()
     out = sp.output().splitlines()
@@ -105,7 +88,7 @@ def sockets_and_polls_are_forwarded(c):
     """a moved process connects to a UNIX socket at home, sends, waits
     with poll() and epoll and receives, all without coming home"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     before = mig.status(n2)["stats"]["moves_out"]
     n1.run_ok("mkdir -p /tmp/w && rm -f /tmp/w/srv")
     srv = n1.spawn("exec python3 -c 'import socket; l = socket.socket(socket.AF_UNIX); "
@@ -113,8 +96,8 @@ def sockets_and_polls_are_forwarded(c):
                    "c, _ = l.accept(); c.sendall(c.recv(100).upper())'")
     wait_until(lambda: "listening" in srv.output(), timeout=30, what="server")
     sp = n1.spawn("exec python3 %s/tests/progs/pysock.py 6 /tmp/w/srv" % os.getcwd())
-    pid = ready(sp)
-    move(n1, pid, 2)
+    pid = mig.ready(sp)
+    mig.move(n1, pid, 2)
     assert sp.wait(120) == 0, sp.output()
     assert sp.output().splitlines()[1:] == ["reply HELLO FROM AWAY"], sp.output()
     assert srv.wait(30) == 0, srv.output()
@@ -127,7 +110,7 @@ def signals_interrupt_a_forwarded_read(c):
     SIGUSR1 runs its handler away and the read goes on; SIGINT interrupts
     it (KeyboardInterrupt)"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     before = mig.status(n2)["stats"]["moves_out"]
     prog = ("import os, signal, sys, time\n"
             "signal.signal(signal.SIGUSR1, lambda *a: print('usr1', flush=True))\n"
@@ -146,8 +129,8 @@ def signals_interrupt_a_forwarded_read(c):
     n1.run_ok("rm -f /tmp/w/fifo && mkfifo /tmp/w/fifo")
     holder = n1.spawn("exec sleep 600 > /tmp/w/fifo")  # a writer stays
     sp = n1.spawn("exec python3 /tmp/w/reader.py < /tmp/w/fifo")
-    pid = ready(sp)
-    move(n1, pid, 2)
+    pid = mig.ready(sp)
+    mig.move(n1, pid, 2)
     wait_until(lambda: sp.output().count("reading") == 1, what="reading")
     time.sleep(1)
     n1.run_ok("kill -USR1 %d" % pid)
@@ -167,7 +150,7 @@ def signals_interrupt_a_forwarded_read(c):
 def fork_brings_the_process_home(c):
     """a syscall only home can run (fork, execve) brings the process home"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     prog = ("import os, sys, time\n"
             "print('ready', os.getpid(), flush=True)\n"
             "end = time.monotonic() + 6\n"
@@ -177,8 +160,8 @@ def fork_brings_the_process_home(c):
             "sys.exit(5)\n")
     n1.run_ok("cat > /tmp/forker.py", input=prog)
     sp = n1.spawn("exec python3 /tmp/forker.py")
-    pid = ready(sp)
-    move(n1, pid, 2)
+    pid = mig.ready(sp)
+    mig.move(n1, pid, 2)
     assert mig.migctl_json(n1, "ps"), "not away"
     assert sp.wait(120) == 5, sp.output()
     assert sp.output().splitlines()[1:] == ["child says hi", "system 0"], sp.output()
@@ -192,11 +175,11 @@ def exec_places_a_program_on_another_node(c):
     (its loader maps libc there), with migctl's pid, parent and stdout,
     and its exit status at home"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     before = mig.status(n2)["stats"]
     sp = n1.spawn("exec %s exec 2 -- tests/progs/bin/spin -s 6 -m 8 -x 33"
                   % mig.MIGCTL)
-    pid = ready(sp)
+    pid = mig.ready(sp)
     assert pid == sp.pid, "CMD does not have migctl's pid"
     (dep,) = mig.migctl_json(n1, "ps")
     assert dep["pid"] == pid and dep["where"] == 2, dep
@@ -214,7 +197,7 @@ def exec_runs_an_interpreter_there(c):
     """migctl exec 2 -- python3: it starts there, imports a C extension
     (mapped from node 2's copy of the file) and never comes home"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     before = mig.status(n2)["stats"]
     prog = ("import _decimal, os, sys\n"
             "print(_decimal.Decimal(1) / 8, os.getpid(), os.getppid(), flush=True)\n"
@@ -236,7 +219,7 @@ def exec_refusals_leave_nothing_behind(c):
     """migctl exec to an unknown node or one that is down fails with a
     reason before anything runs"""
     n1, n2 = c.nodes
-    linked(c)
+    mig.link_all(c.nodes)
     rc, out = n1.run("%s exec 9 -- true" % mig.MIGCTL)
     assert rc == 125 and "node 9" in out, (rc, out)
     rc, out = n1.run("%s exec 1 -- true" % mig.MIGCTL)

@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from cluster import Cluster, wait_until  # noqa: E402
+from cluster import Cluster  # noqa: E402
 import mig  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,15 +27,10 @@ def timed(node, cmd):
     return float(secs), int(rc)
 
 
-def ready(sp):
-    wait_until(lambda: "ready" in sp.output(), timeout=60, what="ready")
-    return int(sp.output().split()[1])
-
-
 def bench_moves(n1, n2, rows):
     for mib in (16, 64, 256):
         sp = n1.spawn("exec %s/bin/spin -s 600 -m %d" % (PROGS, mib))
-        pid = ready(sp)
+        pid = mig.ready(sp)
         secs, rc = timed(n1, "%s move %d 2" % (mig.MIGCTL, pid))
         sent = mig.migctl_json(n1, "ps")[0]["bytes_sent"] if rc == 0 else 0
         rows.append(("move %3d MiB process" % mib, "%.2f s" % secs,
@@ -50,9 +45,9 @@ def bench_forward(n1, n2, rows):
         # A long grace: after the move the interpreter first faults its code
         # pages in again (over 9p here), which is not the loop's speed.
         sp = n1.spawn("exec python3 %s/benchprog.py 10 3 2000 /tmp/bench.out" % PROGS)
-        pid = ready(sp)
+        pid = mig.ready(sp)
         if where == "away":
-            mig.migctl(n1, "move %d 2" % pid, timeout=150)
+            mig.move(n1, pid, 2)
         assert sp.wait(300) == 0, sp.output()
         f = sp.output().split()
         runs[where] = (int(f[f.index("loops") + 1]), float(f[f.index("writes_ns") + 1]))
@@ -64,9 +59,9 @@ def bench_cpu(n1, rows):
     res = {}
     for where in ("home", "away"):
         sp = n1.spawn("exec %s/bin/cpuloop 8" % PROGS)
-        pid = ready(sp)
+        pid = mig.ready(sp)
         if where == "away":
-            mig.migctl(n1, "move %d 2" % pid, timeout=150)
+            mig.move(n1, pid, 2)
         assert sp.wait(300) == 0, sp.output()
         f = sp.output().split()
         res[where] = (int(f[f.index("clockloops") + 1]),

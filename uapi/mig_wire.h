@@ -159,7 +159,14 @@ struct mig_msg_task {
 	__be32 ngroups;			/* supplementary groups, <= MIG_NGROUPS */
 	__be32 reserved;
 	__be32 groups[MIG_NGROUPS];
+	__be64 sleep_left_ns;		/* MIG_TASK_SLEEPING: nanosleep() left */
+	__be64 sleep_rmtp;		/* where it reports the rest; 0: nowhere */
+	__be32 sleep_clockid;
+	__be32 flags;			/* MIG_TASK_* */
 };
+
+/* mig_msg_task.flags */
+#define MIG_TASK_SLEEPING	0x1	/* resumes a nanosleep() (restart_syscall) */
 
 /* mig_msg_vma.flags */
 #define MIG_VMA_FILE		0x1	/* map path at pgoff; else anonymous */

@@ -4,7 +4,7 @@ it with migctl, read its state back as JSON."""
 import json
 import time
 
-from cluster import CommandFailed
+from cluster import CommandFailed, wait_until
 
 MIGCTL = "userspace-ctl/migctl"
 MODULE = "kmod/mig.ko"
@@ -91,6 +91,30 @@ def wait_state(node, peer_id, state, timeout=30):
                                  (node.name, peer_id, entry and entry["state"],
                                   state, timeout))
         time.sleep(0.3)
+
+
+def link_all(nodes, timeout=90, **params):
+    """setup() on every node, then waits until each sees each other up."""
+    setup(nodes, **params)
+    for a in nodes:
+        for b in nodes:
+            if a is not b:
+                wait_state(a, b.index, "up", timeout=timeout)
+
+
+def ready(sp, timeout=60):
+    """Waits for a spawned test program's "ready PID" line; returns PID."""
+    wait_until(lambda: "ready" in sp.output(), timeout=timeout, what="ready")
+    return int(sp.output().split("ready", 1)[1].split()[0])
+
+
+def move(node, pid, dest, check=True, timeout=150):
+    """migctl move PID DEST (a node id or "home") at node: (rc, output);
+    with check, a failed move fails the test with migctl's message."""
+    rc, out = migctl(node, "move %d %s" % (pid, dest), check=False,
+                     timeout=timeout)
+    assert rc == 0 or not check, out
+    return rc, out
 
 
 def wait_rtt(node, peer_id, timeout=15):
