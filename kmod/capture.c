@@ -21,6 +21,7 @@
 #include <linux/regset.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/ptrace.h>
@@ -753,6 +754,22 @@ int mig_capture_wait_ack(struct mig_chan *chan, struct mig_capture_info *info)
 		mig_frame_free(f);
 		return err;
 	}
+}
+
+/*
+ * Not a safe point: inside the vDSO. Its code reads the vvar pages as
+ * this node lays them out (a time namespace's page first, or not), and
+ * resumed half-way on another node it would read the other layout (coming
+ * home from a time namespace: a SIGBUS). Callers try again a moment later.
+ */
+bool mig_in_vdso(void)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long ip = task_pt_regs(current)->ip;
+	unsigned long start = mm ? (unsigned long)mm->context.vdso : 0;
+
+	return start && mm->context.vdso_image &&
+	       ip >= start && ip < start + mm->context.vdso_image->size;
 }
 
 /* Drops every user mapping of current (its state lives elsewhere now). */

@@ -37,6 +37,7 @@ struct mig_guest {
 	struct work_struct work;
 	struct work_struct exit_work;
 	struct callback_head recall_work;
+	struct delayed_work recall_retry;	/* caught in the vDSO */
 	bool recall_queued;
 	bool gone_home;			/* it left: its exit means nothing */
 	int exit_status;
@@ -58,6 +59,8 @@ struct mig_guest {
 
 /* A sender's clock reading past this (146 years) is not a clock. */
 #define MIG_CLOCK_MAX_NS	(S64_MAX / 2)
+
+static void mig_guest_recall_retry(struct work_struct *work);
 
 static LIST_HEAD(mig_guests);
 static DEFINE_SPINLOCK(mig_guests_lock);
@@ -280,6 +283,7 @@ int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
 	mig_clock_offsets(be64_to_cpu(begin->monotonic_ns),
 			  be64_to_cpu(begin->boottime_ns), &g->clocks);
 	INIT_WORK(&g->work, mig_guest_run);
+	INIT_DELAYED_WORK(&g->recall_retry, mig_guest_recall_retry);
 
 	spin_lock(&mig_guests_lock);
 	list_add_tail(&g->list, &mig_guests);
@@ -319,10 +323,36 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 	return 0;
 }
 
+/* The recall found the guest inside the vDSO: ask again. */
+static void mig_guest_recall_retry(struct work_struct *work)
+{
+	struct mig_guest *g = container_of(to_delayed_work(work),
+					   struct mig_guest, recall_retry);
+	struct task_struct *task;
+
+	spin_lock(&g->chan->lock);
+	task = g->chan->task;
+	if (task)
+		get_task_struct(task);
+	spin_unlock(&g->chan->lock);
+	if (!task || task_work_add(task, &g->recall_work, TWA_SIGNAL)) {
+		g->recall_queued = false;
+		mig_guest_put(g);
+	}
+	if (task)
+		put_task_struct(task);
+}
+
 static void mig_guest_recall_work(struct callback_head *cb)
 {
 	struct mig_guest *g = container_of(cb, struct mig_guest, recall_work);
 	int err;
+
+	if (!(current->flags & PF_EXITING) && mig_in_vdso()) {
+		init_task_work(&g->recall_work, mig_guest_recall_work);
+		mig_queue_delayed_work(&g->recall_retry, 1);
+		return;
+	}
 
 	err = mig_guest_go_home(g, false);
 	if (err)	/* tell the deputy waiting for it */

@@ -180,6 +180,7 @@ struct mig_capture_info {
 
 int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info);
 int mig_capture_wait_ack(struct mig_chan *chan, struct mig_capture_info *info);
+bool mig_in_vdso(void);
 void mig_unmap_all(void);
 
 /* restore.c: rebuild the current process from a channel */

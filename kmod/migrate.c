@@ -738,8 +738,13 @@ static void mig_move_work(struct callback_head *work)
 	struct mig_deputy *dep;
 	int err;
 
-	if (READ_ONCE(req->cancelled) || fatal_signal_pending(current)) {
+	if (READ_ONCE(req->cancelled) || fatal_signal_pending(current) ||
+	    current->flags & PF_EXITING) {
 		mig_move_done(req, -ECANCELED, "move cancelled");
+		return;
+	}
+	if (mig_in_vdso()) {
+		mig_move_done(req, -EINPROGRESS, NULL);	/* again soon */
 		return;
 	}
 	err = mig_send_away(req->dest, &dep);
@@ -842,6 +847,7 @@ int mig_check_dest(u32 dest, bool away, const char **why)
 
 static int mig_move_task(struct task_struct *task, u16 dest, const char **why)
 {
+	unsigned long deadline = jiffies + MIG_MOVE_TIMEOUT;
 	struct mig_move_req *req;
 	long left;
 	int err;
@@ -850,27 +856,36 @@ static int mig_move_task(struct task_struct *task, u16 dest, const char **why)
 	if (!req)
 		return -ENOMEM;
 	kref_init(&req->ref);
-	kref_get(&req->ref);		/* one for the task_work */
 	init_completion(&req->done);
 	req->dest = dest;
-	init_task_work(&req->work, mig_move_work);
-
-	err = task_work_add(task, &req->work, TWA_SIGNAL);
-	if (err) {
-		kref_put(&req->ref, mig_req_free);
-		kref_put(&req->ref, mig_req_free);
-		*why = "the process is exiting";
-		return -ESRCH;
-	}
-	left = wait_for_completion_killable_timeout(&req->done,
-						    MIG_MOVE_TIMEOUT);
-	if (left <= 0) {
-		WRITE_ONCE(req->cancelled, true);
-		err = left ? -EINTR : -ETIMEDOUT;
-		*why = "the process did not reach a safe point in time (stopped?)";
-	} else {
+	/* Caught inside the vDSO, it is asked again a moment later. */
+	do {
+		kref_get(&req->ref);		/* one for the task_work */
+		reinit_completion(&req->done);
+		init_task_work(&req->work, mig_move_work);
+		err = task_work_add(task, &req->work, TWA_SIGNAL);
+		if (err) {
+			kref_put(&req->ref, mig_req_free);
+			kref_put(&req->ref, mig_req_free);
+			*why = "the process is exiting";
+			return -ESRCH;
+		}
+		left = wait_for_completion_killable_timeout(&req->done,
+							    max_t(long, deadline - jiffies, 1));
+		if (left <= 0) {
+			WRITE_ONCE(req->cancelled, true);
+			err = left ? -EINTR : -ETIMEDOUT;
+			*why = "the process did not reach a safe point in time (stopped?)";
+			break;
+		}
 		err = req->result;
 		*why = req->why;
+		if (err == -EINPROGRESS)
+			schedule_timeout_killable(1);
+	} while (err == -EINPROGRESS && time_before(jiffies, deadline));
+	if (err == -EINPROGRESS) {
+		err = -ETIMEDOUT;
+		*why = "the process did not reach a safe point in time (stopped?)";
 	}
 	kref_put(&req->ref, mig_req_free);
 	return err;
