@@ -24,6 +24,7 @@
 #include <linux/task_work.h>
 #include <linux/uaccess.h>
 
+#include "emit.h"
 #include "mig.h"
 #include "syscall_hook.h"
 
@@ -564,33 +565,19 @@ static size_t mig_deputy_stub(u8 *code, unsigned long blk,
 		0x0f, 0x05,			/* syscall */
 		0x48, 0x89, 0x43, MIG_BLK_RESULT, /* mov [rbx+56], rax */
 	};
-	u32 magic = MIG_TRAP_MAGIC, nr = __NR_ioctl, fd = -1;
-	size_t n = 0, loop;
+	struct mig_code c = { code };
+	u8 *loop;
 
-	code[n++] = 0x48;			/* movabs rbx, blk */
-	code[n++] = 0xbb;
-	memcpy(code + n, &blk, 8);
-	n += 8;
-	loop = n;
-	code[n++] = 0xb8;			/* mov eax, __NR_ioctl */
-	memcpy(code + n, &nr, 4);
-	n += 4;
-	code[n++] = 0xbf;			/* mov edi, -1 */
-	memcpy(code + n, &fd, 4);
-	n += 4;
-	code[n++] = 0xbe;			/* mov esi, magic */
-	memcpy(code + n, &magic, 4);
-	n += 4;
-	code[n++] = 0x0f;			/* syscall */
-	code[n++] = 0x05;
-	*trap_off = n;
+	mig_emit_movabs(&c, 0xbb, blk);			/* movabs rbx, blk */
+	loop = c.p;
+	mig_emit_trap(&c);
+	*trap_off = c.p - code;
 	/* The call's syscall instruction ends 4 bytes before the block. */
-	*call_off = n + sizeof(load_and_call) - 4;
-	memcpy(code + n, load_and_call, sizeof(load_and_call));
-	n += sizeof(load_and_call);
-	code[n++] = 0xeb;			/* jmp loop */
-	code[n] = (u8)(loop - (n + 1));
-	return n + 1;
+	*call_off = *trap_off + sizeof(load_and_call) - 4;
+	mig_emit(&c, load_and_call, sizeof(load_and_call));
+	mig_emit(&c, "\xeb", 1);			/* jmp loop */
+	*c.p = (u8)(loop - (c.p + 1));
+	return c.p + 1 - code;
 }
 
 /*

@@ -31,6 +31,7 @@
 #include <uapi/asm/sigcontext.h>
 #include <uapi/asm/ucontext.h>
 
+#include "emit.h"
 #include "mig.h"
 
 #define MIG_STREAM_TIMEOUT	(30 * HZ)
@@ -489,32 +490,6 @@ static int mig_restore_creds(const struct mig_msg_task *t)
 		cap_clear(new->cap_ambient);
 	}
 	return commit_creds(new);
-}
-
-/* A tiny x86-64 code emitter for the trampoline. */
-struct mig_code {
-	u8 *p;
-};
-
-static void mig_emit(struct mig_code *c, const void *bytes, size_t n)
-{
-	memcpy(c->p, bytes, n);
-	c->p += n;
-}
-
-static void mig_emit_op_imm32(struct mig_code *c, u8 op, u32 imm)
-{
-	mig_emit(c, &op, 1);
-	mig_emit(c, &imm, 4);
-}
-
-static void mig_emit_movabs(struct mig_code *c, u8 op, u64 imm)
-{
-	u8 rex = 0x48;
-
-	mig_emit(c, &rex, 1);
-	mig_emit(c, &op, 1);
-	mig_emit(c, &imm, 8);
 }
 
 static void mig_emit_syscall(struct mig_code *c, u32 nr, u32 arg1, u64 arg2)

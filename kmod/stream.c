@@ -113,19 +113,27 @@ void mig_chan_close(struct mig_chan *chan)
 	mig_chan_put(chan);
 }
 
-/* The deputy that runs this channel's forwarded calls, or NULL. */
-void mig_chan_set_deputy(struct mig_chan *chan, struct task_struct *task)
+/* Points @slot (a task field of @chan) at @task, references moved along. */
+static void mig_chan_swap_task(struct mig_chan *chan,
+			       struct task_struct **slot,
+			       struct task_struct *task)
 {
 	struct task_struct *old;
 
 	if (task)
 		get_task_struct(task);
 	spin_lock(&chan->lock);
-	old = chan->deputy;
-	chan->deputy = task;
+	old = *slot;
+	*slot = task;
 	spin_unlock(&chan->lock);
 	if (old)
 		put_task_struct(old);
+}
+
+/* The deputy that runs this channel's forwarded calls, or NULL. */
+void mig_chan_set_deputy(struct mig_chan *chan, struct task_struct *task)
+{
+	mig_chan_swap_task(chan, &chan->deputy, task);
 }
 
 /*
@@ -172,16 +180,7 @@ bool mig_chan_deputy_signalled(struct mig_chan *chan)
 
 void mig_chan_set_task(struct mig_chan *chan, struct task_struct *task)
 {
-	struct task_struct *old;
-
-	if (task)
-		get_task_struct(task);
-	spin_lock(&chan->lock);
-	old = chan->task;
-	chan->task = task;
-	spin_unlock(&chan->lock);
-	if (old)
-		put_task_struct(old);
+	mig_chan_swap_task(chan, &chan->task, task);
 }
 
 static void mig_chan_signal(struct mig_chan *chan, int sig)

@@ -39,6 +39,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
+#include "emit.h"
 #include "mig.h"
 
 /* The prelude page: code first, then its data at fixed offsets. */
@@ -71,37 +72,20 @@ void mig_clock_offsets(u64 monotonic_ns, u64 boottime_ns,
 	off->boottime = (s64)boottime_ns - ktime_get_boottime_ns();
 }
 
-struct mig_code {
-	u8 *p;
-};
-
-static void mig_code(struct mig_code *c, const void *bytes, size_t n)
-{
-	memcpy(c->p, bytes, n);
-	c->p += n;
-}
-
-static void mig_code_imm32(struct mig_code *c, u8 op, u32 imm)
-{
-	mig_code(c, &op, 1);
-	mig_code(c, &imm, 4);
-}
-
 /* lea REG, [rbx + disp32]; reg is 7 (rdi) or 6 (rsi). */
 static void mig_code_lea_rbx(struct mig_code *c, u8 reg, u32 disp)
 {
 	u8 op[] = { 0x48, 0x8d, 0x83 | reg << 3 };
 
-	mig_code(c, op, sizeof(op));
-	mig_code(c, &disp, 4);
+	mig_emit(c, op, sizeof(op));
+	mig_emit(c, &disp, 4);
 }
 
+/* The prelude's trap, which never returns to it. */
 static void mig_code_trap(struct mig_code *c)
 {
-	mig_code_imm32(c, 0xb8, __NR_ioctl);		/* mov eax, nr */
-	mig_code_imm32(c, 0xbf, (u32)-1);		/* mov edi, -1 */
-	mig_code_imm32(c, 0xbe, MIG_TRAP_MAGIC);	/* mov esi, magic */
-	mig_code(c, "\x0f\x05\x0f\x0b", 4);		/* syscall; ud2 */
+	mig_emit_trap(c);
+	mig_emit(c, "\x0f\x0b", 2);			/* ud2 */
 }
 
 /* A negative rax ends the prelude: trap with it as status, step in r10. */
@@ -110,68 +94,66 @@ static void mig_code_bail(struct mig_code *c, u32 step)
 	static const u8 test_jns[] = { 0x48, 0x85, 0xc0, 0x79 };
 	u8 *skip;
 
-	mig_code(c, test_jns, sizeof(test_jns));	/* test rax, rax; jns */
+	mig_emit(c, test_jns, sizeof(test_jns));	/* test rax, rax; jns */
 	skip = c->p++;
-	mig_code(c, "\x48\x89\xc2", 3);			/* mov rdx, rax */
-	mig_code(c, "\x41", 1);				/* mov r10d, step */
-	mig_code_imm32(c, 0xba, step);
+	mig_emit(c, "\x48\x89\xc2", 3);			/* mov rdx, rax */
+	mig_emit(c, "\x41", 1);				/* mov r10d, step */
+	mig_emit_op_imm32(c, 0xba, step);
 	mig_code_trap(c);
 	*skip = c->p - (skip + 1);
 }
 
 static void mig_code_syscall(struct mig_code *c, u32 nr)
 {
-	mig_code_imm32(c, 0xb8, nr);			/* mov eax, nr */
-	mig_code(c, "\x0f\x05", 2);			/* syscall */
+	mig_emit_op_imm32(c, 0xb8, nr);		/* mov eax, nr */
+	mig_emit(c, "\x0f\x05", 2);			/* syscall */
 }
 
 /* fd = open(path at data + off, flags), kept in r12; step on failure. */
 static void mig_code_open(struct mig_code *c, u32 off, u32 flags, u32 step)
 {
 	mig_code_lea_rbx(c, 7, off);			/* lea rdi, path */
-	mig_code_imm32(c, 0xbe, flags);			/* mov esi, flags */
+	mig_emit_op_imm32(c, 0xbe, flags);		/* mov esi, flags */
 	mig_code_syscall(c, __NR_open);
 	mig_code_bail(c, step);
-	mig_code(c, "\x49\x89\xc4", 3);			/* mov r12, rax */
+	mig_emit(c, "\x49\x89\xc4", 3);			/* mov r12, rax */
 }
 
 /* close(r12), keeping the previous syscall's result in rax. */
 static void mig_code_close_keep_rax(struct mig_code *c)
 {
-	mig_code(c, "\x49\x89\xc5", 3);			/* mov r13, rax */
-	mig_code(c, "\x4c\x89\xe7", 3);			/* mov rdi, r12 */
+	mig_emit(c, "\x49\x89\xc5", 3);			/* mov r13, rax */
+	mig_emit(c, "\x4c\x89\xe7", 3);			/* mov rdi, r12 */
 	mig_code_syscall(c, __NR_close);
-	mig_code(c, "\x4c\x89\xe8", 3);			/* mov rax, r13 */
+	mig_emit(c, "\x4c\x89\xe8", 3);			/* mov rax, r13 */
 }
 
 static size_t mig_prelude_code(u8 *buf, unsigned long data, u32 text_len)
 {
 	struct mig_code c = { buf };
-	u8 movabs_rbx[] = { 0x48, 0xbb };
 
-	mig_code(&c, movabs_rbx, sizeof(movabs_rbx));	/* movabs rbx, data */
-	mig_code(&c, &data, 8);
+	mig_emit_movabs(&c, 0xbb, data);		/* movabs rbx, data */
 
-	mig_code_imm32(&c, 0xbf, CLONE_NEWTIME);	/* mov edi, flag */
+	mig_emit_op_imm32(&c, 0xbf, CLONE_NEWTIME);	/* mov edi, flag */
 	mig_code_syscall(&c, __NR_unshare);
 	mig_code_bail(&c, 1);
 
 	mig_code_open(&c, MIG_PRELUDE_OFFSETS_PATH, O_WRONLY | O_CLOEXEC, 2);
-	mig_code(&c, "\x4c\x89\xe7", 3);		/* mov rdi, r12 */
+	mig_emit(&c, "\x4c\x89\xe7", 3);		/* mov rdi, r12 */
 	mig_code_lea_rbx(&c, 6, MIG_PRELUDE_TEXT);	/* lea rsi, text */
-	mig_code_imm32(&c, 0xba, text_len);		/* mov edx, len */
+	mig_emit_op_imm32(&c, 0xba, text_len);		/* mov edx, len */
 	mig_code_syscall(&c, __NR_write);
 	mig_code_close_keep_rax(&c);
 	mig_code_bail(&c, 3);
 
 	mig_code_open(&c, MIG_PRELUDE_NS_PATH, O_RDONLY | O_CLOEXEC, 4);
-	mig_code(&c, "\x4c\x89\xe7", 3);		/* mov rdi, r12 */
-	mig_code_imm32(&c, 0xbe, CLONE_NEWTIME);	/* mov esi, flag */
+	mig_emit(&c, "\x4c\x89\xe7", 3);		/* mov rdi, r12 */
+	mig_emit_op_imm32(&c, 0xbe, CLONE_NEWTIME);	/* mov esi, flag */
 	mig_code_syscall(&c, __NR_setns);
 	mig_code_close_keep_rax(&c);
 	mig_code_bail(&c, 5);
 
-	mig_code(&c, "\x31\xd2", 2);			/* xor edx, edx */
+	mig_emit(&c, "\x31\xd2", 2);			/* xor edx, edx */
 	mig_code_trap(&c);
 	return c.p - buf;
 }

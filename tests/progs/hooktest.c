@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
+
 static volatile sig_atomic_t stop, usr1;
 
 static void on_stop(int sig)
@@ -48,14 +50,6 @@ static long kill32(int pid, int sig)
 
 	asm volatile("int $0x80" : "+a"(ret) : "b"(pid), "c"(sig) : "memory");
 	return ret;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int loop(void)

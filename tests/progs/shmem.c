@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
+
 #define SIZE		(8UL << 20)
 #define MEMFD_SIZE	(1UL << 20)
 #define PAGE		4096UL
@@ -36,14 +38,6 @@ static int fail(const char *what, unsigned long off)
 {
 	printf("broken: %s at offset %lu\n", what, off);
 	return 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
+
 static volatile sig_atomic_t handled;
 
 static void on_usr1(int sig)
@@ -31,14 +33,6 @@ static int fail(const char *what)
 {
 	printf("broken: %s\n", what);
 	return 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)
