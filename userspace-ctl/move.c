@@ -166,6 +166,8 @@ int cmd_move(const struct command *cmd, int argc, char **argv,
 		json_object_begin(&j, NULL);
 		json_uint(&j, "pid", pid);
 		json_uint(&j, "node", node);
+		/* The move itself, without migctl's own start-up. */
+		json_uint(&j, "elapsed_us", mig_nl_talk_us);
 		json_object_end(&j);
 		json_finish(&j);
 	}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 
@@ -349,6 +350,16 @@ static void free_wiped(struct nl_msg *msg)
 	nlmsg_free(msg);
 }
 
+uint64_t mig_nl_talk_us;
+
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 int mig_nl_request(uint8_t cmd, int flags, mig_nl_put_fn put,
 		   mig_nl_parse_fn parse, void *arg, struct mig_nl_error *e)
 {
@@ -369,7 +380,10 @@ int mig_nl_request(uint8_t cmd, int flags, mig_nl_put_fn put,
 		memset(e, 0, sizeof(*e));
 		set_local(e, "%s", why);
 	} else {
+		uint64_t start = monotonic_us();
+
 		ret = mig_nl_talk(nl, msg, parse, arg, e);
+		mig_nl_talk_us = monotonic_us() - start;
 	}
 	free_wiped(msg);
 	mig_nl_close(nl);

@@ -55,6 +55,12 @@ int mig_nl_request(uint8_t cmd, int flags, mig_nl_put_fn put,
 		   mig_nl_parse_fn parse, void *arg, struct mig_nl_error *e);
 
 /*
+ * Microseconds the last mig_nl_request() spent between sending the request
+ * and its last answer: the kernel's work (a move) without migctl's set-up.
+ */
+extern uint64_t mig_nl_talk_us;
+
+/*
  * The cause for mig_nl_report() when a request that only reads failed:
  * denied if the kernel refused for want of privileges, else NULL.
  */
