@@ -772,10 +772,14 @@ bool mig_in_vdso(void)
 	       ip >= start && ip < start + mm->context.vdso_image->size;
 }
 
-/* Drops every user mapping of current (its state lives elsewhere now). */
-void mig_unmap_all(void)
+/*
+ * Drops every user mapping of current (its state lives elsewhere now) but
+ * the @nkeep ranges of @keep, which are sorted and apart.
+ */
+void mig_unmap_all_but(const struct mig_span *keep, int nkeep)
 {
-	struct mm_struct *mm = current->mm;
+	unsigned long from = 0, to;
+	int i;
 
 	/*
 	 * The rseq area goes with the memory; a registration left behind
@@ -784,18 +788,16 @@ void mig_unmap_all(void)
 	current->rseq = NULL;
 	current->rseq_sig = 0;
 
-	for (;;) {
-		struct vm_area_struct *vma;
-		unsigned long start, len;
-
-		mmap_read_lock(mm);
-		vma = find_vma(mm, 0);
-		if (vma) {
-			start = vma->vm_start;
-			len = vma->vm_end - vma->vm_start;
-		}
-		mmap_read_unlock(mm);
-		if (!vma || vm_munmap(start, len))
-			break;
+	for (i = 0; i <= nkeep; i++) {
+		to = i < nkeep ? keep[i].start : TASK_SIZE;
+		if (to > from)
+			vm_munmap(from, to - from);
+		if (i < nkeep)
+			from = keep[i].end;
 	}
+}
+
+void mig_unmap_all(void)
+{
+	mig_unmap_all_but(NULL, 0);
 }

@@ -181,6 +181,12 @@ struct mig_capture_info {
 int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info);
 int mig_capture_wait_ack(struct mig_chan *chan, struct mig_capture_info *info);
 bool mig_in_vdso(void);
+/* A range of user addresses, [start, end). */
+struct mig_span {
+	unsigned long start, end;
+};
+
+void mig_unmap_all_but(const struct mig_span *keep, int nkeep);
 void mig_unmap_all(void);
 
 /* restore.c: rebuild the current process from a channel */

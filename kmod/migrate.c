@@ -56,6 +56,7 @@ struct mig_deputy {
 	struct list_head list;		/* in mig_deputies */
 	struct mig_chan *chan;
 	unsigned long blk;		/* request block, then scratch */
+	unsigned long code;		/* the stub's page */
 	unsigned long trap_ip;		/* user ip right after the trap */
 	unsigned long call_ip;		/* ... after the forwarded call */
 	bool pending;			/* a forwarded call is running */
@@ -593,7 +594,6 @@ static int mig_deputy_enter(struct mig_deputy *dep)
 	size_t len;
 	int err;
 
-	mig_unmap_all();
 	spin_lock_irq(&current->sighand->siglock);
 	sigfillset(&current->blocked);
 	sigdelsetmask(&current->blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
@@ -610,6 +610,7 @@ static int mig_deputy_enter(struct mig_deputy *dep)
 	len = mig_deputy_stub(code, dep->blk, &trap_off, &call_off);
 	if (copy_to_user((void __user *)code_addr, code, len))
 		return -EFAULT;
+	dep->code = code_addr;
 	dep->trap_ip = code_addr + trap_off;
 	dep->call_ip = code_addr + call_off;
 	mig_chan_set_deputy(dep->chan, current);
@@ -707,15 +708,51 @@ static int mig_send_away(u16 dest, struct mig_deputy **depp)
 	return 0;
 }
 
+/*
+ * The process's memory lives at the destination now: the deputy keeps only
+ * its own two mappings. Done after migctl has its answer, as freeing a
+ * large address space takes a while.
+ */
+static void mig_deputy_drop_memory(struct mig_deputy *dep)
+{
+	struct mig_span keep[2] = {
+		{ dep->blk, dep->blk + MIG_DEPUTY_SCRATCH },
+		{ dep->code, dep->code + PAGE_SIZE },
+	};
+
+	if (keep[0].start > keep[1].start)
+		swap(keep[0], keep[1]);
+	mig_unmap_all_but(keep, ARRAY_SIZE(keep));
+}
+
 /* current, moved away, stays as its deputy; if it cannot, both ends die. */
 static void mig_stay_as_deputy(struct mig_deputy *dep, int enter_err)
 {
-	if (!enter_err)
+	if (!enter_err) {
+		mig_deputy_drop_memory(dep);
 		return;
+	}
 	pr_warn("pid %d: cannot serve as deputy (%d): process killed\n",
 		dep->pid, enter_err);
 	mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
 	mig_deputy_finish(dep, SIGKILL);
+}
+
+/*
+ * Sends current to @dest; once there, current becomes its deputy, or
+ * *enter_err says why it could not.
+ */
+static int mig_leave(u16 dest, struct mig_deputy **depp, int *enter_err)
+{
+	int err;
+
+	/* The deputy's syscall hook is armed while the memory travels. */
+	mig_hook_hold();
+	err = mig_send_away(dest, depp);
+	if (!err)
+		*enter_err = mig_deputy_enter(*depp);
+	mig_hook_release();
+	return err;
 }
 
 /* Runs in the process that moves, on its way back to user mode. */
@@ -723,7 +760,7 @@ static void mig_move_work(struct callback_head *work)
 {
 	struct mig_move_req *req = container_of(work, struct mig_move_req, work);
 	struct mig_deputy *dep;
-	int err;
+	int err, enter_err;
 
 	if (READ_ONCE(req->cancelled) || fatal_signal_pending(current) ||
 	    current->flags & PF_EXITING) {
@@ -734,15 +771,14 @@ static void mig_move_work(struct callback_head *work)
 		mig_move_done(req, -EINPROGRESS, NULL);	/* again soon */
 		return;
 	}
-	err = mig_send_away(req->dest, &dep);
+	/* Ready to relay signals before migctl returns. */
+	err = mig_leave(req->dest, &dep, &enter_err);
 	if (err) {
 		mig_move_done(req, err, mig_explain(err));
 		return;
 	}
-	/* Ready to relay signals before migctl returns. */
-	err = mig_deputy_enter(dep);
 	mig_move_done(req, 0, NULL);
-	mig_stay_as_deputy(dep, err);
+	mig_stay_as_deputy(dep, enter_err);
 }
 
 /*
@@ -753,13 +789,13 @@ static void mig_move_work(struct callback_head *work)
 int mig_move_current(u16 dest)
 {
 	struct mig_deputy *dep;
-	int err;
+	int err, enter_err;
 
 	if (fatal_signal_pending(current))
 		return -ECANCELED;
-	err = mig_send_away(dest, &dep);
+	err = mig_leave(dest, &dep, &enter_err);
 	if (!err)
-		mig_stay_as_deputy(dep, mig_deputy_enter(dep));
+		mig_stay_as_deputy(dep, enter_err);
 	return err;
 }
 

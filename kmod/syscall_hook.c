@@ -30,7 +30,8 @@
  *    running, as they never return. The few instructions after the final
  *    module_put() are covered by synchronize_rcu_tasks() at unload.
  *  - A guest reaching do_exit() is removed by a sched_process_exit probe;
- *    if it was the last one, a work item unregisters the hook.
+ *    if it was the last one, a work item unregisters the hook after
+ *    hook_linger_ms: arming costs tens of ms, and moves come in runs.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -84,6 +85,11 @@ module_param(debug_hooks, bool, 0444);
 MODULE_PARM_DESC(debug_hooks,
 		 "Test knob /sys/kernel/debug/mig/hook_pid (default off)");
 
+static unsigned int hook_linger_ms = 10000;
+module_param(hook_linger_ms, uint, 0444);
+MODULE_PARM_DESC(hook_linger_ms,
+		 "How long the syscall hook stays armed after its last task, in ms (default 10000)");
+
 static mig_syscall_fn mig_hook_fn;
 
 static struct hlist_head mig_hook_table[1 << MIG_HOOK_BITS];
@@ -98,7 +104,9 @@ static bool mig_hook_armed;
 static bool mig_hook_ever_armed;
 static bool mig_hook_filtered;
 static struct tracepoint *mig_hook_exit_tp;
-static struct work_struct mig_hook_disarm_work;
+static struct delayed_work mig_hook_disarm_work;
+static struct work_struct mig_hook_arm_work;
+static atomic_t mig_hook_holds;		/* mig_hook_hold() callers */
 
 /* Figures for the debugfs knob, in ns */
 static u64 mig_hook_filter_ns, mig_hook_arm_ns, mig_hook_disarm_ns;
@@ -325,6 +333,16 @@ static bool mig_hook_remove(struct task_struct *task, void **guest)
 
 static void (*mig_hook_exit_fn)(void *guest);
 
+/*
+ * The last task left (or hold released). Arming and disarming cost tens of
+ * ms each, so the hook lingers a while for the next move.
+ */
+static void mig_hook_idle_later(void)
+{
+	mod_delayed_work(system_wq, &mig_hook_disarm_work,
+			 msecs_to_jiffies(READ_ONCE(hook_linger_ms)));
+}
+
 static void mig_hook_exit_probe(void *data, struct task_struct *task)
 {
 	/*
@@ -341,7 +359,7 @@ static void mig_hook_exit_probe(void *data, struct task_struct *task)
 	if (guest && guest != &mig_hook_test_guest && mig_hook_exit_fn)
 		mig_hook_exit_fn(guest);
 	if (empty)
-		schedule_work(&mig_hook_disarm_work);
+		mig_hook_idle_later();
 }
 
 static void mig_hook_find_tp(struct tracepoint *tp, void *priv)
@@ -417,7 +435,8 @@ static void mig_hook_disarm_if_idle(void)
 {
 	u64 t0;
 
-	if (!mig_hook_armed || READ_ONCE(mig_hook_count))
+	if (!mig_hook_armed || READ_ONCE(mig_hook_count) ||
+	    atomic_read(&mig_hook_holds))
 		return;
 	t0 = ktime_get_ns();
 	unregister_ftrace_function(&mig_hook_ops);
@@ -427,11 +446,48 @@ static void mig_hook_disarm_if_idle(void)
 	mig_hook_disarm_ns = ktime_get_ns() - t0;
 }
 
+/* Under mig_hook_mutex */
+static void mig_hook_idle(void)
+{
+	if (READ_ONCE(hook_linger_ms))
+		mig_hook_idle_later();
+	else
+		mig_hook_disarm_if_idle();
+}
+
 static void mig_hook_disarm_workfn(struct work_struct *work)
 {
 	mutex_lock(&mig_hook_mutex);
 	mig_hook_disarm_if_idle();
 	mutex_unlock(&mig_hook_mutex);
+}
+
+static void mig_hook_arm_workfn(struct work_struct *work)
+{
+	mutex_lock(&mig_hook_mutex);
+	/* Released meanwhile: nobody needs it any more. */
+	if (!mig_hook_armed && atomic_read(&mig_hook_holds))
+		mig_hook_arm();
+	mutex_unlock(&mig_hook_mutex);
+}
+
+/*
+ * Arming patches hundreds of entry points, which takes tens of ms (more
+ * under emulation). A task about to become hooked (a process being sent
+ * away, to stay as its deputy) holds the hook: it is armed in the
+ * background meanwhile, and stays armed until mig_hook_release().
+ */
+void mig_hook_hold(void)
+{
+	atomic_inc(&mig_hook_holds);
+	if (!READ_ONCE(mig_hook_armed))
+		schedule_work(&mig_hook_arm_work);
+}
+
+void mig_hook_release(void)
+{
+	if (atomic_dec_and_test(&mig_hook_holds))
+		mig_hook_idle_later();
 }
 
 int mig_hook_add_task(struct task_struct *task, void *guest)
@@ -474,7 +530,7 @@ int mig_hook_add_task(struct task_struct *task, void *guest)
 	}
 out:
 	if (err)
-		mig_hook_disarm_if_idle();
+		mig_hook_idle();
 	mutex_unlock(&mig_hook_mutex);
 	kfree(e);
 	return err;
@@ -484,7 +540,7 @@ void mig_hook_del_task(struct task_struct *task)
 {
 	mutex_lock(&mig_hook_mutex);
 	if (mig_hook_remove(task, NULL))
-		mig_hook_disarm_if_idle();
+		mig_hook_idle();
 	mutex_unlock(&mig_hook_mutex);
 }
 
@@ -614,7 +670,8 @@ void mig_hook_set_exit_fn(void (*fn)(void *guest))
 int mig_hook_init(mig_syscall_fn fn)
 {
 	mig_hook_fn = fn;
-	INIT_WORK(&mig_hook_disarm_work, mig_hook_disarm_workfn);
+	INIT_DELAYED_WORK(&mig_hook_disarm_work, mig_hook_disarm_workfn);
+	INIT_WORK(&mig_hook_arm_work, mig_hook_arm_workfn);
 	if (debug_hooks)
 		mig_hook_debugfs_init();
 	return 0;
@@ -649,7 +706,8 @@ void mig_hook_exit(void)
 		 */
 		synchronize_rcu_tasks();
 	}
-	cancel_work_sync(&mig_hook_disarm_work);
+	cancel_work_sync(&mig_hook_arm_work);
+	cancel_delayed_work_sync(&mig_hook_disarm_work);
 	rcu_barrier();			/* mig_hook_free_rcu() is our text */
 	if (mig_hook_filtered)
 		ftrace_free_filter(&mig_hook_ops);

@@ -64,8 +64,17 @@ void mig_hook_exit(void);
 int mig_hook_add_task(struct task_struct *task, void *guest);
 
 /*
+ * Keeps the hook armed, arming it in the background if it is not, for a
+ * task about to be added; so the add does not wait for the arming.
+ * Every hold is released, added task or not.
+ */
+void mig_hook_hold(void);
+void mig_hook_release(void);
+
+/*
  * task stops being a guest; no-op if it is not one (e.g. already removed at
- * its exit). The last guest unregisters the hook (sleeps, ~80 ms under TCG).
+ * its exit). The hook is unregistered hook_linger_ms after the last guest
+ * left (at once, sleeping ~80 ms under TCG, if that is 0).
  * Does not wait for a callback already running for task: keep the guest
  * object alive until the task can no longer be in a syscall, or refcount it
  * in the callback.

@@ -30,11 +30,13 @@ def build_progs():
         raise AssertionError("building tests/progs failed:\n" + r.stdout)
 
 
-def load(n):
+def load(n, linger_ms=0):
+    """Loaded with the test knob; by default the hook is disarmed as soon
+    as its last task leaves, so that the tests can see it."""
     build_progs()
     if mig.is_loaded(n):
         mig.unload(n)
-    mig.load(n, debug_hooks=1)
+    mig.load(n, debug_hooks=1, hook_linger_ms=linger_ms)
 
 
 def unload(n):
@@ -153,6 +155,36 @@ def getppid_answered(c):
     finally:
         p.kill()
     unload(n)
+
+
+@test
+def hook_lingers_after_its_last_task(c):
+    """with hook_linger_ms, the hook stays armed that long after its last
+    task left, is reused by the next one, then disarms; rmmod while it
+    lingers works"""
+    n = c.node(1)
+    load(n, linger_ms=3000)
+    p = n.spawn("exec %s loop" % HOOKTEST)
+    try:
+        wait_until(lambda: ticks(p), what="hooktest started")
+        ppid = real_ppid(n, p.pid)
+        for _ in range(2):
+            mark(n, p.pid)
+            assert_ppid(new_ticks(p), FAKE_PPID)
+            unmark(n, p.pid)
+            st = state(n)
+            assert st["armed"] == 1 and st["guests"] == 0, st
+            assert_ppid(new_ticks(p), ppid)
+        wait_until(lambda: state(n)["armed"] == 0, timeout=20, what="hook disarmed")
+        assert hooked_functions(n) == 0
+        mark(n, p.pid)
+        unmark(n, p.pid)
+        assert state(n)["armed"] == 1
+        assert_ppid(new_ticks(p), ppid)
+    finally:
+        p.kill()
+    unload(n)
+    assert not mig.is_loaded(n)
 
 
 @test
