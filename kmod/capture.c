@@ -49,6 +49,23 @@ static const struct user_regset *mig_find_regset(unsigned int note)
 }
 
 /*
+ * The epoll waits end with -EINTR, never restarted, when anything
+ * interrupts them, our capture included. Without a signal of its own to
+ * take, the process must not see that: it waits again (for its whole
+ * timeout, as the time already waited is not known).
+ */
+static bool mig_interrupted_by_us(const struct user_regs_struct *r)
+{
+	switch (r->orig_ax) {
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+	case __NR_epoll_pwait2:
+		return !task_sigpending(current);
+	}
+	return false;
+}
+
+/*
  * A task stopped inside an interrupted system call has the restart still
  * to do; do it here, as signal delivery would, so the call starts over
  * wherever the process resumes.
@@ -61,7 +78,10 @@ static int mig_fixup_restart(struct user_regs_struct *r,
 
 	if ((long)r->orig_ax < 0)
 		return 0;
+	if ((long)r->ax == -EINTR && !mig_interrupted_by_us(r))
+		return 0;
 	switch ((long)r->ax) {
+	case -EINTR:
 	case -ERESTARTSYS:
 	case -ERESTARTNOINTR:
 	case -ERESTARTNOHAND:

@@ -156,6 +156,27 @@ def sleeping_process_moves_and_sleeps_on(c):
 
 
 @test
+def process_waiting_in_epoll_moves_and_waits_on(c):
+    """a process asleep in epoll_wait(), which a signal would end with
+    EINTR, moves there and back home without seeing the move; a line
+    written at home then wakes it"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    n1.run_ok("mkdir -p /tmp/w && rm -f /tmp/w/efifo && mkfifo /tmp/w/efifo")
+    sp = n1.spawn("exec tests/progs/bin/epollwait /tmp/w/efifo")
+    pid = mig.ready(sp)
+    time.sleep(1)
+    mig.move(n1, pid, 2)
+    assert ps(n2), "not at node 2"
+    time.sleep(1)
+    mig.move(n1, pid, "home")
+    time.sleep(1)
+    n1.run_ok("echo hello > /tmp/w/efifo")
+    assert sp.wait(30) == 0, sp.output()
+    assert sp.output().splitlines()[1:] == ["got hello"], sp.output()
+
+
+@test
 def sigkill_at_home_ends_both(c):
     """SIGKILL of the deputy kills the guest too"""
     n1, n2 = c.nodes
