@@ -78,10 +78,11 @@ static int mig_fixup_restart(struct user_regs_struct *r,
 
 	if ((long)r->orig_ax < 0)
 		return 0;
-	if ((long)r->ax == -EINTR && !mig_interrupted_by_us(r))
-		return 0;
 	switch ((long)r->ax) {
 	case -EINTR:
+		if (!mig_interrupted_by_us(r))
+			return 0;
+		fallthrough;
 	case -ERESTARTSYS:
 	case -ERESTARTNOINTR:
 	case -ERESTARTNOHAND:
