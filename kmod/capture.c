@@ -66,6 +66,18 @@ static bool mig_interrupted_by_us(const struct user_regs_struct *r)
 }
 
 /*
+ * A poll() or a futex wait with a timeout keeps its deadline in the
+ * restart block, which no other kernel has. Both may simply be called
+ * again with the arguments still in the registers: an absolute futex
+ * deadline stays exact, a relative timeout starts over (the call waits
+ * longer, never shorter), and a wait that is over returns at once.
+ */
+static bool mig_restarts_from_scratch(const struct user_regs_struct *r)
+{
+	return r->orig_ax == __NR_poll || r->orig_ax == __NR_futex;
+}
+
+/*
  * A task stopped inside an interrupted system call has the restart still
  * to do; do it here, as signal delivery would, so the call starts over
  * wherever the process resumes.
@@ -79,28 +91,34 @@ static int mig_fixup_restart(struct user_regs_struct *r,
 	if ((long)r->orig_ax < 0)
 		return 0;
 	switch ((long)r->ax) {
+	case -ERESTART_RESTARTBLOCK:
+		if (!mig_restarts_from_scratch(r)) {
+			/*
+			 * Its restart state lives in this kernel only: a
+			 * sleep travels (sleep.c), anything else cannot
+			 * move now.
+			 */
+			err = mig_sleep_capture(r->orig_ax, info->sleep, t);
+			if (err)
+				return err;
+			r->ax = __NR_restart_syscall;
+			r->ip -= 2;
+			return 0;
+		}
+		break;
 	case -EINTR:
 		if (!mig_interrupted_by_us(r))
 			return 0;
-		fallthrough;
+		break;
 	case -ERESTARTSYS:
 	case -ERESTARTNOINTR:
 	case -ERESTARTNOHAND:
-		r->ax = r->orig_ax;
-		r->ip -= 2;
-		return 0;
-	case -ERESTART_RESTARTBLOCK:
-		/*
-		 * Its restart state lives in this kernel only: a sleep
-		 * travels (sleep.c), anything else cannot move now.
-		 */
-		err = mig_sleep_capture(r->orig_ax, info->sleep, t);
-		if (err)
-			return err;
-		r->ax = __NR_restart_syscall;
-		r->ip -= 2;
+		break;
+	default:
 		return 0;
 	}
+	r->ax = r->orig_ax;
+	r->ip -= 2;
 	return 0;
 }
 

@@ -46,7 +46,7 @@ static bool mig_clock_ok(clockid_t clockid)
 /*
  * The sleep current was in when captured, into @t: from @s (a sleep mig
  * resumed, then interrupted again) or from this kernel's restart block.
- * -EAGAIN for any other restart block (futex, poll, CPU clocks...).
+ * -EAGAIN for any other restart block (a CPU clock, a restarted call).
  */
 int mig_sleep_capture(long orig_nr, const struct mig_sleep *s,
 		      struct mig_msg_task *t)

@@ -156,24 +156,50 @@ def sleeping_process_moves_and_sleeps_on(c):
 
 
 @test
-def process_waiting_in_epoll_moves_and_waits_on(c):
-    """a process asleep in epoll_wait(), which a signal would end with
-    EINTR, moves there and back home without seeing the move; a line
-    written at home then wakes it"""
+def process_waiting_moves_and_waits_on(c):
+    """a process asleep in epoll_wait() (which a signal would end with
+    EINTR) or in poll() with a timeout (whose deadline only its kernel
+    knows) moves there and back home without seeing the
+    move; a line written at home then wakes it"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
-    n1.run_ok("mkdir -p /tmp/w && rm -f /tmp/w/efifo && mkfifo /tmp/w/efifo")
-    sp = n1.spawn("exec tests/progs/bin/epollwait /tmp/w/efifo")
-    pid = mig.ready(sp)
+    n1.run_ok("mkdir -p /tmp/w")
+    for mode in ("epoll", "poll"):
+        fifo = "/tmp/w/%s.fifo" % mode
+        n1.run_ok("rm -f %s && mkfifo %s" % (fifo, fifo))
+        sp = n1.spawn("exec tests/progs/bin/waiter %s %s" % (mode, fifo))
+        pid = mig.ready(sp)
+        time.sleep(1)
+        mig.move(n1, pid, 2)
+        assert ps(n2), "%s: not at node 2" % mode
+        time.sleep(1)
+        mig.move(n1, pid, "home")
+        time.sleep(1)
+        n1.run_ok("echo hello > %s" % fifo)
+        assert sp.wait(30) == 0, "%s: %s" % (mode, sp.output())
+        assert sp.output().splitlines()[1:] == ["got hello"], sp.output()
+
+
+@test
+def process_in_a_timed_futex_wait_moves(c):
+    """futex waits with a relative timeout and with an absolute deadline
+    move there and back home mid-wait and time out, not before their
+    time"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sps = [n1.spawn("exec tests/progs/bin/waiter " + m)
+           for m in ("futex", "futexabs")]
+    pids = [mig.ready(sp) for sp in sps]
     time.sleep(1)
-    mig.move(n1, pid, 2)
-    assert ps(n2), "not at node 2"
+    for pid in pids:
+        mig.move(n1, pid, 2)
+    assert len(ps(n2)) == 2, "not at node 2"
     time.sleep(1)
-    mig.move(n1, pid, "home")
-    time.sleep(1)
-    n1.run_ok("echo hello > /tmp/w/efifo")
-    assert sp.wait(30) == 0, sp.output()
-    assert sp.output().splitlines()[1:] == ["got hello"], sp.output()
+    for pid in pids:
+        mig.move(n1, pid, "home")
+    for sp in sps:
+        assert sp.wait(60) == 0, sp.output()
+        assert sp.output().splitlines()[1].startswith("timedout"), sp.output()
 
 
 @test
