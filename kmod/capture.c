@@ -49,10 +49,10 @@ static const struct user_regset *mig_find_regset(unsigned int note)
 }
 
 /*
- * The epoll waits end with -EINTR, never restarted, when anything
- * interrupts them, our capture included. Without a signal of its own to
- * take, the process must not see that: it waits again (for its whole
- * timeout, as the time already waited is not known).
+ * The epoll waits and sigtimedwait() end with -EINTR, never restarted,
+ * when anything interrupts them, our capture included. Without a signal
+ * of its own to take, the process must not see that: it waits again (for
+ * its whole timeout, as the time already waited is not known).
  */
 static bool mig_interrupted_by_us(const struct user_regs_struct *r)
 {
@@ -60,6 +60,7 @@ static bool mig_interrupted_by_us(const struct user_regs_struct *r)
 	case __NR_epoll_wait:
 	case __NR_epoll_pwait:
 	case __NR_epoll_pwait2:
+	case __NR_rt_sigtimedwait:
 		return !task_sigpending(current);
 	}
 	return false;
@@ -237,7 +238,14 @@ static void mig_capture_signals(struct mig_msg_task *t)
 		t->action[i].restorer = cpu_to_be64((unsigned long)sa->sa_restorer);
 		t->action[i].mask = cpu_to_be64(sa->sa_mask.sig[0]);
 	}
-	t->blocked = cpu_to_be64(current->blocked.sig[0]);
+	/*
+	 * Inside sigsuspend(), ppoll() and the like the mask is the call's;
+	 * the process's own is saved, to be put back on the way out. The
+	 * call is rewound and swaps its mask in again wherever it resumes.
+	 */
+	t->blocked = cpu_to_be64(test_restore_sigmask() ?
+				 current->saved_sigmask.sig[0] :
+				 current->blocked.sig[0]);
 	spin_unlock_irq(&sighand->siglock);
 
 	t->altstack_sp = cpu_to_be64(current->sas_ss_sp);

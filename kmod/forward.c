@@ -21,6 +21,8 @@
 
 #include <linux/fcntl.h>
 #include <linux/mman.h>
+#include <linux/sched/signal.h>
+#include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/utsname.h>
@@ -39,12 +41,16 @@
 #define INOUTA(l, s)	{ MIG_ARG_INOUTA, l, s }
 #define OUTA(l, s)	{ MIG_ARG_OUTA, l, s }
 #define OUTL(l, s)	{ MIG_ARG_OUTL, l, s }
+#define INOUTB(l)	{ MIG_ARG_INOUTB, l }
+#define SIGMASK(l)	{ MIG_ARG_SIGMASK, l }
+#define SIGMASK6	{ MIG_ARG_SIGMASK6 }
 #define NARGS(...)	(sizeof((struct mig_arg_desc[]){ __VA_ARGS__ }) / \
 			 sizeof(struct mig_arg_desc))
 #define FWD(...)	{ MIG_SYS_FORWARD, NARGS(__VA_ARGS__), { __VA_ARGS__ } }
 #define FWD0		{ MIG_SYS_FORWARD, 0 }
 #define LOCAL		{ MIG_SYS_LOCAL }
 #define SPECIAL		{ MIG_SYS_SPECIAL }
+#define MSGHDR		{ MIG_SYS_FORWARD_MSG, 3 }	/* fwdmsg.c */
 
 struct mig_fwd_desc {
 	u8 action;
@@ -58,8 +64,9 @@ struct mig_fwd_desc {
 #define MIG_FLOCK	32	/* struct flock, x86-64 */
 #define MIG_POLLFD	8	/* struct pollfd */
 #define MIG_EPOLL_EVENT	12	/* struct epoll_event, packed on x86-64 */
-#define MIG_FD_SET	128	/* fd_set: FD_SETSIZE bits */
 #define MIG_TIMEVAL	16
+#define MIG_TIMESPEC	16
+#define MIG_SIGINFO	128	/* siginfo_t */
 #define MIG_SOCKADDR	128	/* struct sockaddr_storage */
 #define MIG_SOCKOPT	256	/* the largest option value forwarded */
 
@@ -96,12 +103,20 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_mmap] = SPECIAL,
 	/* Waiting on home descriptors: the wait happens at home. */
 	[__NR_poll] = FWD(INOUTA(1, MIG_POLLFD), V, V),
-	[__NR_select] = FWD(V, INOUTF(MIG_FD_SET), INOUTF(MIG_FD_SET),
-			    INOUTF(MIG_FD_SET), INOUTF(MIG_TIMEVAL)),
+	[__NR_ppoll] = FWD(INOUTA(1, MIG_POLLFD), V, INOUTF(MIG_TIMESPEC),
+			   SIGMASK(4), V),
+	[__NR_select] = FWD(V, INOUTB(0), INOUTB(0), INOUTB(0),
+			    INOUTF(MIG_TIMEVAL)),
+	[__NR_pselect6] = FWD(V, INOUTB(0), INOUTB(0), INOUTB(0),
+			      INOUTF(MIG_TIMESPEC), SIGMASK6),
 	[__NR_epoll_create] = FWD(V),
 	[__NR_epoll_create1] = FWD(V),
 	[__NR_epoll_ctl] = FWD(V, V, V, INF(MIG_EPOLL_EVENT)),
 	[__NR_epoll_wait] = FWD(V, OUTA(2, MIG_EPOLL_EVENT), V, V),
+	[__NR_epoll_pwait] = FWD(V, OUTA(2, MIG_EPOLL_EVENT), V, V,
+				 SIGMASK(5), V),
+	[__NR_epoll_pwait2] = FWD(V, OUTA(2, MIG_EPOLL_EVENT), V,
+				  INF(MIG_TIMESPEC), SIGMASK(5), V),
 	/* Sockets: the home node's network. */
 	[__NR_socket] = FWD(V, V, V),
 	[__NR_socketpair] = FWD(V, V, V, OUTF(8)),
@@ -118,6 +133,8 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_getsockname] = FWD(V, OUTL(2, MIG_SOCKADDR), INOUTF(4)),
 	[__NR_getpeername] = FWD(V, OUTL(2, MIG_SOCKADDR), INOUTF(4)),
 	[__NR_getsockopt] = FWD(V, V, V, OUTL(4, MIG_SOCKOPT), INOUTF(4)),
+	[__NR_sendmsg] = MSGHDR,
+	[__NR_recvmsg] = MSGHDR,
 	/* The file system as the home node sees it. */
 	[__NR_getcwd] = FWD(OUT(1), V),
 	[__NR_chdir] = FWD(STR),
@@ -149,6 +166,10 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_getpgid] = FWD(V),
 	[__NR_getsid] = FWD(V),
 	[__NR_kill] = FWD(V, V),
+	[__NR_tkill] = FWD(V, V),
+	[__NR_tgkill] = FWD(V, V, V),
+	[__NR_rt_sigqueueinfo] = FWD(V, V, INF(MIG_SIGINFO)),
+	[__NR_rt_tgsigqueueinfo] = FWD(V, V, V, INF(MIG_SIGINFO)),
 	[__NR_uname] = FWD(OUTF(sizeof(struct new_utsname))),
 	/* The process's own memory, CPU, clocks and signal state. */
 	[__NR_brk] = LOCAL,
@@ -173,6 +194,7 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_rt_sigaction] = LOCAL,
 	[__NR_rt_sigpending] = LOCAL,
 	[__NR_rt_sigsuspend] = LOCAL,
+	[__NR_rt_sigtimedwait] = LOCAL,
 	[__NR_rt_sigreturn] = LOCAL,
 	[__NR_sigaltstack] = LOCAL,
 	[__NR_pause] = LOCAL,
@@ -274,6 +296,7 @@ int mig_fwd_classify(unsigned long nr, const u64 *args,
 	switch (d->action) {
 	case MIG_SYS_LOCAL:
 	case MIG_SYS_REFUSE:
+	case MIG_SYS_FORWARD_MSG:
 		return d->action;
 	case MIG_SYS_FORWARD:
 		plan->nargs = d->nargs;
@@ -297,14 +320,15 @@ static bool mig_arg_reads(u8 kind)
 {
 	return kind == MIG_ARG_IN || kind == MIG_ARG_STR ||
 	       kind == MIG_ARG_INF || kind == MIG_ARG_INOUTF ||
-	       kind == MIG_ARG_INOUTA;
+	       kind == MIG_ARG_INOUTA || kind == MIG_ARG_INOUTB;
 }
 
 static bool mig_arg_writes(u8 kind)
 {
 	return kind == MIG_ARG_OUT || kind == MIG_ARG_OUTF ||
 	       kind == MIG_ARG_INOUTF || kind == MIG_ARG_INOUTA ||
-	       kind == MIG_ARG_OUTA || kind == MIG_ARG_OUTL;
+	       kind == MIG_ARG_OUTA || kind == MIG_ARG_OUTL ||
+	       kind == MIG_ARG_INOUTB;
 }
 
 /* Bytes the call wrote into argument @i, given its result. */
@@ -318,6 +342,7 @@ static u32 mig_out_len(const struct mig_fwd_plan *p, int i, long ret)
 	case MIG_ARG_OUTL:
 		return ret >= 0 ? p->arg[i].size : 0;
 	case MIG_ARG_INOUTA:
+	case MIG_ARG_INOUTB:
 		return ret >= 0 ? p->out_cap[i] : 0;
 	case MIG_ARG_OUTA:
 		return ret > 0 ? min_t(u64, ret * p->arg[i].size,
@@ -335,7 +360,7 @@ static long mig_plan_sizes(struct mig_fwd_plan *p, u64 *args,
 			   long (*strlen_fn)(u64 ptr, void *ctx), void *ctx)
 {
 	long total_in = 0, total_out = 0, n;
-	int i;
+	int i, bits;
 
 	for (i = 0; i < p->nargs; i++) {
 		const struct mig_arg_desc *a = &p->arg[i];
@@ -381,6 +406,20 @@ static long mig_plan_sizes(struct mig_fwd_plan *p, u64 *args,
 			if (a->kind == MIG_ARG_INOUTA)
 				p->in_len[i] = p->out_cap[i];
 			break;
+		case MIG_ARG_INOUTB:
+			/* select()'s fd sets: as many longs as bits need. */
+			if (a->len >= p->nargs)
+				return -EINVAL;
+			bits = (int)args[a->len];
+			if (bits < 0 || bits > MIG_FWD_MAX_BUF * BITS_PER_BYTE)
+				return -EINVAL;
+			p->in_len[i] = BITS_TO_LONGS(bits) * sizeof(long);
+			p->out_cap[i] = p->in_len[i];
+			break;
+		case MIG_ARG_SIGMASK:
+		case MIG_ARG_SIGMASK6:
+			/* The guest has taken it (NULL is a value by now). */
+			return -EPROTO;
 		}
 		total_in += p->in_len[i];
 		total_out += p->out_cap[i];
@@ -496,33 +535,56 @@ static struct mig_frame *mig_fwd_recv_sysret(struct mig_chan *chan,
 	}
 }
 
-static long mig_fwd_await(struct mig_chan *chan, const struct mig_fwd_plan *p,
-			  const u64 *args)
+/*
+ * What call @nr returns when a signal cuts it short, for the signal's
+ * delivery at the guest to decide as it would at home: the poll family
+ * restarts only without a handler, epoll waits never, the rest with
+ * SA_RESTART.
+ */
+static long mig_fwd_interrupted(unsigned long nr)
+{
+	switch (nr) {
+	case __NR_poll:
+	case __NR_ppoll:
+	case __NR_select:
+	case __NR_pselect6:
+		return -ERESTARTNOHAND;
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+	case __NR_epoll_pwait2:
+		return -EINTR;
+	}
+	return -ERESTARTSYS;
+}
+
+/*
+ * The answer to the guest's call @nr: the SYSRET frame, its out data
+ * checked to be as long as it says, and in *@ret the call's result.
+ */
+struct mig_frame *mig_fwd_await(struct mig_chan *chan, unsigned long nr,
+				long *ret)
 {
 	const struct mig_msg_sysret *r;
 	bool interrupted = false;
 	struct mig_frame *f;
-	long ret;
 
 	f = mig_fwd_recv_sysret(chan, &interrupted);
 	if (IS_ERR(f))
-		return PTR_ERR(f);
+		return f;
 	r = f->data;
-	ret = (long)be64_to_cpu(r->ret);
+	if (be32_to_cpu(r->out_len) != f->len - sizeof(*r)) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		mig_frame_free(f);
+		return ERR_PTR(-EIO);
+	}
+	*ret = (long)be64_to_cpu(r->ret);
 	/*
 	 * Cut short for our signal: the signal's delivery here decides, as
 	 * for a local call, whether it restarts (SA_RESTART) or fails.
 	 */
-	if (interrupted && ret == -EINTR)
-		ret = -ERESTARTSYS;
-	if (be32_to_cpu(r->out_len) != f->len - sizeof(*r) ||
-	    mig_scatter_out(p, args, ret, (const u8 *)(r + 1),
-			    f->len - sizeof(*r))) {
-		mig_stat_inc(MIG_STAT_BAD_STREAM);
-		ret = -EIO;
-	}
-	mig_frame_free(f);
-	return ret;
+	if (interrupted && *ret == -EINTR)
+		*ret = mig_fwd_interrupted(nr);
+	return f;
 }
 
 /*
@@ -543,18 +605,94 @@ struct mig_frame *mig_fwd_ask(struct mig_chan *chan, u32 call, u64 arg)
 	return mig_fwd_recv_sysret(chan, NULL);
 }
 
-/* Runs syscall @nr of the guest on @chan at its home; returns the result. */
-long mig_fwd_call(struct mig_chan *chan, unsigned long nr, u64 *args,
-		  struct mig_fwd_plan *plan)
+/*
+ * ppoll(), pselect6() and epoll_pwait*() wait with a signal mask swapped
+ * in. The signals are the guest's, so the guest swaps the mask as the
+ * kernel would, and the call travels without it (the deputy waits with
+ * every signal blocked anyway). Returns 1 if a mask is in place, 0 if the
+ * call has none, or -errno as the call would fail.
+ */
+static int mig_fwd_swap_sigmask(const struct mig_fwd_plan *p, u64 *args)
+{
+	struct {
+		u64 mask;
+		u64 size;
+	} pack;
+	sigset_t mask;
+	u64 uptr, size;
+	int i;
+
+	for (i = 0; i < p->nargs; i++)
+		if (p->arg[i].kind == MIG_ARG_SIGMASK ||
+		    p->arg[i].kind == MIG_ARG_SIGMASK6)
+			break;
+	if (i == p->nargs || !args[i])
+		return 0;
+	if (p->arg[i].kind == MIG_ARG_SIGMASK6) {
+		if (copy_from_user(&pack, u64_to_user_ptr(args[i]),
+				   sizeof(pack)))
+			return -EFAULT;
+		uptr = pack.mask;
+		size = pack.size;
+	} else {
+		uptr = args[i];
+		size = args[p->arg[i].len];
+	}
+	args[i] = 0;
+	if (!uptr)
+		return 0;
+	if (size != sizeof(sigset_t))
+		return -EINVAL;
+	if (copy_from_user(&mask, u64_to_user_ptr(uptr), sizeof(mask)))
+		return -EFAULT;
+	sigdelsetmask(&mask, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	sigprocmask(SIG_SETMASK, &mask, &current->saved_sigmask);
+	return 1;
+}
+
+/*
+ * After the call: the guest's own mask back, unless a signal is to be
+ * delivered under the call's; then the delivery puts it back.
+ */
+static void mig_fwd_restore_sigmask(long ret)
+{
+	if ((ret == -EINTR || ret == -ERESTARTNOHAND) && signal_pending(current)) {
+		set_restore_sigmask();
+		return;
+	}
+	sigprocmask(SIG_SETMASK, &current->saved_sigmask, NULL);
+}
+
+/* Sends the guest's call @nr with @in_len bytes of in data. */
+int mig_fwd_request(struct mig_chan *chan, unsigned long nr, const u64 *args,
+		    void *in, u32 in_len)
 {
 	struct mig_msg_syscall msg = {
 		.mig_id = cpu_to_be32(chan->id),
 		.nr = cpu_to_be32(nr),
+		.in_len = cpu_to_be32(in_len),
 	};
-	struct kvec vec[2] = { { &msg, sizeof(msg) } };
+	struct kvec vec[2] = {
+		{ &msg, sizeof(msg) },
+		{ in, in_len },
+	};
+	int i;
+
+	for (i = 0; i < 6; i++)
+		msg.args[i] = cpu_to_be64(args[i]);
+	if (mig_chan_send(chan, MIG_MSG_SYSCALL, vec, in_len ? 2 : 1))
+		return -EINTR;
+	return 0;
+}
+
+/* Sends call @nr of the guest and waits for its result. */
+static long mig_fwd_send_call(struct mig_chan *chan, unsigned long nr,
+			      u64 *args, struct mig_fwd_plan *plan)
+{
+	const struct mig_msg_sysret *r;
+	struct mig_frame *f;
 	long in_len, ret;
 	u8 *in = NULL;
-	int i;
 
 	in_len = mig_plan_sizes(plan, args, mig_user_strlen, NULL);
 	if (in_len < 0)
@@ -568,18 +706,39 @@ long mig_fwd_call(struct mig_chan *chan, unsigned long nr, u64 *args,
 			goto out;
 	}
 	mig_note_room(plan, args);
-	for (i = 0; i < 6; i++)
-		msg.args[i] = cpu_to_be64(args[i]);
-	msg.in_len = cpu_to_be32(in_len);
-	vec[1].iov_base = in;
-	vec[1].iov_len = in_len;
-	ret = mig_chan_send(chan, MIG_MSG_SYSCALL, vec, in_len ? 2 : 1);
-	if (!ret)
-		ret = mig_fwd_await(chan, plan, args);
-	else
-		ret = -EINTR;
+	ret = mig_fwd_request(chan, nr, args, in, in_len);
+	if (ret)
+		goto out;
+	f = mig_fwd_await(chan, nr, &ret);
+	if (IS_ERR(f)) {
+		ret = PTR_ERR(f);
+		goto out;
+	}
+	r = f->data;
+	if (mig_scatter_out(plan, args, ret, (const u8 *)(r + 1),
+			    f->len - sizeof(*r))) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		ret = -EIO;
+	}
+	mig_frame_free(f);
 out:
 	kvfree(in);
+	return ret;
+}
+
+/* Runs syscall @nr of the guest on @chan at its home; returns the result. */
+long mig_fwd_call(struct mig_chan *chan, unsigned long nr, u64 *args,
+		  struct mig_fwd_plan *plan)
+{
+	int masked;
+	long ret;
+
+	masked = mig_fwd_swap_sigmask(plan, args);
+	if (masked < 0)
+		return masked;
+	ret = mig_fwd_send_call(chan, nr, args, plan);
+	if (masked)
+		mig_fwd_restore_sigmask(ret);
 	return ret;
 }
 
@@ -633,8 +792,15 @@ int mig_fwd_prepare(const struct mig_frame *f, unsigned long scratch,
 	*nr = be32_to_cpu(m->nr);
 	for (i = 0; i < 6; i++)
 		args[i] = be64_to_cpu(m->args[i]);
-	if (mig_fwd_classify(*nr, args, plan) != MIG_SYS_FORWARD)
+	switch (mig_fwd_classify(*nr, args, plan)) {
+	case MIG_SYS_FORWARD:
+		break;
+	case MIG_SYS_FORWARD_MSG:
+		return mig_fwd_msg_prepare(*nr, in, in_len, scratch,
+					   scratch_size, args, &plan->msg);
+	default:
 		return -EPROTO;
+	}
 	want = mig_plan_sizes(plan, args, mig_msg_strlen, &ctx);
 	if (want < 0)
 		return want;
@@ -658,6 +824,34 @@ int mig_fwd_prepare(const struct mig_frame *f, unsigned long scratch,
 	return 0;
 }
 
+/* The data a call run at home wrote, @len bytes, as the plan lays out. */
+static void *mig_fwd_collect_out(const struct mig_fwd_plan *plan,
+				 const u64 *args, long ret, u32 *len)
+{
+	u32 total = 0, n;
+	u8 *out;
+	int i;
+
+	for (i = 0; i < plan->nargs; i++)
+		total += mig_out_len(plan, i, ret);
+	*len = total;
+	if (!total)
+		return NULL;
+	out = kvmalloc(total, GFP_KERNEL);
+	if (!out)
+		return ERR_PTR(-ENOMEM);
+	total = 0;
+	for (i = 0; i < plan->nargs; i++) {
+		n = mig_out_len(plan, i, ret);
+		if (!mig_arg_writes(plan->arg[i].kind) || !n)
+			continue;
+		if (copy_from_user(out + total, (const void __user *)args[i], n))
+			memset(out + total, 0, n);
+		total += n;
+	}
+	return out;
+}
+
 /* Sends the result of a call run at home, with the data it wrote. */
 int mig_fwd_reply(struct mig_chan *chan, const struct mig_fwd_plan *plan,
 		  const u64 *args, long ret)
@@ -667,27 +861,16 @@ int mig_fwd_reply(struct mig_chan *chan, const struct mig_fwd_plan *plan,
 		.ret = cpu_to_be64(ret),
 	};
 	struct kvec vec[2] = { { &r, sizeof(r) } };
-	u32 total = 0, n;
-	u8 *out = NULL;
-	int i, err;
+	u32 total = 0;
+	void *out = NULL;
+	int err;
 
-	for (i = 0; plan && i < plan->nargs; i++)
-		total += mig_out_len(plan, i, ret);
-	if (total) {
-		out = kvmalloc(total, GFP_KERNEL);
-		if (!out)
-			return -ENOMEM;
-		total = 0;
-		for (i = 0; i < plan->nargs; i++) {
-			n = mig_out_len(plan, i, ret);
-			if (!mig_arg_writes(plan->arg[i].kind) || !n)
-				continue;
-			if (copy_from_user(out + total,
-					   (const void __user *)args[i], n))
-				memset(out + total, 0, n);
-			total += n;
-		}
-	}
+	if (plan && plan->msg.active)
+		out = mig_fwd_msg_answer(&plan->msg, ret, &total);
+	else if (plan)
+		out = mig_fwd_collect_out(plan, args, ret, &total);
+	if (IS_ERR(out))
+		return PTR_ERR(out);
 	r.out_len = cpu_to_be32(total);
 	vec[1].iov_base = out;
 	vec[1].iov_len = total;

@@ -436,6 +436,9 @@ bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 	case MIG_SYS_FORWARD:
 		*ret = mig_fwd_call(g->chan, nr, args, &plan);
 		return true;
+	case MIG_SYS_FORWARD_MSG:
+		*ret = mig_fwd_msg_call(g->chan, nr, args);
+		return true;
 	case MIG_SYS_MAP_FILE:
 		if (mig_guest_map_file(g->chan, args, ret))
 			return true;

@@ -137,7 +137,7 @@ static int mig_link_dispatch(struct mig_node *node, struct socket *sock,
 	case MIG_MSG_PONG:
 		mig_link_pong(node, (const struct mig_msg_ping *)rx->payload);
 		return 0;
-	case MIG_MSG_MOVE_BEGIN ... MIG_MSG_INTR:
+	case MIG_MSG_MOVE_BEGIN ... __MIG_MSG_MAX - 1:	/* all the rest */
 		return mig_stream_rx(node->id, rx);
 	default:
 		/* HELLO or AUTH again on an established link. */

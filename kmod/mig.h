@@ -10,6 +10,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
+#include <linux/signal_types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -245,6 +246,14 @@ enum mig_arg_kind {
 	MIG_ARG_OUTA,		/* array written, result = elements written */
 	/* struct written, .size at most, as the int at .len allows */
 	MIG_ARG_OUTL,
+	MIG_ARG_INOUTB,		/* bitmap read and written: .len counts bits */
+	/*
+	 * A signal mask the call swaps in while it waits (size at .len),
+	 * and pselect6()'s pointer to { mask, size }. The guest applies it
+	 * itself: it never travels, and the deputy refuses one.
+	 */
+	MIG_ARG_SIGMASK,
+	MIG_ARG_SIGMASK6,
 };
 
 struct mig_arg_desc {
@@ -259,15 +268,25 @@ enum {
 	MIG_SYS_FORWARD,
 	MIG_SYS_SPECIAL,
 	MIG_SYS_MAP_FILE,
+	MIG_SYS_FORWARD_MSG,	/* sendmsg, recvmsg: fwdmsg.c */
 };
 
 /* The layout of one call: per argument, bytes in and bytes out. */
+/* A sendmsg()/recvmsg() laid out in the deputy's scratch area. */
+struct mig_fwd_msg {
+	bool active, recv;
+	unsigned long hdr;		/* struct user_msghdr */
+	unsigned long name, data, control;
+	u32 name_cap, data_cap, control_cap;
+};
+
 struct mig_fwd_plan {
 	struct mig_arg_desc arg[6];
 	u8 nargs;
 	u32 in_len[6];
 	u32 out_cap[6];
 	u32 room[6];		/* OUTL, guest side: what the caller's fits */
+	struct mig_fwd_msg msg;		/* deputy side, sendmsg/recvmsg */
 };
 
 /* What the syscall hook holds for a task: a guest or a deputy. */
@@ -293,6 +312,23 @@ int mig_fwd_reply(struct mig_chan *chan, const struct mig_fwd_plan *plan,
 		  const u64 *args, long ret);
 int mig_fwd_reply_error(struct mig_chan *chan, long err);
 struct mig_frame *mig_fwd_ask(struct mig_chan *chan, u32 call, u64 arg);
+int mig_fwd_request(struct mig_chan *chan, unsigned long nr, const u64 *args,
+		    void *in, u32 in_len);
+struct mig_frame *mig_fwd_await(struct mig_chan *chan, unsigned long nr,
+				long *ret);
+
+/* sigrelay.c: signals sent at home, relayed with their siginfo */
+int mig_signal_relay(struct mig_chan *chan, const kernel_siginfo_t *info);
+bool mig_signal_decode(const struct mig_msg_signal *m, kernel_siginfo_t *info);
+
+/* fwdmsg.c: sendmsg() and recvmsg(), flattened */
+long mig_fwd_msg_call(struct mig_chan *chan, unsigned long nr,
+		      const u64 *args);
+int mig_fwd_msg_prepare(unsigned long nr, const u8 *in, u32 in_len,
+			unsigned long scratch, size_t scratch_size,
+			u64 *args, struct mig_fwd_msg *msg);
+void *mig_fwd_msg_answer(const struct mig_fwd_msg *msg, long ret,
+			 u32 *len);
 bool mig_fwd_is_question(const struct mig_frame *f);
 
 /* filemap.c: a guest's mmap() of a home file, made with the local copy */

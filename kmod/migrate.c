@@ -122,7 +122,7 @@ static void mig_deputy_relay_signals(struct mig_deputy *dep)
 		spin_unlock_irq(&current->sighand->siglock);
 		if (sig <= 0)
 			break;
-		mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, sig, 0);
+		mig_signal_relay(dep->chan, &info);
 		if (sig == SIGSTOP)
 			dep->stop_self = true;
 	}
@@ -599,6 +599,8 @@ static int mig_deputy_enter(struct mig_deputy *dep)
 	sigdelsetmask(&current->blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
 	recalc_sigpending();
 	spin_unlock_irq(&current->sighand->siglock);
+	/* Left inside ppoll() or sigsuspend(), it must not unblock them. */
+	clear_restore_sigmask();
 
 	dep->blk = vm_mmap(NULL, 0, MIG_DEPUTY_SCRATCH, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, 0);

@@ -191,6 +191,22 @@ static void mig_chan_signal(struct mig_chan *chan, int sig)
 	spin_unlock(&chan->lock);
 }
 
+/* A relayed signal, with its sender as home saw it (sigrelay.c). */
+static void mig_chan_signal_info(struct mig_chan *chan,
+				 const struct mig_msg_signal *m)
+{
+	kernel_siginfo_t info;
+
+	if (!mig_signal_decode(m, &info)) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		return;
+	}
+	spin_lock(&chan->lock);
+	if (chan->task)
+		send_sig_info(info.si_signo, &info, chan->task);
+	spin_unlock(&chan->lock);
+}
+
 static bool mig_chan_ready(struct mig_chan *chan)
 {
 	return READ_ONCE(chan->dead) || !list_empty(&chan->frames);
@@ -324,6 +340,8 @@ int mig_stream_rx(u16 peer, struct mig_rx *rx)
 			mig_chan_signal(chan, sig);
 		else
 			mig_stat_inc(MIG_STAT_BAD_STREAM);
+	} else if (rx->hdr.type == MIG_MSG_SIGNAL) {
+		mig_chan_signal_info(chan, (void *)rx->payload);
 	} else {
 		/*
 		 * An abort that crosses a late ACK would leave the process

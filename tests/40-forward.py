@@ -105,6 +105,93 @@ def sockets_and_polls_are_forwarded(c):
 
 
 @test
+def sendmsg_and_recvmsg_are_forwarded(c):
+    """a moved process sends and receives messages in several buffers, a
+    descriptor (SCM_RIGHTS) of a file only home has, a datagram cut short
+    (MSG_TRUNC) and a UDP sender's address, at home, without coming home"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    before = mig.status(n2)["stats"]["moves_out"]
+    n1.run_ok("mkdir -p /tmp/w && echo only at home > /tmp/w/homefile")
+    sp = n1.spawn("exec python3 %s/tests/progs/pymsg.py 6 /tmp/w/homefile"
+                  % os.getcwd())
+    pid = mig.ready(sp)
+    mig.move(n1, pid, 2)
+    assert sp.wait(120) == 0, sp.output()
+    assert sp.output().splitlines()[1:] == [
+        "stream abcdefghij", "fd only at home", "trunc 0123 True",
+        "udp over udp 127.0.0.1 True"], sp.output()
+    assert mig.status(n2)["stats"]["moves_out"] == before, "it went home"
+
+
+@test
+def waits_with_a_signal_mask_are_forwarded(c):
+    """select(), ppoll(), pselect() and epoll_pwait() wait at home
+    without bringing the process home; the masked ones take a SIGUSR1
+    sent at home under the call's mask and then have the process's own
+    mask back, also after a move home mid-wait; a process moved in
+    sigsuspend() keeps its own mask too"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    before = mig.status(n2)["stats"]["moves_out"]
+    n1.run_ok("mkdir -p /tmp/w")
+    for mode in ("select", "ppoll", "pselect", "epwait"):
+        fifo = "/tmp/w/%s.fifo" % mode
+        n1.run_ok("rm -f %s && mkfifo %s" % (fifo, fifo))
+        sp = n1.spawn("exec tests/progs/bin/waiter %s %s" % (mode, fifo))
+        pid = mig.ready(sp)
+        time.sleep(0.5)
+        mig.move(n1, pid, 2)
+        want = ["got hello"]
+        if mode != "select":
+            n1.run_ok("kill -USR1 %d" % pid)
+            wait_until(lambda: "signal" in sp.output(), timeout=20,
+                       what="%s: the handler" % mode)
+            want.insert(0, "signal")
+        time.sleep(1)
+        assert mig.status(n2)["stats"]["moves_out"] == before, \
+            "%s: it went home" % mode
+        mig.move(n1, pid, "home")
+        before = mig.status(n2)["stats"]["moves_out"]
+        n1.run_ok("echo hello > %s" % fifo)
+        assert sp.wait(30) == 0, "%s: %s" % (mode, sp.output())
+        assert sp.output().splitlines()[1:] == want, sp.output()
+
+    sp = n1.spawn("exec tests/progs/bin/waiter sigsuspend")
+    pid = mig.ready(sp)
+    time.sleep(0.5)
+    mig.move(n1, pid, 2)
+    n1.run_ok("kill -USR1 %d" % pid)
+    assert sp.wait(30) == 0, sp.output()
+    assert sp.output().splitlines()[1:] == ["signal"], sp.output()
+
+
+@test
+def relayed_signals_say_who_sent_them(c):
+    """a process moved while it waits in sigwaitinfo() gets the signals
+    sent to it at home with the sender's pid and uid and sigqueue()'s
+    value; one it raises names itself; it never comes home"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    before = mig.status(n2)["stats"]["moves_out"]
+    sp = n1.spawn("exec tests/progs/bin/siginfo")
+    pid = mig.ready(sp)
+    time.sleep(0.5)
+    mig.move(n1, pid, 2)
+    time.sleep(1)
+    kill1 = n1.run_ok("sh -c 'echo $$; exec /bin/kill -s USR1 %d'" % pid)
+    wait_until(lambda: "usr1" in sp.output(), timeout=20, what="SIGUSR1")
+    kill2 = n1.run_ok("sh -c 'echo $$; exec /bin/kill -q 42 -s RTMIN %d'"
+                      % pid)
+    assert sp.wait(30) == 0, sp.output()
+    lines = sp.output().splitlines()[1:]
+    assert lines[:2] == ["usr1 0 %s 0" % kill1.split()[0],
+                         "rt -1 %s 42" % kill2.split()[0]], lines
+    assert lines[2] in ("raise 0 1", "raise -6 1"), lines
+    assert mig.status(n2)["stats"]["moves_out"] == before, "it went home"
+
+
+@test
 def signals_interrupt_a_forwarded_read(c):
     """a moved process blocked in a read() that runs at home: a caught
     SIGUSR1 runs its handler away and the read goes on; SIGINT interrupts

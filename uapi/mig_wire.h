@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 #define MIG_WIRE_MAGIC		0x4d494721	/* "MIG!" */
-#define MIG_WIRE_VERSION	2
+#define MIG_WIRE_VERSION	3
 #define MIG_NONCE_LEN		32
 #define MIG_MAC_LEN		32		/* HMAC-SHA256 */
 #define MIG_WIRE_MAX_PAYLOAD	(1U << 20)	/* absolute bound, any type */
@@ -34,6 +34,7 @@ enum mig_msg_type {
 	MIG_MSG_RECALL = 16,	/* struct mig_msg_ctl: home wants its process back */
 	MIG_MSG_MOVE_WANT = 17,	/* struct mig_msg_want: send these pages too */
 	MIG_MSG_INTR = 18,	/* struct mig_msg_ctl: interrupt the call at home */
+	MIG_MSG_SIGNAL = 19,	/* struct mig_msg_signal: relays a signal */
 	__MIG_MSG_MAX
 };
 
@@ -111,6 +112,23 @@ struct mig_msg_ctl {
 	__be32 value;		/* ACK: errno, 0 = ok; EXIT: wait status; KILL: signal */
 	__be32 pid;		/* ACK: pid at the receiver */
 	__be32 reserved;
+};
+
+/*
+ * 32 bytes. A signal sent to the process at home, relayed to where it
+ * runs with what its siginfo says of the sender. Which fields count
+ * depends on code: SI_USER and SI_TKILL pid and uid; SI_QUEUE and
+ * SI_MESGQ those and value; SIGCHLD's CLD_* pid, uid and status. Any
+ * other code arrives as SI_KERNEL.
+ */
+struct mig_msg_signal {
+	__be32 mig_id;
+	__be32 signo;
+	__be32 code;		/* si_code, two's complement */
+	__be32 pid;		/* the sender, in the home's pid namespace */
+	__be32 uid;		/* the sender's uid, as home sees it */
+	__be32 status;		/* SIGCHLD: si_status */
+	__be64 value;		/* si_value */
 };
 
 /* General registers, the order of struct user_regs_struct; 216 bytes. */
@@ -237,6 +255,28 @@ struct mig_msg_syscall {
 	__be32 in_len;
 	__be32 reserved;
 };
+
+/*
+ * 16 bytes. sendmsg() and recvmsg(): the struct msghdr, its iovecs and
+ * what they point to travel flattened, as this header, then (sendmsg in
+ * data, recvmsg out data) name_len bytes of address, data_len bytes of
+ * payload (every iovec's, in order) and control_len bytes of control
+ * messages. In a recvmsg request the lengths are the caller's room and
+ * no bytes follow; in its answer they are what the call wrote (name_len
+ * the address's whole length, of which at most the room travels).
+ */
+struct mig_wire_msghdr {
+	__be32 name_len;
+	__be32 data_len;
+	__be32 control_len;
+	__be32 flags;			/* requests: MIG_MSGHDR_*; answers: msg_flags */
+};
+
+#define MIG_MSGHDR_NAME		0x1	/* the caller gave msg_name */
+#define MIG_MSGHDR_CONTROL	0x2	/* the caller gave msg_control */
+
+#define MIG_FWD_MAX_NAME	128	/* struct sockaddr_storage */
+#define MIG_FWD_MAX_CONTROL	(16U << 10)	/* within net.core.optmem_max */
 
 /* 16 bytes. */
 struct mig_msg_sysret {

@@ -24,7 +24,7 @@ HELLO, AUTH, PING = 1, 2, 3
 LABEL = b"mig-auth-v1"
 
 
-def header(mtype, length, magic=MAGIC, version=2, flags=0):
+def header(mtype, length, magic=MAGIC, version=3, flags=0):
     return struct.pack(">IBBHI", magic, version, mtype, flags, length)
 
 

@@ -3,6 +3,7 @@
  * waiter: a process that waits in a system call when it is moved.
  *
  *   waiter MODE FIFO
+ *   waiter futex|futexabs|sigsuspend
  *
  * Opens FIFO read-write (so the open does not wait for a writer), prints
  * "ready PID" and waits, by MODE:
@@ -15,13 +16,15 @@
  *   epwait   epoll_pwait(), the same
  *   futex    FUTEX_WAIT, a relative 10 s timeout, on a word nobody wakes
  *   futexabs FUTEX_WAIT_BITSET, a CLOCK_MONOTONIC deadline 10 s away
+ *   sigsuspend  sigsuspend() with SIGUSR1 unblocked, until a SIGUSR1
  *
  * The FIFO modes read one line once it is readable, print "got LINE" and
  * exit 0. In the masked modes a SIGUSR1 ends the wait with EINTR after its
  * handler ran: "signal" is printed, SIGUSR1 must be blocked again (else
- * exit 4) and the wait starts over. The futex modes print "timedout SECS"
- * and exit 0, or 5 if the wait ended before its time. EINTR that no signal
- * explains (a move showing through) exits 3; anything else 1.
+ * exit 4) and the wait starts over (sigsuspend exits 0 then). The futex
+ * modes print "timedout SECS" and exit 0, or 5 if the wait ended before
+ * its time. EINTR that no signal explains (a move showing through) exits
+ * 3; anything else 1.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -137,7 +140,23 @@ static int wait_fifo(const char *mode, const char *path)
 		return 1;
 	line[len] = '\0';
 	printf("got %s", line);
-	return 0;
+	return masked && !usr1_blocked() ? 4 : 0;
+}
+
+/* sigsuspend() with SIGUSR1 unblocked until one comes. */
+static int wait_signal(void)
+{
+	sigset_t during;
+
+	mask_usr1(&during);
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+	if (sigsuspend(&during) != -1 || errno != EINTR || !signals) {
+		printf("sigsuspend: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("signal\n");
+	return usr1_blocked() ? 0 : 4;
 }
 
 static int wait_futex(const char *mode)
@@ -172,6 +191,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && !strncmp(argv[1], "futex", 5))
 		return wait_futex(argv[1]);
+	if (argc == 2 && !strcmp(argv[1], "sigsuspend"))
+		return wait_signal();
 	if (argc != 3) {
 		fprintf(stderr, "usage: waiter MODE FIFO\n");
 		return 2;
