@@ -561,8 +561,8 @@ static long mig_fwd_interrupted(unsigned long nr)
  * The answer to the guest's call @nr: the SYSRET frame, its out data
  * checked to be as long as it says, and in *@ret the call's result.
  */
-struct mig_frame *mig_fwd_await(struct mig_chan *chan, unsigned long nr,
-				long *ret)
+static struct mig_frame *mig_fwd_await(struct mig_chan *chan,
+				       unsigned long nr, long *ret)
 {
 	const struct mig_msg_sysret *r;
 	bool interrupted = false;
@@ -664,8 +664,8 @@ static void mig_fwd_restore_sigmask(long ret)
 }
 
 /* Sends the guest's call @nr with @in_len bytes of in data. */
-int mig_fwd_request(struct mig_chan *chan, unsigned long nr, const u64 *args,
-		    void *in, u32 in_len)
+static int mig_fwd_request(struct mig_chan *chan, unsigned long nr,
+			   const u64 *args, void *in, u32 in_len)
 {
 	struct mig_msg_syscall msg = {
 		.mig_id = cpu_to_be32(chan->id),
@@ -683,6 +683,20 @@ int mig_fwd_request(struct mig_chan *chan, unsigned long nr, const u64 *args,
 	if (mig_chan_send(chan, MIG_MSG_SYSCALL, vec, in_len ? 2 : 1))
 		return -EINTR;
 	return 0;
+}
+
+/*
+ * Runs the guest's call @nr at home: sends it with @in_len bytes of in
+ * data and returns the answer (SYSRET) for the caller to read and free,
+ * with the call's result in *@ret.
+ */
+struct mig_frame *mig_fwd_exchange(struct mig_chan *chan, unsigned long nr,
+				   const u64 *args, void *in, u32 in_len,
+				   long *ret)
+{
+	if (mig_fwd_request(chan, nr, args, in, in_len))
+		return ERR_PTR(-EINTR);
+	return mig_fwd_await(chan, nr, ret);
 }
 
 /* Sends call @nr of the guest and waits for its result. */
@@ -706,10 +720,7 @@ static long mig_fwd_send_call(struct mig_chan *chan, unsigned long nr,
 			goto out;
 	}
 	mig_note_room(plan, args);
-	ret = mig_fwd_request(chan, nr, args, in, in_len);
-	if (ret)
-		goto out;
-	f = mig_fwd_await(chan, nr, &ret);
+	f = mig_fwd_exchange(chan, nr, args, in, in_len, &ret);
 	if (IS_ERR(f)) {
 		ret = PTR_ERR(f);
 		goto out;

@@ -199,12 +199,9 @@ long mig_fwd_msg_call(struct mig_chan *chan, unsigned long nr,
 		room.control_len = cpu_to_be32(um.control_len);
 		room.flags = cpu_to_be32(um.flags);
 	}
-	ret = mig_fwd_request(chan, nr, args, in, in_len);
+	f = mig_fwd_exchange(chan, nr, args, in, in_len, &ret);
 	if (in != &room)
 		kvfree(in);
-	if (ret)
-		goto out;
-	f = mig_fwd_await(chan, nr, &ret);
 	if (IS_ERR(f)) {
 		ret = PTR_ERR(f);
 		goto out;

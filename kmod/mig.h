@@ -312,10 +312,9 @@ int mig_fwd_reply(struct mig_chan *chan, const struct mig_fwd_plan *plan,
 		  const u64 *args, long ret);
 int mig_fwd_reply_error(struct mig_chan *chan, long err);
 struct mig_frame *mig_fwd_ask(struct mig_chan *chan, u32 call, u64 arg);
-int mig_fwd_request(struct mig_chan *chan, unsigned long nr, const u64 *args,
-		    void *in, u32 in_len);
-struct mig_frame *mig_fwd_await(struct mig_chan *chan, unsigned long nr,
-				long *ret);
+struct mig_frame *mig_fwd_exchange(struct mig_chan *chan, unsigned long nr,
+				   const u64 *args, void *in, u32 in_len,
+				   long *ret);
 
 /* sigrelay.c: signals sent at home, relayed with their siginfo */
 int mig_signal_relay(struct mig_chan *chan, const kernel_siginfo_t *info);
