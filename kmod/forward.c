@@ -135,6 +135,8 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_getsockopt] = FWD(V, V, V, OUTL(4, MIG_SOCKOPT), INOUTF(4)),
 	[__NR_sendmsg] = MSGHDR,
 	[__NR_recvmsg] = MSGHDR,
+	[__NR_sendmmsg] = MSGHDR,
+	[__NR_recvmmsg] = SPECIAL,
 	/* The file system as the home node sees it. */
 	[__NR_getcwd] = FWD(OUT(1), V),
 	[__NR_chdir] = FWD(STR),
@@ -313,6 +315,9 @@ int mig_fwd_classify(unsigned long nr, const u64 *args,
 	if (nr == __NR_fcntl)
 		return mig_plan_fcntl(plan, args) ? MIG_SYS_REFUSE :
 		       MIG_SYS_FORWARD;
+	/* Its timeout runs across the messages: that loop is home's. */
+	if (nr == __NR_recvmmsg)
+		return args[4] ? MIG_SYS_REFUSE : MIG_SYS_FORWARD_MSG;
 	return MIG_SYS_REFUSE;
 }
 

@@ -7,7 +7,8 @@
  * the deputy lays it out again in its scratch area as a msghdr with a
  * single iovec and runs the call natively. Control messages keep their
  * home meaning: SCM_RIGHTS passes and installs the home node's
- * descriptors, which are the process's.
+ * descriptors, which are the process's. sendmmsg() and recvmmsg() travel
+ * as one such call per message.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -169,9 +170,9 @@ static int mig_msg_scatter(const struct mig_user_msg *um, u64 uhdr, long ret,
 	return 0;
 }
 
-/* Runs the guest's sendmsg() or recvmsg() at its home. */
-long mig_fwd_msg_call(struct mig_chan *chan, unsigned long nr,
-		      const u64 *args)
+/* Runs one sendmsg() or recvmsg() of the guest at its home. */
+static long mig_fwd_one_msg(struct mig_chan *chan, unsigned long nr,
+			    const u64 *args)
 {
 	struct mig_wire_msghdr room;
 	const struct mig_msg_sysret *r;
@@ -223,6 +224,52 @@ out:
 	return ret;
 }
 
+/*
+ * sendmmsg() and recvmmsg() are a loop over their messages in the kernel
+ * too: run it here, one forwarded sendmsg() or recvmsg() a message,
+ * ending where the kernel's would (the first error; after some messages,
+ * their count, the error being dropped). A recvmmsg() with a timeout
+ * comes home instead (forward.c).
+ */
+static long mig_fwd_mmsg(struct mig_chan *chan, bool recv, const u64 *args)
+{
+	struct mmsghdr __user *vec = u64_to_user_ptr(args[1]);
+	unsigned int vlen = min_t(u64, (u32)args[2], UIO_MAXIOV);
+	unsigned int flags = (u32)args[3] & ~MSG_WAITFORONE;
+	u64 one[6] = { args[0] };
+	unsigned int done;
+	long ret = 0;
+
+	for (done = 0; done < vlen; done++) {
+		one[1] = (unsigned long)&vec[done].msg_hdr;
+		one[2] = flags;
+		ret = mig_fwd_one_msg(chan, recv ? __NR_recvmsg : __NR_sendmsg,
+				      one);
+		if (ret < 0)
+			break;
+		if (put_user((unsigned int)ret, &vec[done].msg_len)) {
+			ret = -EFAULT;
+			break;
+		}
+		if (recv && ((u32)args[3] & MSG_WAITFORONE))
+			flags |= MSG_DONTWAIT;
+	}
+	return done ? done : ret;
+}
+
+/* Runs the guest's sendmsg(), recvmsg(), sendmmsg() or recvmmsg() at home. */
+long mig_fwd_msg_call(struct mig_chan *chan, unsigned long nr,
+		      const u64 *args)
+{
+	switch (nr) {
+	case __NR_sendmmsg:
+		return mig_fwd_mmsg(chan, false, args);
+	case __NR_recvmmsg:
+		return mig_fwd_mmsg(chan, true, args);
+	}
+	return mig_fwd_one_msg(chan, nr, args);
+}
+
 /* ---- deputy side ---- */
 
 /*
@@ -239,7 +286,8 @@ int mig_fwd_msg_prepare(unsigned long nr, const u8 *in, u32 in_len,
 	struct iovec iov;
 	u32 flags, body;
 
-	if (in_len < sizeof(*h))
+	/* The guest sends the *mmsg() calls a message at a time. */
+	if (in_len < sizeof(*h) || (nr != __NR_sendmsg && nr != __NR_recvmsg))
 		return -EPROTO;
 	msg->recv = nr == __NR_recvmsg;
 	msg->name_cap = be32_to_cpu(h->name_len);

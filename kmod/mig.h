@@ -131,6 +131,10 @@ struct mig_chan {
 	struct task_struct *deputy;	/* a deputy: interrupted on INTR */
 	struct callback_head intr_work;
 	unsigned long intr_queued;	/* bit 0: intr_work is queued */
+	/* A job stop (SIGTSTP...): its guest decides, then its deputy. */
+	struct callback_head stop_work;
+	unsigned long stop_queued;	/* bit 0: stop_work is queued */
+	kernel_siginfo_t stop_info;
 };
 
 struct mig_chan *mig_chan_open(u16 peer, u32 id);
@@ -228,6 +232,7 @@ struct mig_ps_entry {
 int mig_move(u32 pid, u32 dest, const char **why);
 int mig_move_current(u16 dest);
 void mig_deputy_intr_work(struct callback_head *cb);
+bool mig_deputy_may_stop(void);
 int mig_check_movable(struct task_struct *task, const char **why);
 int mig_check_dest(u32 dest, bool away, const char **why);
 
@@ -319,6 +324,9 @@ struct mig_frame *mig_fwd_exchange(struct mig_chan *chan, unsigned long nr,
 /* sigrelay.c: signals sent at home, relayed with their siginfo */
 int mig_signal_relay(struct mig_chan *chan, const kernel_siginfo_t *info);
 bool mig_signal_decode(const struct mig_msg_signal *m, kernel_siginfo_t *info);
+bool mig_signal_is_job_stop(int sig);
+void mig_guest_stop_work(struct callback_head *cb);
+void mig_deputy_stop_work(struct callback_head *cb);
 
 /* fwdmsg.c: sendmsg() and recvmsg(), flattened */
 long mig_fwd_msg_call(struct mig_chan *chan, unsigned long nr,

@@ -61,6 +61,7 @@ struct mig_deputy {
 	unsigned long call_ip;		/* ... after the forwarded call */
 	bool pending;			/* a forwarded call is running */
 	bool stop_self;			/* SIGSTOP relayed: stop here too */
+	bool reblock;			/* a job stop unblocked its signal */
 	int recall_err;			/* why "move home" failed */
 	u16 onward;			/* recalled to be relayed to this node */
 	unsigned long nr;
@@ -184,6 +185,31 @@ static bool mig_deputy_idle_round(struct mig_deputy *dep)
 	u64 nr = __NR_getpid;
 
 	return !put_user(nr, (u64 __user *)dep->blk);
+}
+
+/* Every signal is for relaying: none may run a handler in the deputy. */
+static void mig_deputy_block_all(void)
+{
+	spin_lock_irq(&current->sighand->siglock);
+	sigfillset(&current->blocked);
+	sigdelsetmask(&current->blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	recalc_sigpending();
+	spin_unlock_irq(&current->sighand->siglock);
+}
+
+/*
+ * A job stop is to stop current with its signal (sigrelay.c), which it
+ * unblocks: true if current is a deputy, which blocks it again at its
+ * next trap.
+ */
+bool mig_deputy_may_stop(void)
+{
+	struct mig_hooked *h = mig_hook_guest(current);
+
+	if (!h || h->kind != MIG_HOOKED_DEPUTY)
+		return false;
+	container_of(h, struct mig_deputy, hooked)->reblock = true;
+	return true;
 }
 
 /*
@@ -537,6 +563,10 @@ bool mig_deputy_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 	if (regs->ip != dep->trap_ip || regs->orig_ax != __NR_ioctl)
 		return false;
 	*ret = 0;
+	if (dep->reblock) {
+		dep->reblock = false;
+		mig_deputy_block_all();
+	}
 	if (dep->pending) {
 		WRITE_ONCE(dep->pending, false);
 		cancel_delayed_work_sync(&dep->sig_watch);
@@ -594,11 +624,7 @@ static int mig_deputy_enter(struct mig_deputy *dep)
 	size_t len;
 	int err;
 
-	spin_lock_irq(&current->sighand->siglock);
-	sigfillset(&current->blocked);
-	sigdelsetmask(&current->blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
-	recalc_sigpending();
-	spin_unlock_irq(&current->sighand->siglock);
+	mig_deputy_block_all();
 	/* Left inside ppoll() or sigsuspend(), it must not unblock them. */
 	clear_restore_sigmask();
 

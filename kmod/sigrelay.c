@@ -9,7 +9,16 @@
  * sigqueue() and POSIX message queues, and SIGCHLD's child pid and
  * status. Everything else is delivered as from the kernel (SI_KERNEL):
  * the receiving end never takes a code it does not know from the wire.
+ *
+ * Job control: SIGTSTP, SIGTTIN and SIGTTOU stop a process only if their
+ * action is the default (the guest knows) and its process group is not
+ * orphaned (home knows). The guest, offered one with the default action,
+ * asks home (STOP); the deputy, unless its group is orphaned, relays
+ * SIGSTOP to the guest and stops itself with the very signal, so the
+ * parent's waitpid() sees what it would have. SIGCONT continues both as
+ * it does after SIGSTOP.
  */
+#include <linux/pid.h>
 #include <linux/sched/signal.h>
 #include <linux/signal.h>
 
@@ -81,4 +90,90 @@ bool mig_signal_decode(const struct mig_msg_signal *m, kernel_siginfo_t *info)
 	if (mig_sig_is_child(sig, code))
 		info->si_status = be32_to_cpu(m->status);
 	return true;
+}
+
+bool mig_signal_is_job_stop(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* Would @sig take its default action in current: not caught, not blocked? */
+static bool mig_signal_default_here(int sig)
+{
+	struct sighand_struct *sighand = current->sighand;
+	bool dfl;
+
+	spin_lock_irq(&sighand->siglock);
+	dfl = sighand->action[sig - 1].sa.sa_handler == SIG_DFL &&
+	      !sigismember(&current->blocked, sig);
+	spin_unlock_irq(&sighand->siglock);
+	return dfl;
+}
+
+/*
+ * In the guest: a job stop signal relayed from home. Caught, ignored or
+ * blocked, it is delivered as any signal; with the default action, the
+ * stop is home's to decide.
+ */
+void mig_guest_stop_work(struct callback_head *cb)
+{
+	struct mig_chan *chan = container_of(cb, struct mig_chan, stop_work);
+	kernel_siginfo_t info = chan->stop_info;
+
+	clear_bit(0, &chan->stop_queued);
+	if (mig_signal_default_here(info.si_signo))
+		mig_chan_send_ctl(chan, MIG_MSG_STOP, info.si_signo, 0);
+	else
+		send_sig_info(info.si_signo, &info, current);
+	mig_chan_put(chan);
+}
+
+/*
+ * Is current's process group orphaned: has none of its members a parent
+ * in another group of the same session? Then the kernel discards job
+ * stop signals (POSIX: nobody is left to continue the job). Looked at
+ * under RCU, so the answer may be a moment old, as a signal's is anyway.
+ */
+static bool mig_pgrp_orphaned(void)
+{
+	struct task_struct *p, *parent;
+	bool orphaned = true;
+	struct pid *pgrp;
+
+	rcu_read_lock();
+	pgrp = task_pgrp(current);
+	do_each_pid_task(pgrp, PIDTYPE_PGID, p) {
+		parent = rcu_dereference(p->real_parent);
+		if (!p->exit_state && !is_global_init(parent) &&
+		    task_pgrp(parent) != pgrp &&
+		    task_session(parent) == task_session(p))
+			orphaned = false;
+	} while_each_pid_task(pgrp, PIDTYPE_PGID, p);
+	rcu_read_unlock();
+	return orphaned;
+}
+
+/*
+ * In the deputy, on its way to user mode: its guest takes a job stop with
+ * the default action. Stop the guest (SIGSTOP) and the deputy with the
+ * signal itself: set to its default action and forced (which unblocks
+ * it; the deputy blocks it again at its next trap).
+ */
+void mig_deputy_stop_work(struct callback_head *cb)
+{
+	struct mig_chan *chan = container_of(cb, struct mig_chan, stop_work);
+	int sig = chan->stop_info.si_signo;
+	kernel_siginfo_t stop;
+
+	clear_bit(0, &chan->stop_queued);
+	if (!(current->flags & PF_EXITING) && !mig_pgrp_orphaned() &&
+	    mig_deputy_may_stop()) {
+		clear_siginfo(&stop);
+		stop.si_signo = SIGSTOP;
+		stop.si_code = SI_KERNEL;
+		mig_signal_relay(chan, &stop);
+		kernel_sigaction(sig, SIG_DFL);
+		force_sig(sig);
+	}
+	mig_chan_put(chan);
 }

@@ -191,6 +191,27 @@ static void mig_chan_signal(struct mig_chan *chan, int sig)
 	spin_unlock(&chan->lock);
 }
 
+/*
+ * Queues job stop work @fn on @task (the channel's guest or deputy), one
+ * at a time. Called from mig_stream_rx() with chan->lock held: its own
+ * reference keeps the channel, so the work's can be dropped here if the
+ * task is exiting. False if nothing was queued.
+ */
+static bool mig_chan_queue_stop(struct mig_chan *chan, struct task_struct *task,
+				task_work_func_t fn, const kernel_siginfo_t *info)
+{
+	if (!task || test_and_set_bit(0, &chan->stop_queued))
+		return false;
+	chan->stop_info = *info;
+	kref_get(&chan->ref);	/* the work's */
+	init_task_work(&chan->stop_work, fn);
+	if (!task_work_add(task, &chan->stop_work, TWA_SIGNAL))
+		return true;
+	clear_bit(0, &chan->stop_queued);
+	kref_put(&chan->ref, mig_chan_free);	/* never the last one */
+	return false;
+}
+
 /* A relayed signal, with its sender as home saw it (sigrelay.c). */
 static void mig_chan_signal_info(struct mig_chan *chan,
 				 const struct mig_msg_signal *m)
@@ -202,8 +223,26 @@ static void mig_chan_signal_info(struct mig_chan *chan,
 		return;
 	}
 	spin_lock(&chan->lock);
-	if (chan->task)
+	if (chan->task &&
+	    (!mig_signal_is_job_stop(info.si_signo) ||
+	     !mig_chan_queue_stop(chan, chan->task, mig_guest_stop_work, &info)))
 		send_sig_info(info.si_signo, &info, chan->task);
+	spin_unlock(&chan->lock);
+}
+
+/* The guest asks its deputy to take a job stop (sigrelay.c). */
+static void mig_chan_job_stop(struct mig_chan *chan, const struct mig_msg_ctl *m)
+{
+	kernel_siginfo_t info;
+
+	clear_siginfo(&info);
+	info.si_signo = be32_to_cpu(m->value);
+	if (!mig_signal_is_job_stop(info.si_signo)) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		return;
+	}
+	spin_lock(&chan->lock);
+	mig_chan_queue_stop(chan, chan->deputy, mig_deputy_stop_work, &info);
 	spin_unlock(&chan->lock);
 }
 
@@ -342,6 +381,8 @@ int mig_stream_rx(u16 peer, struct mig_rx *rx)
 			mig_stat_inc(MIG_STAT_BAD_STREAM);
 	} else if (rx->hdr.type == MIG_MSG_SIGNAL) {
 		mig_chan_signal_info(chan, (void *)rx->payload);
+	} else if (rx->hdr.type == MIG_MSG_STOP) {
+		mig_chan_job_stop(chan, (void *)rx->payload);
 	} else {
 		/*
 		 * An abort that crosses a late ACK would leave the process

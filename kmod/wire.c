@@ -46,6 +46,7 @@ static const struct mig_len_bounds mig_msg_len[__MIG_MSG_MAX] = {
 	[MIG_MSG_MOVE_WANT] = MIG_EXACT(struct mig_msg_want),
 	[MIG_MSG_INTR] = MIG_EXACT(struct mig_msg_ctl),
 	[MIG_MSG_SIGNAL] = MIG_EXACT(struct mig_msg_signal),
+	[MIG_MSG_STOP] = MIG_EXACT(struct mig_msg_ctl),
 };
 
 /* The wire format's sizes are part of the protocol: pin them. */

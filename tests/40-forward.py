@@ -108,7 +108,8 @@ def sockets_and_polls_are_forwarded(c):
 def sendmsg_and_recvmsg_are_forwarded(c):
     """a moved process sends and receives messages in several buffers, a
     descriptor (SCM_RIGHTS) of a file only home has, a datagram cut short
-    (MSG_TRUNC) and a UDP sender's address, at home, without coming home"""
+    (MSG_TRUNC), a UDP sender's address, and several datagrams in one
+    sendmmsg()/recvmmsg(), at home, without coming home"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
     before = mig.status(n2)["stats"]["moves_out"]
@@ -122,6 +123,15 @@ def sendmsg_and_recvmsg_are_forwarded(c):
         "stream abcdefghij", "fd only at home", "trunc 0123 True",
         "udp over udp 127.0.0.1 True"], sp.output()
     assert mig.status(n2)["stats"]["moves_out"] == before, "it went home"
+
+    # sendmmsg() and recvmmsg(): a forwarded message at a time.
+    sp = n1.spawn("exec tests/progs/bin/mmsg 5")
+    pid = mig.ready(sp)
+    mig.move(n1, pid, 2)
+    assert sp.wait(120) == 0, sp.output()
+    assert sp.output().splitlines()[1:] == [
+        "sent 3", "got 3: 3:one 3:two 5:three"], sp.output()
+    assert mig.status(n2)["stats"]["moves_out"] == before, "mmsg went home"
 
 
 @test
@@ -189,6 +199,47 @@ def relayed_signals_say_who_sent_them(c):
                          "rt -1 %s 42" % kill2.split()[0]], lines
     assert lines[2] in ("raise 0 1", "raise -6 1"), lines
     assert mig.status(n2)["stats"]["moves_out"] == before, "it went home"
+
+
+@test
+def job_control_stops_a_moved_process(c):
+    """SIGTSTP sent at home to a moved process that leaves it the default
+    action stops it there and its deputy at home with SIGTSTP, as its
+    parent's waitpid() sees, computing or blocked in a forwarded read();
+    SIGCONT continues both"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp = n1.spawn("exec python3 %s/tests/progs/jobstop.py 15" % os.getcwd())
+    pid = mig.ready(sp)
+    mig.move(n1, pid, 2)
+    (guest,) = mig.migctl_json(n2, "ps")
+    n1.run_ok("kill -TSTP %d" % pid)
+    wait_until(lambda: "stopped" in sp.output(), timeout=20,
+               what="the parent to see the stop")
+    stat = n2.run_ok("cat /proc/%d/stat" % guest["pid"])
+    assert stat.rsplit(")", 1)[1].split()[0] == "T", "not stopped: " + stat
+    n1.run_ok("kill -CONT %d" % pid)
+    assert sp.wait(60) == 0, sp.output()
+    assert sp.output().splitlines()[1:] == [
+        "stopped 20", "continued", "exited 7"], sp.output()
+
+    # Stopped while it waits in a read() that runs at home.
+    n1.run_ok("mkdir -p /tmp/w && rm -f /tmp/w/job && mkfifo /tmp/w/job")
+    holder = n1.spawn("exec sleep 600 > /tmp/w/job")   # a writer stays
+    sp = n1.spawn("exec python3 %s/tests/progs/jobstop.py 0 /tmp/w/job"
+                  % os.getcwd())
+    pid = mig.ready(sp)
+    mig.move(n1, pid, 2)
+    time.sleep(1)
+    n1.run_ok("kill -TSTP %d" % pid)
+    wait_until(lambda: "stopped" in sp.output(), timeout=20,
+               what="the parent to see the stop")
+    n1.run_ok("kill -CONT %d" % pid)
+    n1.run_ok("echo line > /tmp/w/job")
+    assert sp.wait(60) == 0, sp.output()
+    assert sp.output().splitlines()[1:] == [
+        "stopped 20", "continued", "got line", "exited 7"], sp.output()
+    holder.kill()
 
 
 @test

@@ -35,6 +35,7 @@ enum mig_msg_type {
 	MIG_MSG_MOVE_WANT = 17,	/* struct mig_msg_want: send these pages too */
 	MIG_MSG_INTR = 18,	/* struct mig_msg_ctl: interrupt the call at home */
 	MIG_MSG_SIGNAL = 19,	/* struct mig_msg_signal: relays a signal */
+	MIG_MSG_STOP = 20,	/* struct mig_msg_ctl: guest takes a job stop */
 	__MIG_MSG_MAX
 };
 
@@ -109,7 +110,7 @@ struct mig_msg_begin {
 /* 16 bytes. */
 struct mig_msg_ctl {
 	__be32 mig_id;
-	__be32 value;		/* ACK: errno, 0 = ok; EXIT: wait status; KILL: signal */
+	__be32 value;		/* ACK: errno, 0 = ok; EXIT: wait status; KILL, STOP: signal */
 	__be32 pid;		/* ACK: pid at the receiver */
 	__be32 reserved;
 };
