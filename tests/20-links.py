@@ -79,13 +79,21 @@ def garbage_is_dropped_and_counted(c):
     auth = ["--key", key, "--src", str(FAKE_PEER), "--dst", "2"]
     for mode, counter in (("auth-then-random", "bad_magic"),
                           ("auth-then-huge", "bad_length"),
-                          ("auth-then-hello", "bad_type")):
+                          ("auth-then-hello", "bad_type"),
+                          ("auth-then-shortstop", "bad_length")):
         before = mig.status(n2)["stats"]
         verdict = wire(n3, n2, mode, *auth)
         after = mig.status(n2)["stats"]
         diag("%-16s -> %s" % (mode, " ".join(verdict)))
         assert verdict == ["auth-ok", "dropped"], verdict
         assert after[counter] > before[counter], "%s not counted" % counter
+
+    # Signals and job stops for processes that are not there: refused
+    # one by one, the link kept.
+    before = mig.status(n2)["stats"]["bad_stream"]
+    verdict = wire(n3, n2, "auth-then-strays", *auth, "--wait", "3")
+    assert verdict == ["auth-ok", "open"], verdict
+    assert mig.status(n2)["stats"]["bad_stream"] >= before + 3
 
     # A client that connects and says nothing is cut off by the handshake
     # timeout, and all this time the real link stayed up.

@@ -8,7 +8,9 @@ Sends one kind of input and reports what the node did with it: prints
 it after the wait, "auth-ok" after a successful handshake. Modes:
 random, truncated, huge, badversion, badtype, preauth (a valid PING before
 any handshake), slow (connect and send nothing), and, with --key,
-auth-then-random, auth-then-huge, auth-then-hello (after authenticating).
+auth-then-random, auth-then-huge, auth-then-hello, auth-then-shortstop (a
+STOP frame of the wrong size), auth-then-strays (SIGNAL and STOP for no
+process: to be refused with the link kept) after authenticating.
 """
 
 import argparse
@@ -18,9 +20,11 @@ import os
 import socket
 import struct
 import sys
+import time
 
 MAGIC = 0x4D494721
 HELLO, AUTH, PING = 1, 2, 3
+SIGNAL, STOP = 19, 20
 LABEL = b"mig-auth-v1"
 
 
@@ -63,17 +67,24 @@ PAYLOADS = {
     "preauth": lambda: header(PING, 16) + bytes(16),
     "slow": lambda: b"",
     "hello": lambda: header(HELLO, 40) + bytes(40),
+    # Well-formed process messages for no process: refused, link kept.
+    "strays": lambda: (header(SIGNAL, 32) + struct.pack(">IIiIIIQ", 0xDEAD, 10, 0, 1, 0, 0, 0) +
+                       header(STOP, 16) + struct.pack(">IIII", 0xDEAD, 20, 0, 0) +
+                       header(SIGNAL, 32) + struct.pack(">IIiIIIQ", 0xDEAD, 0, -1, 0, 0, 0, 0)),
+    "shortstop": lambda: header(STOP, 8) + bytes(8),
 }
 
 
 def wait_closed(sock, seconds):
-    """True if the peer closes (or resets) the connection in time; data it
-    sends meanwhile, heartbeats for instance, is read and ignored."""
-    sock.settimeout(seconds)
+    """True if the peer closes (or resets) the connection within seconds;
+    data it sends meanwhile, heartbeats for instance, is read and ignored."""
+    deadline = time.monotonic() + seconds
     try:
-        while sock.recv(65536):
-            pass
-        return True
+        while time.monotonic() < deadline:
+            sock.settimeout(deadline - time.monotonic())
+            if not sock.recv(65536):
+                return True
+        return False
     except (ConnectionResetError, BrokenPipeError):
         return True
     except socket.timeout:
