@@ -567,7 +567,7 @@ static long mig_fwd_interrupted(unsigned long nr)
  * checked to be as long as it says, and in *@ret the call's result.
  */
 static struct mig_frame *mig_fwd_await(struct mig_chan *chan,
-				       unsigned long nr, long *ret)
+				       unsigned long nr, long *ret, bool *again)
 {
 	const struct mig_msg_sysret *r;
 	bool interrupted = false;
@@ -584,11 +584,21 @@ static struct mig_frame *mig_fwd_await(struct mig_chan *chan,
 	}
 	*ret = (long)be64_to_cpu(r->ret);
 	/*
-	 * Cut short for our signal: the signal's delivery here decides, as
-	 * for a local call, whether it restarts (SA_RESTART) or fails.
+	 * The deputy runs calls with every signal blocked: -EINTR from home
+	 * means it was cut short for a signal, ours or one sent at home and
+	 * relayed ahead of this answer. With that signal pending here, its
+	 * delivery decides, as for a local call, whether the call restarts
+	 * (SA_RESTART) or fails. If none is pending (a relayed signal that
+	 * is ignored here, SIGWINCH or SIGCONT, never got queued), nothing
+	 * would have interrupted the call: *@again says to run it again.
 	 */
-	if (interrupted && *ret == -EINTR)
-		*ret = mig_fwd_interrupted(nr);
+	*again = false;
+	if (*ret == -EINTR) {
+		if (interrupted || signal_pending(current))
+			*ret = mig_fwd_interrupted(nr);
+		else
+			*again = true;
+	}
 	return f;
 }
 
@@ -676,6 +686,7 @@ static int mig_fwd_request(struct mig_chan *chan, unsigned long nr,
 		.mig_id = cpu_to_be32(chan->id),
 		.nr = cpu_to_be32(nr),
 		.in_len = cpu_to_be32(in_len),
+		.flags = cpu_to_be32(mig_signal_job_flags()),
 	};
 	struct kvec vec[2] = {
 		{ &msg, sizeof(msg) },
@@ -699,9 +710,17 @@ struct mig_frame *mig_fwd_exchange(struct mig_chan *chan, unsigned long nr,
 				   const u64 *args, void *in, u32 in_len,
 				   long *ret)
 {
-	if (mig_fwd_request(chan, nr, args, in, in_len))
-		return ERR_PTR(-EINTR);
-	return mig_fwd_await(chan, nr, ret);
+	struct mig_frame *f;
+	bool again;
+
+	for (;;) {
+		if (mig_fwd_request(chan, nr, args, in, in_len))
+			return ERR_PTR(-EINTR);
+		f = mig_fwd_await(chan, nr, ret, &again);
+		if (IS_ERR(f) || !again)
+			return f;
+		mig_frame_free(f);
+	}
 }
 
 /* Sends call @nr of the guest and waits for its result. */
@@ -803,7 +822,8 @@ int mig_fwd_prepare(const struct mig_frame *f, unsigned long scratch,
 	long want;
 	int i;
 
-	if (be32_to_cpu(m->in_len) != in_len)
+	if (be32_to_cpu(m->in_len) != in_len ||
+	    (be32_to_cpu(m->flags) & ~(MIG_SYSCALL_TTIN_DFL | MIG_SYSCALL_TTOU_DFL)))
 		return -EPROTO;
 	*nr = be32_to_cpu(m->nr);
 	for (i = 0; i < 6; i++)

@@ -325,6 +325,8 @@ struct mig_frame *mig_fwd_exchange(struct mig_chan *chan, unsigned long nr,
 int mig_signal_relay(struct mig_chan *chan, const kernel_siginfo_t *info);
 bool mig_signal_decode(const struct mig_msg_signal *m, kernel_siginfo_t *info);
 bool mig_signal_is_job_stop(int sig);
+u32 mig_signal_job_flags(void);
+bool mig_signal_allow_job_stops(u32 flags);
 void mig_guest_stop_work(struct callback_head *cb);
 void mig_deputy_stop_work(struct callback_head *cb);
 

@@ -111,6 +111,43 @@ static bool mig_signal_default_here(int sig)
 }
 
 /*
+ * For a call the guest forwards: which terminal job stops would stop it
+ * (MIG_SYSCALL_*), for the deputy to let the home terminal do so.
+ */
+u32 mig_signal_job_flags(void)
+{
+	return (mig_signal_default_here(SIGTTIN) ? MIG_SYSCALL_TTIN_DFL : 0) |
+	       (mig_signal_default_here(SIGTTOU) ? MIG_SYSCALL_TTOU_DFL : 0);
+}
+
+/*
+ * In the deputy, before it runs a forwarded call: the terminal driver
+ * takes a blocked SIGTTIN/SIGTTOU for an ignored one (a background read
+ * fails with EIO instead of stopping the job). Where the guest leaves the
+ * signal to its default action, unblock it for the call, so the home
+ * terminal stops the deputy as it would the process; true if the caller
+ * must block it again after the call.
+ */
+bool mig_signal_allow_job_stops(u32 flags)
+{
+	sigset_t allow;
+
+	sigemptyset(&allow);
+	if (flags & MIG_SYSCALL_TTIN_DFL)
+		sigaddset(&allow, SIGTTIN);
+	if (flags & MIG_SYSCALL_TTOU_DFL)
+		sigaddset(&allow, SIGTTOU);
+	if (sigisemptyset(&allow))
+		return false;
+	if (flags & MIG_SYSCALL_TTIN_DFL)
+		kernel_sigaction(SIGTTIN, SIG_DFL);
+	if (flags & MIG_SYSCALL_TTOU_DFL)
+		kernel_sigaction(SIGTTOU, SIG_DFL);
+	sigprocmask(SIG_UNBLOCK, &allow, NULL);
+	return true;
+}
+
+/*
  * In the guest: a job stop signal relayed from home. Caught, ignored or
  * blocked, it is delivered as any signal; with the default action, the
  * stop is home's to decide.

@@ -243,6 +243,24 @@ def job_control_stops_a_moved_process(c):
 
 
 @test
+def background_job_reading_its_home_terminal_stops(c):
+    """a moved job in the background that reads its home terminal is
+    stopped by SIGTTIN, as its shell sees; put in the foreground and
+    continued (SIGCONT, which it ignores, must not fail the read), it
+    reads the line typed there"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    before = mig.status(n2)["stats"]["moves_out"]
+    sp = n1.spawn("exec python3 %s/tests/progs/ttyjob.py 5" % os.getcwd())
+    pid = mig.ready(sp)
+    mig.move(n1, pid, 2)
+    assert sp.wait(90) == 0, sp.output()
+    assert sp.output().splitlines()[1:] == [
+        "stopped 21", "continued", "got hello", "exited 7"], sp.output()
+    assert mig.status(n2)["stats"]["moves_out"] == before, "it went home"
+
+
+@test
 def signals_interrupt_a_forwarded_read(c):
     """a moved process blocked in a read() that runs at home: a caught
     SIGUSR1 runs its handler away and the read goes on; SIGINT interrupts

@@ -254,8 +254,15 @@ struct mig_msg_syscall {
 	__be32 nr;			/* x86-64 syscall number */
 	__be64 args[6];			/* pointers: the guest's values, unused */
 	__be32 in_len;
-	__be32 reserved;
+	__be32 flags;			/* MIG_SYSCALL_* */
 };
+
+/*
+ * The guest leaves SIGTTIN (SIGTTOU) to its default action and unblocked:
+ * a terminal at home may stop the process with it during the call.
+ */
+#define MIG_SYSCALL_TTIN_DFL	0x1
+#define MIG_SYSCALL_TTOU_DFL	0x2
 
 /*
  * 16 bytes. sendmsg() and recvmsg(): the struct msghdr, its iovecs and
