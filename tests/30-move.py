@@ -159,16 +159,12 @@ def sleeping_process_moves_and_sleeps_on(c):
 def process_waiting_moves_and_waits_on(c):
     """a process asleep in epoll_wait() (which a signal would end with
     EINTR) or in poll() with a timeout (whose deadline only its kernel
-    knows) moves there and back home without seeing the
-    move; a line written at home then wakes it"""
+    knows) moves there and back home without seeing the move; a line
+    written at home then wakes it"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
-    n1.run_ok("mkdir -p /tmp/w")
     for mode in ("epoll", "poll"):
-        fifo = "/tmp/w/%s.fifo" % mode
-        n1.run_ok("rm -f %s && mkfifo %s" % (fifo, fifo))
-        sp = n1.spawn("exec tests/progs/bin/waiter %s %s" % (mode, fifo))
-        pid = mig.ready(sp)
+        sp, pid, fifo = mig.start_waiter(n1, mode)
         time.sleep(1)
         mig.move(n1, pid, 2)
         assert ps(n2), "%s: not at node 2" % mode

@@ -144,12 +144,8 @@ def waits_with_a_signal_mask_are_forwarded(c):
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
     before = mig.status(n2)["stats"]["moves_out"]
-    n1.run_ok("mkdir -p /tmp/w")
     for mode in ("select", "ppoll", "pselect", "epwait"):
-        fifo = "/tmp/w/%s.fifo" % mode
-        n1.run_ok("rm -f %s && mkfifo %s" % (fifo, fifo))
-        sp = n1.spawn("exec tests/progs/bin/waiter %s %s" % (mode, fifo))
-        pid = mig.ready(sp)
+        sp, pid, fifo = mig.start_waiter(n1, mode)
         time.sleep(0.5)
         mig.move(n1, pid, 2)
         want = ["got hello"]

@@ -108,6 +108,15 @@ def ready(sp, timeout=60):
     return int(sp.output().split("ready", 1)[1].split()[0])
 
 
+def start_waiter(node, mode):
+    """Starts tests/progs/waiter MODE on a fresh FIFO at node: returns
+    (Spawned, pid, fifo path) once it is ready."""
+    fifo = "/tmp/w/%s.fifo" % mode
+    node.run_ok("mkdir -p /tmp/w && rm -f %s && mkfifo %s" % (fifo, fifo))
+    sp = node.spawn("exec tests/progs/bin/waiter %s %s" % (mode, fifo))
+    return sp, ready(sp), fifo
+
+
 def move(node, pid, dest, check=True, timeout=150):
     """migctl move PID DEST (a node id or "home") at node: (rc, output);
     with check, a failed move fails the test with migctl's message."""
