@@ -56,14 +56,7 @@ static const struct user_regset *mig_find_regset(unsigned int note)
  */
 static bool mig_interrupted_by_us(const struct user_regs_struct *r)
 {
-	switch (r->orig_ax) {
-	case __NR_epoll_wait:
-	case __NR_epoll_pwait:
-	case __NR_epoll_pwait2:
-	case __NR_rt_sigtimedwait:
-		return !task_sigpending(current);
-	}
-	return false;
+	return mig_sys_never_restarts(r->orig_ax) && !task_sigpending(current);
 }
 
 /*

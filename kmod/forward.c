@@ -554,12 +554,24 @@ static long mig_fwd_interrupted(unsigned long nr)
 	case __NR_select:
 	case __NR_pselect6:
 		return -ERESTARTNOHAND;
+	}
+	return mig_sys_never_restarts(nr) ? -EINTR : -ERESTARTSYS;
+}
+
+/*
+ * The calls that end with -EINTR, never restarted, whatever interrupts
+ * them (a signal handler's SA_RESTART included).
+ */
+bool mig_sys_never_restarts(unsigned long nr)
+{
+	switch (nr) {
 	case __NR_epoll_wait:
 	case __NR_epoll_pwait:
 	case __NR_epoll_pwait2:
-		return -EINTR;
+	case __NR_rt_sigtimedwait:
+		return true;
 	}
-	return -ERESTARTSYS;
+	return false;
 }
 
 /*
@@ -818,20 +830,23 @@ int mig_fwd_prepare(const struct mig_frame *f, unsigned long scratch,
 	const u8 *in = (const u8 *)(m + 1);
 	u32 in_len = f->len - sizeof(*m);
 	struct mig_str_ctx ctx = { in, in_len };
+	u32 flags = be32_to_cpu(m->flags);
 	unsigned long off = 0;
 	long want;
 	int i;
 
 	if (be32_to_cpu(m->in_len) != in_len ||
-	    (be32_to_cpu(m->flags) & ~(MIG_SYSCALL_TTIN_DFL | MIG_SYSCALL_TTOU_DFL)))
+	    (flags & ~(MIG_SYSCALL_TTIN_DFL | MIG_SYSCALL_TTOU_DFL)))
 		return -EPROTO;
 	*nr = be32_to_cpu(m->nr);
 	for (i = 0; i < 6; i++)
 		args[i] = be64_to_cpu(m->args[i]);
 	switch (mig_fwd_classify(*nr, args, plan)) {
 	case MIG_SYS_FORWARD:
+		plan->flags = flags;
 		break;
 	case MIG_SYS_FORWARD_MSG:
+		plan->flags = flags;
 		return mig_fwd_msg_prepare(*nr, in, in_len, scratch,
 					   scratch_size, args, &plan->msg);
 	default:

@@ -276,7 +276,6 @@ enum {
 	MIG_SYS_FORWARD_MSG,	/* sendmsg, recvmsg: fwdmsg.c */
 };
 
-/* The layout of one call: per argument, bytes in and bytes out. */
 /* A sendmsg()/recvmsg() laid out in the deputy's scratch area. */
 struct mig_fwd_msg {
 	bool active, recv;
@@ -285,6 +284,7 @@ struct mig_fwd_msg {
 	u32 name_cap, data_cap, control_cap;
 };
 
+/* The layout of one call: per argument, bytes in and bytes out. */
 struct mig_fwd_plan {
 	struct mig_arg_desc arg[6];
 	u8 nargs;
@@ -292,6 +292,7 @@ struct mig_fwd_plan {
 	u32 out_cap[6];
 	u32 room[6];		/* OUTL, guest side: what the caller's fits */
 	struct mig_fwd_msg msg;		/* deputy side, sendmsg/recvmsg */
+	u32 flags;		/* deputy side: the request's MIG_SYSCALL_* */
 };
 
 /* What the syscall hook holds for a task: a guest or a deputy. */
@@ -339,6 +340,7 @@ int mig_fwd_msg_prepare(unsigned long nr, const u8 *in, u32 in_len,
 void *mig_fwd_msg_answer(const struct mig_fwd_msg *msg, long ret,
 			 u32 *len);
 bool mig_fwd_is_question(const struct mig_frame *f);
+bool mig_sys_never_restarts(unsigned long nr);
 
 /* filemap.c: a guest's mmap() of a home file, made with the local copy */
 int mig_file_matches(struct file *file, u64 size, u64 mtime_ns);

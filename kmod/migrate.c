@@ -460,7 +460,6 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 {
 	for (;;) {
 		struct mig_frame *f;
-		u32 job_flags;
 		int err;
 
 		if (mig_deputy_has_signals() && !fatal_signal_pending(current))
@@ -529,7 +528,6 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 		err = mig_fwd_prepare(f, dep->blk + MIG_BLK_DATA,
 				      MIG_DEPUTY_SCRATCH - MIG_BLK_DATA,
 				      dep->args, &dep->nr, &dep->plan);
-		job_flags = be32_to_cpu(((struct mig_msg_syscall *)f->data)->flags);
 		mig_frame_free(f);
 		if (!err) {
 			u64 blk[7] = { dep->nr };
@@ -545,7 +543,7 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 			mig_fwd_reply_error(dep->chan, err);
 			continue;
 		}
-		if (mig_signal_allow_job_stops(job_flags))
+		if (mig_signal_allow_job_stops(dep->plan.flags))
 			dep->reblock = true;
 		dep->pending = true;
 		mig_queue_delayed_work(&dep->sig_watch, HZ / 10);

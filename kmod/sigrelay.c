@@ -51,18 +51,15 @@ int mig_signal_relay(struct mig_chan *chan, const kernel_siginfo_t *info)
 	struct kvec vec = { &m, sizeof(m) };
 	int code = info->si_code;
 
-	if (mig_sig_has_sender(code)) {
+	if (mig_sig_has_sender(code) || mig_sig_is_child(info->si_signo, code)) {
 		m.code = cpu_to_be32(code);
 		m.pid = cpu_to_be32(info->si_pid);
 		m.uid = cpu_to_be32(info->si_uid);
-		if (mig_sig_has_value(code))
-			m.value = cpu_to_be64((unsigned long)info->si_ptr);
-	} else if (mig_sig_is_child(info->si_signo, code)) {
-		m.code = cpu_to_be32(code);
-		m.pid = cpu_to_be32(info->si_pid);
-		m.uid = cpu_to_be32(info->si_uid);
-		m.status = cpu_to_be32(info->si_status);
 	}
+	if (mig_sig_has_value(code))
+		m.value = cpu_to_be64((unsigned long)info->si_ptr);
+	if (mig_sig_is_child(info->si_signo, code))
+		m.status = cpu_to_be32(info->si_status);
 	return mig_chan_send(chan, MIG_MSG_SIGNAL, &vec, 1);
 }
 
@@ -97,16 +94,29 @@ bool mig_signal_is_job_stop(int sig)
 	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
+/* The terminal's job stops, and their MIG_SYSCALL_* flags. */
+static const struct {
+	int sig;
+	u32 flag;
+} mig_tty_stops[] = {
+	{ SIGTTIN, MIG_SYSCALL_TTIN_DFL },
+	{ SIGTTOU, MIG_SYSCALL_TTOU_DFL },
+};
+
 /* Would @sig take its default action in current: not caught, not blocked? */
+static bool mig_signal_default_locked(int sig)
+{
+	return current->sighand->action[sig - 1].sa.sa_handler == SIG_DFL &&
+	       !sigismember(&current->blocked, sig);
+}
+
 static bool mig_signal_default_here(int sig)
 {
-	struct sighand_struct *sighand = current->sighand;
 	bool dfl;
 
-	spin_lock_irq(&sighand->siglock);
-	dfl = sighand->action[sig - 1].sa.sa_handler == SIG_DFL &&
-	      !sigismember(&current->blocked, sig);
-	spin_unlock_irq(&sighand->siglock);
+	spin_lock_irq(&current->sighand->siglock);
+	dfl = mig_signal_default_locked(sig);
+	spin_unlock_irq(&current->sighand->siglock);
 	return dfl;
 }
 
@@ -116,8 +126,15 @@ static bool mig_signal_default_here(int sig)
  */
 u32 mig_signal_job_flags(void)
 {
-	return (mig_signal_default_here(SIGTTIN) ? MIG_SYSCALL_TTIN_DFL : 0) |
-	       (mig_signal_default_here(SIGTTOU) ? MIG_SYSCALL_TTOU_DFL : 0);
+	u32 flags = 0;
+	int i;
+
+	spin_lock_irq(&current->sighand->siglock);
+	for (i = 0; i < ARRAY_SIZE(mig_tty_stops); i++)
+		if (mig_signal_default_locked(mig_tty_stops[i].sig))
+			flags |= mig_tty_stops[i].flag;
+	spin_unlock_irq(&current->sighand->siglock);
+	return flags;
 }
 
 /*
@@ -131,18 +148,17 @@ u32 mig_signal_job_flags(void)
 bool mig_signal_allow_job_stops(u32 flags)
 {
 	sigset_t allow;
+	int i;
 
 	sigemptyset(&allow);
-	if (flags & MIG_SYSCALL_TTIN_DFL)
-		sigaddset(&allow, SIGTTIN);
-	if (flags & MIG_SYSCALL_TTOU_DFL)
-		sigaddset(&allow, SIGTTOU);
+	for (i = 0; i < ARRAY_SIZE(mig_tty_stops); i++) {
+		if (!(flags & mig_tty_stops[i].flag))
+			continue;
+		kernel_sigaction(mig_tty_stops[i].sig, SIG_DFL);
+		sigaddset(&allow, mig_tty_stops[i].sig);
+	}
 	if (sigisemptyset(&allow))
 		return false;
-	if (flags & MIG_SYSCALL_TTIN_DFL)
-		kernel_sigaction(SIGTTIN, SIG_DFL);
-	if (flags & MIG_SYSCALL_TTOU_DFL)
-		kernel_sigaction(SIGTTOU, SIG_DFL);
 	sigprocmask(SIG_UNBLOCK, &allow, NULL);
 	return true;
 }
