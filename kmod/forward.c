@@ -936,18 +936,18 @@ int mig_fwd_reply_error(struct mig_chan *chan, long err)
 	return mig_fwd_reply(chan, NULL, NULL, err);
 }
 
-/* The hook's callback: one place decides for guests and deputies. */
+/* The hook's callback: each kind of hooked task decides for itself. */
 bool mig_on_syscall(void *hooked, const struct pt_regs *regs, long *ret)
 {
 	struct mig_hooked *h = hooked;
 
-	switch (h->kind) {
-	case MIG_HOOKED_DEPUTY:
-		return mig_deputy_syscall(h, regs, ret);
-	case MIG_HOOKED_PLACER:
-		return mig_placer_syscall(h, regs, ret);
-	case MIG_HOOKED_SLEEPER:
-		return mig_sleeper_syscall(h, regs, ret);
-	}
-	return mig_guest_syscall(h, regs, ret);
+	return h->ops->syscall(h, regs, ret);
+}
+
+/* From the syscall hook, in atomic context, at the exit of a hooked task. */
+void mig_on_hooked_exit(void *hooked)
+{
+	struct mig_hooked *h = hooked;
+
+	h->ops->exited(h);
 }

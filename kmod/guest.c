@@ -39,6 +39,7 @@ struct mig_guest {
 	struct callback_head recall_work;
 	struct delayed_work recall_retry;	/* caught in the vDSO */
 	bool recall_queued;
+	bool pinned;			/* never sent home automatically */
 	bool gone_home;			/* it left: its exit means nothing */
 	int exit_status;
 	struct callback_head start_work;
@@ -61,6 +62,7 @@ struct mig_guest {
 #define MIG_CLOCK_MAX_NS	(S64_MAX / 2)
 
 static void mig_guest_recall_retry(struct work_struct *work);
+static const struct mig_hooked_ops mig_guest_ops;
 
 static LIST_HEAD(mig_guests);
 static DEFINE_SPINLOCK(mig_guests_lock);
@@ -206,7 +208,7 @@ static void mig_guest_exit_work(struct work_struct *work)
 }
 
 /* From the hook's exit probe, atomic context, in the exiting guest. */
-void mig_guest_exited(struct mig_hooked *h)
+static void mig_guest_exited(struct mig_hooked *h)
 {
 	struct mig_guest *g = container_of(h, struct mig_guest, hooked);
 
@@ -245,35 +247,59 @@ static void mig_guest_refuse(u16 peer, const struct mig_msg_begin *begin,
 		.mig_id = begin->mig_id,
 		.value = cpu_to_be32(-err),
 	};
-	struct kvec vec = { &ack, sizeof(ack) };
 
-	mig_stat_inc(MIG_STAT_BAD_STREAM);
-	mig_link_sendv(peer, MIG_MSG_MOVE_ACK, &vec, 1);
+	/* From the receive loop, which must not wait to send. */
+	mig_link_post(peer, MIG_MSG_MOVE_ACK, &ack, sizeof(ack));
 }
 
-/* A process arrives from its home node @peer. */
+/* Whether a BEGIN from @peer is well formed: 0, or the refusal's errno. */
+static int mig_guest_check_begin(u16 peer, const struct mig_msg_begin *begin)
+{
+	const struct mig_policy_ops *ops = mig_policy();
+	int err;
+
+	if (be16_to_cpu(begin->home_node) != peer || begin->reserved ||
+	    be16_to_cpu(begin->flags) & ~MIG_BEGIN_PINNED ||
+	    be64_to_cpu(begin->monotonic_ns) > MIG_CLOCK_MAX_NS ||
+	    be64_to_cpu(begin->boottime_ns) > MIG_CLOCK_MAX_NS) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		return -EPROTO;
+	}
+	err = ops && ops->admit_guest ? ops->admit_guest(peer) : 0;
+	if (err)
+		mig_stat_inc(MIG_STAT_REFUSED_BLOCKED);
+	return err;
+}
+
+/*
+ * A process arrives from its home node @peer. Whatever goes wrong is
+ * answered to the sender and harms no other process on the link.
+ */
 int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
 {
 	struct mig_guest *g;
 	struct mig_chan *chan;
+	int err;
 
-	if (be16_to_cpu(begin->home_node) != peer || begin->reserved ||
-	    be16_to_cpu(begin->flags) ||
-	    be64_to_cpu(begin->monotonic_ns) > MIG_CLOCK_MAX_NS ||
-	    be64_to_cpu(begin->boottime_ns) > MIG_CLOCK_MAX_NS) {
-		mig_guest_refuse(peer, begin, -EPROTO);
+	err = mig_guest_check_begin(peer, begin);
+	if (err) {
+		mig_guest_refuse(peer, begin, err);
 		return 0;
 	}
 	g = kzalloc(sizeof(*g), GFP_KERNEL);
-	if (!g)
-		return -ENOMEM;
+	if (!g) {
+		mig_guest_refuse(peer, begin, -ENOMEM);
+		return 0;
+	}
 	chan = mig_chan_open(peer, be32_to_cpu(begin->mig_id));
 	if (IS_ERR(chan)) {
 		kfree(g);
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
 		mig_guest_refuse(peer, begin, PTR_ERR(chan));
 		return 0;
 	}
-	g->hooked.kind = MIG_HOOKED_GUEST;
+	g->pinned = be16_to_cpu(begin->flags) & MIG_BEGIN_PINNED;
+	g->hooked.ops = &mig_guest_ops;
 	kref_init(&g->ref);
 	g->chan = chan;
 	g->home_node = peer;
@@ -361,16 +387,29 @@ static void mig_guest_recall_work(struct callback_head *cb)
 	mig_guest_put(g);
 }
 
-/* Home asks for process @id back (migctl move PID home). */
-void mig_guest_recall(u16 peer, u32 id)
+/* Names a guest: by its home's node and channel id, or by its pid here. */
+struct mig_guest_key {
+	u16 peer;
+	u32 id;
+	pid_t pid;
+};
+
+static bool mig_guest_is(const struct mig_guest *g,
+			 const struct mig_guest_key *k)
+{
+	return k->pid ? g->pid == k->pid :
+			g->home_node == k->peer && g->chan->id == k->id;
+}
+
+/* Sends the guest @k names home from its own context; -ESRCH if none. */
+static int mig_guest_call_home(const struct mig_guest_key *k)
 {
 	struct task_struct *task = NULL;
 	struct mig_guest *g, *found = NULL;
 
 	spin_lock(&mig_guests_lock);
 	list_for_each_entry(g, &mig_guests, list) {
-		if (g->home_node != peer || g->chan->id != id || !g->restored ||
-		    g->recall_queued)
+		if (!mig_guest_is(g, k) || !g->restored || g->recall_queued)
 			continue;
 		spin_lock(&g->chan->lock);
 		task = g->chan->task;
@@ -385,16 +424,99 @@ void mig_guest_recall(u16 peer, u32 id)
 		break;
 	}
 	spin_unlock(&mig_guests_lock);
-	if (!found) {
-		mig_stat_inc(MIG_STAT_BAD_STREAM);
-		return;
-	}
+	if (!found)
+		return -ESRCH;
 	init_task_work(&found->recall_work, mig_guest_recall_work);
 	if (task_work_add(task, &found->recall_work, TWA_SIGNAL)) {
 		found->recall_queued = false;
 		mig_guest_put(found);
+		found = NULL;
 	}
 	put_task_struct(task);
+	return found ? 0 : -ESRCH;
+}
+
+/* Home asks for process @id back (migctl move PID home). */
+void mig_guest_recall(u16 peer, u32 id)
+{
+	struct mig_guest_key k = { .peer = peer, .id = id };
+
+	if (mig_guest_call_home(&k))
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+}
+
+/* This node sends guest @pid home: the balancer, or expel. */
+int mig_guest_send_home(pid_t pid)
+{
+	struct mig_guest_key k = { .pid = pid };
+
+	return pid ? mig_guest_call_home(&k) : -ESRCH;
+}
+
+static bool mig_guest_pin(const struct mig_guest_key *k, bool pinned)
+{
+	struct mig_guest *g;
+	bool found = false;
+
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry(g, &mig_guests, list) {
+		if (mig_guest_is(g, k)) {
+			g->pinned = pinned;
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&mig_guests_lock);
+	return found;
+}
+
+/* Its home (un)pinned process @id; false if no such guest. */
+bool mig_guest_set_pinned(u16 peer, u32 id, bool pinned)
+{
+	struct mig_guest_key k = { .peer = peer, .id = id };
+
+	return mig_guest_pin(&k, pinned);
+}
+
+/* "migctl pin" of a guest here; false if @pid is not one. */
+bool mig_guest_set_pinned_local(pid_t pid, bool pinned)
+{
+	struct mig_guest_key k = { .pid = pid };
+
+	return pid && mig_guest_pin(&k, pinned);
+}
+
+/* The guests here, for the balancer; returns how many. */
+int mig_guest_brief(struct mig_guest_brief *b, int max)
+{
+	struct mig_guest *g;
+	int n = 0;
+
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry(g, &mig_guests, list) {
+		if (n == max)
+			break;
+		b[n].pid = g->pid;
+		b[n].home = g->home_node;
+		b[n].pinned = g->pinned;
+		b[n].leaving = !g->restored || g->recall_queued ||
+			       g->gone_home;
+		n++;
+	}
+	spin_unlock(&mig_guests_lock);
+	return n;
+}
+
+int mig_guest_count(void)
+{
+	struct mig_guest *g;
+	int n = 0;
+
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry(g, &mig_guests, list)
+		n += g->restored && !g->gone_home;
+	spin_unlock(&mig_guests_lock);
+	return n;
 }
 
 static void mig_syscall_args(const struct pt_regs *regs, u64 *args)
@@ -408,8 +530,8 @@ static void mig_syscall_args(const struct pt_regs *regs, u64 *args)
 }
 
 /* Every syscall of a guest comes here first (syscall_hook.c). */
-bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
-		       long *ret)
+static bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
+			      long *ret)
 {
 	struct mig_guest *g = container_of(h, struct mig_guest, hooked);
 	unsigned long nr = regs->orig_ax;
@@ -454,6 +576,12 @@ bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 	return true;
 }
 
+static const struct mig_hooked_ops mig_guest_ops = {
+	.name = "guest",
+	.syscall = mig_guest_syscall,
+	.exited = mig_guest_exited,
+};
+
 int mig_guest_ps(struct mig_ps_entry *e, int max)
 {
 	struct mig_guest *g;
@@ -471,6 +599,7 @@ int mig_guest_ps(struct mig_ps_entry *e, int max)
 		e[n].state = g->restored ? MIG_PROC_RUNNING : MIG_PROC_MOVING;
 		e[n].moves = 1;
 		e[n].bytes_sent = 0;
+		e[n].pinned = g->pinned;
 		n++;
 	}
 	spin_unlock(&mig_guests_lock);

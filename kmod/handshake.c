@@ -181,3 +181,22 @@ int mig_handshake(struct socket *sock, struct mig_node **peer)
 	}
 	return err;
 }
+
+/* Accepted only while a connection authenticates: no handler after. */
+static const struct mig_msg_handler mig_handshake_msgs[] = {
+	{ MIG_MSG_FIXED(MIG_MSG_HELLO, struct mig_msg_hello),
+	  .owner = "handshake" },
+	{ MIG_MSG_FIXED(MIG_MSG_AUTH, struct mig_msg_auth),
+	  .owner = "handshake" },
+};
+
+int mig_handshake_init(void)
+{
+	return mig_msg_register(mig_handshake_msgs,
+				ARRAY_SIZE(mig_handshake_msgs));
+}
+
+void mig_handshake_exit(void)
+{
+	mig_msg_unregister(mig_handshake_msgs, ARRAY_SIZE(mig_handshake_msgs));
+}

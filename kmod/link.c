@@ -4,7 +4,10 @@
  * connection: it dials the peer (the node with the smaller id calls, so a
  * pair has a single connection), adopts connections the listener
  * authenticated for it, answers and sends heartbeats, and declares the
- * peer down when nothing has arrived within the heartbeat timeout.
+ * peer down when nothing has arrived within the heartbeat timeout. Its
+ * receive loop hands each frame to the handler its type's owner
+ * registered, and never waits to send: while a large frame is being
+ * written each way, both receive loops must go on reading.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -94,56 +97,162 @@ static struct socket *mig_link_dial(struct mig_node *node)
 	return sock;
 }
 
-static int mig_link_send(struct mig_node *node, struct socket *sock, u8 type,
-			 const void *payload, u32 len)
-{
-	int err;
+/*
+ * A frame posted by a receive loop, which must not wait for the send
+ * lock: a sender of another thread may hold it, blocked in TCP until the
+ * peer reads, and the peer's receive loop may be waiting the same way for
+ * ours. A work item sends posted frames instead.
+ */
+struct mig_posted {
+	struct list_head list;
+	u8 type;
+	u32 len;
+	u8 data[];
+};
 
-	mutex_lock(&node->send_lock);
-	err = mig_send_frame(sock, type, payload, len);
-	mutex_unlock(&node->send_lock);
+/* Enough for every control frame a burst of messages can ask for. */
+#define MIG_MAX_POSTED		256
+
+static void mig_link_post_work(struct work_struct *work)
+{
+	struct mig_node *node = container_of(work, struct mig_node, post_work);
+	struct mig_posted *p;
+	struct kvec vec;
+
+	for (;;) {
+		spin_lock(&node->post_lock);
+		p = list_first_entry_or_null(&node->posted, struct mig_posted,
+					     list);
+		if (p) {
+			list_del(&p->list);
+			node->nr_posted--;
+		}
+		spin_unlock(&node->post_lock);
+		if (!p)
+			break;
+		vec.iov_base = p->data;
+		vec.iov_len = p->len;
+		mig_link_sendv(node->id, p->type, &vec, p->len ? 1 : 0);
+		kfree(p);
+	}
+	mig_node_put(node);	/* the one mig_link_post() gave the work */
+}
+
+void mig_link_node_init(struct mig_node *node)
+{
+	spin_lock_init(&node->post_lock);
+	INIT_LIST_HEAD(&node->posted);
+	INIT_WORK(&node->post_work, mig_link_post_work);
+}
+
+/*
+ * Queues a frame for @node_id without waiting for the send lock: from
+ * receive loops and work items that must not block. It goes out on the link that is up when its turn comes, or
+ * nowhere; a full queue drops it (-ENOBUFS).
+ */
+int mig_link_post(u16 node_id, u8 type, const void *payload, u32 len)
+{
+	struct mig_node *node = mig_node_get(node_id);
+	struct mig_posted *p;
+	int err = 0;
+
+	if (!node)
+		return -ENOENT;
+	p = kmalloc(struct_size(p, data, len), GFP_KERNEL);
+	if (!p) {
+		mig_node_put(node);
+		return -ENOMEM;
+	}
+	p->type = type;
+	p->len = len;
+	memcpy(p->data, payload, len);
+	spin_lock(&node->post_lock);
+	if (node->nr_posted < MIG_MAX_POSTED) {
+		list_add_tail(&p->list, &node->posted);
+		node->nr_posted++;
+		p = NULL;
+	} else {
+		err = -ENOBUFS;
+	}
+	spin_unlock(&node->post_lock);
+	kfree(p);
+	if (err)
+		pr_warn_ratelimited("frames to node %u dropped: its link is stuck\n",
+				    node_id);
+	else if (queue_work(system_unbound_wq, &node->post_work))
+		return 0;	/* our reference is the work's now */
+	mig_node_put(node);
 	return err;
 }
 
-static int mig_link_ping(struct mig_node *node, struct socket *sock, u64 seq)
+/* Drops what was posted and not sent; for a node going away. */
+static void mig_link_drop_posted(struct mig_node *node)
+{
+	struct mig_posted *p, *tmp;
+	LIST_HEAD(list);
+
+	flush_work(&node->post_work);
+	spin_lock(&node->post_lock);
+	list_splice_init(&node->posted, &list);
+	node->nr_posted = 0;
+	spin_unlock(&node->post_lock);
+	list_for_each_entry_safe(p, tmp, &list, list)
+		kfree(p);
+}
+
+/*
+ * A heartbeat, posted like every frame the receive loop sends: while a
+ * large frame is being written the ping waits its turn, and the peer
+ * counts that frame's bytes as signs of life meanwhile.
+ */
+static void mig_link_ping(struct mig_node *node, u64 seq)
 {
 	struct mig_msg_ping ping = {
 		.seq = cpu_to_be64(seq),
 		.stamp_ns = cpu_to_be64(ktime_get_ns()),
 	};
 
-	return mig_link_send(node, sock, MIG_MSG_PING, &ping, sizeof(ping));
+	mig_link_post(node->id, MIG_MSG_PING, &ping, sizeof(ping));
 }
 
-static void mig_link_pong(struct mig_node *node, const struct mig_msg_ping *pong)
+static int mig_link_rx_ping(struct mig_node *node, struct mig_rx *rx)
 {
+	mig_link_post(node->id, MIG_MSG_PONG, rx->payload,
+		      sizeof(struct mig_msg_ping));
+	return 0;
+}
+
+static int mig_link_rx_pong(struct mig_node *node, struct mig_rx *rx)
+{
+	const struct mig_msg_ping *pong = (const void *)rx->payload;
 	u64 sent = be64_to_cpu(pong->stamp_ns), now = ktime_get_ns();
 
 	/* The stamp is ours, echoed; still, believe only a sane one. */
 	if (sent > now || now - sent > (u64)mig_hb_timeout_ms * NSEC_PER_MSEC)
-		return;
+		return 0;
 	mutex_lock(&node->lock);
 	node->rtt_us = div_u64(now - sent, NSEC_PER_USEC);
 	mutex_unlock(&node->lock);
+	return 0;
 }
 
-static int mig_link_dispatch(struct mig_node *node, struct socket *sock,
-			     struct mig_rx *rx)
+static const struct mig_msg_handler mig_link_msgs[] = {
+	{ MIG_MSG_FIXED(MIG_MSG_PING, struct mig_msg_ping),
+	  .owner = "link", .rx = mig_link_rx_ping },
+	{ MIG_MSG_FIXED(MIG_MSG_PONG, struct mig_msg_ping),
+	  .owner = "link", .rx = mig_link_rx_pong },
+};
+
+static int mig_link_dispatch(struct mig_node *node, struct mig_rx *rx)
 {
-	switch (rx->hdr.type) {
-	case MIG_MSG_PING:
-		return mig_link_send(node, sock, MIG_MSG_PONG, rx->payload,
-				     sizeof(struct mig_msg_ping));
-	case MIG_MSG_PONG:
-		mig_link_pong(node, (const struct mig_msg_ping *)rx->payload);
-		return 0;
-	case MIG_MSG_MOVE_BEGIN ... __MIG_MSG_MAX - 1:	/* all the rest */
-		return mig_stream_rx(node->id, rx);
-	default:
+	const struct mig_msg_handler *t = mig_msg_lookup(rx->hdr.type);
+
+	if (!t || !t->rx) {
 		/* HELLO or AUTH again on an established link. */
 		mig_stat_inc(MIG_STAT_BAD_TYPE);
 		return -EPROTO;
 	}
+	return t->rx(node, rx);
 }
 
 static void mig_link_set_state(struct mig_node *node, enum mig_node_state state)
@@ -169,6 +278,7 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 	unsigned long last_rx = jiffies, last_ping = jiffies - interval;
 	struct mig_rx rx;
 	u64 seq = 0;
+	size_t got;
 	int err = 0;
 
 	mig_rx_init(&rx);
@@ -179,14 +289,16 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 
 	while (!kthread_should_stop()) {
 		if (time_after_eq(jiffies, last_ping + interval)) {
-			err = mig_link_ping(node, sock, ++seq);
-			if (err)
-				break;
+			mig_link_ping(node, ++seq);
 			last_ping = jiffies;
 		}
+		got = rx.got;
 		err = mig_rx_poll(sock, &rx);
 		if (err < 0)
 			break;
+		/* Part of a large frame is a sign of life too. */
+		if (rx.got != got)
+			last_rx = jiffies;
 		if (!err) {
 			if (time_after(jiffies, last_rx + timeout)) {
 				mig_stat_inc(MIG_STAT_HEARTBEAT_TIMEOUT);
@@ -196,7 +308,7 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 			continue;
 		}
 		last_rx = jiffies;
-		err = mig_link_dispatch(node, sock, &rx);
+		err = mig_link_dispatch(node, &rx);
 		mig_rx_reset(&rx);
 		if (err)
 			break;
@@ -235,6 +347,22 @@ int mig_link_sendv(u16 node_id, u8 type, const struct kvec *vec,
 		mig_link_kick(node);
 	mig_node_put(node);
 	return err;
+}
+
+/* The last heartbeat round trip to @node_id; 0 when unknown. */
+u32 mig_link_rtt_us(u16 node_id)
+{
+	struct mig_node *node = mig_node_get(node_id);
+	u32 rtt = 0;
+
+	if (!node)
+		return 0;
+	mutex_lock(&node->lock);
+	if (node->state == MIG_NODE_UP)
+		rtt = node->rtt_us;
+	mutex_unlock(&node->lock);
+	mig_node_put(node);
+	return rtt;
 }
 
 bool mig_link_is_up(u16 node_id)
@@ -277,6 +405,16 @@ static int mig_link_worker(void *data)
 	return 0;
 }
 
+int mig_link_init(void)
+{
+	return mig_msg_register(mig_link_msgs, ARRAY_SIZE(mig_link_msgs));
+}
+
+void mig_link_exit(void)
+{
+	mig_msg_unregister(mig_link_msgs, ARRAY_SIZE(mig_link_msgs));
+}
+
 int mig_link_start(struct mig_node *node)
 {
 	struct task_struct *task;
@@ -315,6 +453,7 @@ void mig_link_stop(struct mig_node *node)
 	mutex_unlock(&node->lock);
 	if (incoming)
 		sock_release(incoming);
+	mig_link_drop_posted(node);
 }
 
 /*

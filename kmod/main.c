@@ -9,6 +9,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
+#include "balance.h"
 #include "mig.h"
 #include "syscall_hook.h"
 
@@ -49,6 +50,36 @@ static int __init mig_check_params(void)
 	return 0;
 }
 
+/* Every message type a link accepts, registered by its owner. */
+static int __init mig_messages_init(void)
+{
+	int err;
+
+	err = mig_handshake_init();
+	if (err)
+		return err;
+	err = mig_link_init();
+	if (err)
+		goto err_handshake;
+	err = mig_stream_init();
+	if (err)
+		goto err_link;
+	return 0;
+
+err_link:
+	mig_link_exit();
+err_handshake:
+	mig_handshake_exit();
+	return err;
+}
+
+static void mig_messages_exit(void)
+{
+	mig_stream_exit();
+	mig_link_exit();
+	mig_handshake_exit();
+}
+
 static int __init mig_init(void)
 {
 	int err;
@@ -66,23 +97,33 @@ static int __init mig_init(void)
 	err = mig_guest_init();
 	if (err)
 		goto err_auth;
-	err = mig_listener_start();
+	err = mig_messages_init();
 	if (err)
 		goto err_guest;
+	err = mig_listener_start();
+	if (err)
+		goto err_messages;
 	err = mig_sysfs_init();
 	if (err)
 		goto err_listener;
-	err = mig_genl_init();
+	err = mig_balance_init();
 	if (err)
 		goto err_sysfs;
+	err = mig_genl_init();
+	if (err)
+		goto err_balance;
 	pr_info("node %u listening on port %u (wire version %u)\n",
 		mig_node_id, mig_port, MIG_WIRE_VERSION);
 	return 0;
 
+err_balance:
+	mig_balance_exit();
 err_sysfs:
 	mig_sysfs_exit();
 err_listener:
 	mig_listener_stop();
+err_messages:
+	mig_messages_exit();
 err_guest:
 	mig_guest_exit();
 err_auth:
@@ -94,11 +135,16 @@ err_hook:
 
 static void __exit mig_exit(void)
 {
-	/* No new configuration, then no new links, then close the old ones. */
+	/*
+	 * No new configuration, then no new links, then close the old ones;
+	 * only then may the handlers of their messages go (balance.c's).
+	 */
 	mig_genl_exit();
-	mig_sysfs_exit();
 	mig_listener_stop();
 	mig_nodes_exit();
+	mig_balance_exit();
+	mig_sysfs_exit();
+	mig_messages_exit();
 	mig_guest_exit();
 	mig_auth_exit();
 	mig_hook_exit();

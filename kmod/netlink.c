@@ -8,6 +8,7 @@
 #include <linux/timekeeping.h>
 #include <net/genetlink.h>
 
+#include "balance.h"
 #include "mig.h"
 
 static struct genl_family mig_genl_family;
@@ -25,6 +26,8 @@ static const struct nla_policy mig_genl_policy[MIG_A_MAX + 1] = {
 	[MIG_A_KEY] = NLA_POLICY_RANGE(NLA_BINARY, MIG_KEY_MIN_LEN,
 				       MIG_KEY_MAX_LEN),
 	[MIG_A_PID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[MIG_A_BALANCE] = { .type = NLA_FLAG },
+	[MIG_A_PINNED] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static bool mig_addr_is_peer(__be32 addr)
@@ -79,6 +82,40 @@ static int mig_cmd_node_del(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/* A node's figures, nested; @age_ms < 0 for this node's own. */
+static int mig_put_load(struct sk_buff *skb, const struct mig_load *l,
+			s64 age_ms)
+{
+	struct nlattr *nest = nla_nest_start(skb, MIG_A_LOAD);
+
+	if (!nest ||
+	    nla_put_u32(skb, MIG_LOAD_A_LOAD, l->load) ||
+	    nla_put_u32(skb, MIG_LOAD_A_CPUS, l->cpus) ||
+	    nla_put_u32(skb, MIG_LOAD_A_SPEED, l->speed) ||
+	    nla_put_u64_64bit(skb, MIG_LOAD_A_FREE_KB, l->free_kb,
+			      MIG_LOAD_A_PAD) ||
+	    nla_put_u64_64bit(skb, MIG_LOAD_A_TOTAL_KB, l->total_kb,
+			      MIG_LOAD_A_PAD) ||
+	    nla_put_u32(skb, MIG_LOAD_A_GUESTS, l->guests) ||
+	    nla_put_u32(skb, MIG_LOAD_A_AWAY, l->away) ||
+	    nla_put_u32(skb, MIG_LOAD_A_FLAGS, l->flags) ||
+	    (age_ms >= 0 && nla_put_u32(skb, MIG_LOAD_A_AGE_MS, age_ms)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int mig_put_peer_load(struct sk_buff *skb, u16 id)
+{
+	struct mig_load l;
+	bool fresh;
+	u32 age;
+
+	if (!mig_load_peer(id, &l, &age, &fresh))
+		return 0;
+	return mig_put_load(skb, &l, age);
+}
+
 static int mig_put_node(struct sk_buff *skb, struct mig_node *node)
 {
 	u32 up_secs = 0, rtt_us, auth_fails;
@@ -103,7 +140,7 @@ static int mig_put_node(struct sk_buff *skb, struct mig_node *node)
 	    (nla_put_u32(skb, MIG_A_NODE_RTT_US, rtt_us) ||
 	     nla_put_u32(skb, MIG_A_NODE_UP_SECS, up_secs)))
 		return -EMSGSIZE;
-	return 0;
+	return mig_put_peer_load(skb, node->id);
 }
 
 /* One message per node; cb->args[0] is the index to resume from. */
@@ -188,8 +225,10 @@ static int mig_put_stats(struct sk_buff *msg)
 static int mig_cmd_status(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
+	struct mig_load l;
 	void *hdr;
 
+	mig_load_local(&l);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -203,6 +242,7 @@ static int mig_cmd_status(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, MIG_A_HB_INTERVAL_MS, mig_hb_interval_ms) ||
 	    nla_put_u32(msg, MIG_A_HB_TIMEOUT_MS, mig_hb_timeout_ms) ||
 	    nla_put_u8(msg, MIG_A_WIRE_VERSION, MIG_WIRE_VERSION) ||
+	    mig_put_load(msg, &l, -1) ||
 	    mig_put_stats(msg))
 		goto nospace;
 	genlmsg_end(msg, hdr);
@@ -213,6 +253,40 @@ nospace:
 	return -EMSGSIZE;
 }
 
+/* "why" is always a string literal: it outlives the request. */
+static void mig_set_why(struct genl_info *info, const char *why)
+{
+	if (why && info->extack)
+		info->extack->_msg = why;
+}
+
+/* MOVE with BALANCE: the reply says where the process went. */
+static int mig_cmd_move_balance(struct genl_info *info, u32 pid)
+{
+	const char *why = NULL;
+	struct sk_buff *msg;
+	void *hdr;
+	u16 dest;
+	int err;
+
+	err = mig_balance_move(pid, &dest, &why);
+	if (err) {
+		mig_set_why(info, why);
+		return err;
+	}
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &mig_genl_family, 0, MIG_CMD_MOVE);
+	if (!hdr || nla_put_u32(msg, MIG_A_PID, pid) ||
+	    nla_put_u32(msg, MIG_A_WHERE_NODE, dest)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 static int mig_cmd_move(struct sk_buff *skb, struct genl_info *info)
 {
 	const char *why = NULL;
@@ -221,13 +295,21 @@ static int mig_cmd_move(struct sk_buff *skb, struct genl_info *info)
 
 	if (GENL_REQ_ATTR_CHECK(info, MIG_A_PID))
 		return -EINVAL;
+	if (info->attrs[MIG_A_BALANCE]) {
+		if (info->attrs[MIG_A_NODE_ID]) {
+			NL_SET_ERR_MSG(info->extack,
+				       "give a node or ask for balance, not both");
+			return -EINVAL;
+		}
+		return mig_cmd_move_balance(info,
+					    nla_get_u32(info->attrs[MIG_A_PID]));
+	}
 	/* No node id means home. */
 	dest = info->attrs[MIG_A_NODE_ID] ?
 	       nla_get_u32(info->attrs[MIG_A_NODE_ID]) : 0;
 	err = mig_move(nla_get_u32(info->attrs[MIG_A_PID]), dest, &why);
-	/* why is always a string literal: it outlives the request. */
-	if (err && why && info->extack)
-		info->extack->_msg = why;
+	if (err)
+		mig_set_why(info, why);
 	return err;
 }
 
@@ -240,8 +322,28 @@ static int mig_cmd_exec_place(struct sk_buff *skb, struct genl_info *info)
 	if (GENL_REQ_ATTR_CHECK(info, MIG_A_NODE_ID))
 		return -EINVAL;
 	err = mig_place_at_exec(nla_get_u32(info->attrs[MIG_A_NODE_ID]), &why);
-	if (err && why && info->extack)
-		info->extack->_msg = why;
+	/* Pinned before the exec: the flag travels with the placement. */
+	if (!err && info->attrs[MIG_A_PINNED] &&
+	    nla_get_u8(info->attrs[MIG_A_PINNED]))
+		err = mig_pin_set(task_tgid_vnr(current), true, &why);
+	if (err)
+		mig_set_why(info, why);
+	return err;
+}
+
+/* PID is kept from automatic moves, or no longer. */
+static int mig_cmd_pin(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *why = NULL;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, MIG_A_PID) ||
+	    GENL_REQ_ATTR_CHECK(info, MIG_A_PINNED))
+		return -EINVAL;
+	err = mig_pin_set(nla_get_u32(info->attrs[MIG_A_PID]),
+			  nla_get_u8(info->attrs[MIG_A_PINNED]), &why);
+	if (err)
+		mig_set_why(info, why);
 	return err;
 }
 
@@ -256,7 +358,8 @@ static int mig_put_ps_entry(struct sk_buff *skb, const struct mig_ps_entry *e)
 	    nla_put_u32(skb, MIG_A_WHERE_NODE, e->where) ||
 	    nla_put_u8(skb, MIG_A_MIG_STATE, e->state) ||
 	    nla_put_u32(skb, MIG_A_MOVES, e->moves) ||
-	    nla_put_u64_64bit(skb, MIG_A_BYTES_SENT, e->bytes_sent, MIG_A_PAD))
+	    nla_put_u64_64bit(skb, MIG_A_BYTES_SENT, e->bytes_sent, MIG_A_PAD) ||
+	    nla_put_u8(skb, MIG_A_PINNED, e->pinned))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -270,13 +373,16 @@ static int mig_put_ps_at(struct sk_buff *skb, const void *e, int i)
 static int mig_dump_ps(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct mig_ps_entry *e;
-	int count, len;
+	int count, len, i;
 
 	e = kvcalloc(MIG_PS_MAX, sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
 	count = mig_deputy_ps(e, MIG_PS_MAX);
+	for (i = 0; i < count; i++)
+		e[i].pinned = mig_pin_test_pid(e[i].pid);
 	count += mig_guest_ps(e + count, MIG_PS_MAX - count);
+	count += mig_pin_ps(e + count, MIG_PS_MAX - count);
 	len = mig_dump_entries(skb, cb, MIG_CMD_PS, e, count, mig_put_ps_at);
 	kvfree(e);
 	return len;
@@ -312,6 +418,10 @@ static const struct genl_small_ops mig_genl_ops[] = {
 		/* The caller places itself: nothing to check beyond that. */
 		.cmd = MIG_CMD_EXEC_PLACE,
 		.doit = mig_cmd_exec_place,
+	}, {
+		/* Permission is per process: checked in mig_pin_set(). */
+		.cmd = MIG_CMD_PIN,
+		.doit = mig_cmd_pin,
 	},
 };
 

@@ -37,6 +37,7 @@ static struct mig_node *mig_node_alloc(u16 id, __be32 addr, u16 port)
 	mutex_init(&node->lock);
 	mutex_init(&node->send_lock);
 	init_waitqueue_head(&node->wait);
+	mig_link_node_init(node);
 	return node;
 }
 

@@ -53,8 +53,8 @@ static void mig_place_work(struct callback_head *cb)
 }
 
 /* Every syscall of a process waiting to be placed: all run here. */
-bool mig_placer_syscall(struct mig_hooked *h, const struct pt_regs *regs,
-			long *ret)
+static bool mig_placer_syscall(struct mig_hooked *h,
+			       const struct pt_regs *regs, long *ret)
 {
 	struct mig_placer *p = container_of(h, struct mig_placer, hooked);
 
@@ -68,8 +68,8 @@ bool mig_placer_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 	return false;
 }
 
-/* From the hook's exit probe, in the exiting task. */
-void mig_placer_exited(struct mig_hooked *h)
+/* From the hook's exit probe, atomic context, in the exiting task. */
+static void mig_placer_exited(struct mig_hooked *h)
 {
 	struct mig_placer *p = container_of(h, struct mig_placer, hooked);
 
@@ -78,6 +78,12 @@ void mig_placer_exited(struct mig_hooked *h)
 	else
 		kfree(p);
 }
+
+static const struct mig_hooked_ops mig_placer_ops = {
+	.name = "placer",
+	.syscall = mig_placer_syscall,
+	.exited = mig_placer_exited,
+};
 
 /* The caller (migctl exec) asks to be placed on @dest at its next exec. */
 int mig_place_at_exec(u32 dest, const char **why)
@@ -97,7 +103,7 @@ int mig_place_at_exec(u32 dest, const char **why)
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
 		return -ENOMEM;
-	p->hooked.kind = MIG_HOOKED_PLACER;
+	p->hooked.ops = &mig_placer_ops;
 	p->dest = dest;
 	err = mig_hook_add_task(current, &p->hooked);
 	if (err) {

@@ -149,8 +149,8 @@ static void mig_sleeper_done(struct callback_head *cb)
 	kfree(sl);
 }
 
-bool mig_sleeper_syscall(struct mig_hooked *h, const struct pt_regs *regs,
-			 long *ret)
+static bool mig_sleeper_syscall(struct mig_hooked *h,
+				const struct pt_regs *regs, long *ret)
 {
 	struct mig_sleeper *sl = container_of(h, struct mig_sleeper, hooked);
 	bool mine = regs->orig_ax == __NR_restart_syscall && sl->sleep.active;
@@ -167,8 +167,8 @@ bool mig_sleeper_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 	return mine;
 }
 
-/* From the hook's exit probe, in the exiting task. */
-void mig_sleeper_exited(struct mig_hooked *h)
+/* From the hook's exit probe, atomic context, in the exiting task. */
+static void mig_sleeper_exited(struct mig_hooked *h)
 {
 	struct mig_sleeper *sl = container_of(h, struct mig_sleeper, hooked);
 
@@ -177,6 +177,12 @@ void mig_sleeper_exited(struct mig_hooked *h)
 	else
 		kfree(sl);
 }
+
+static const struct mig_hooked_ops mig_sleeper_ops = {
+	.name = "sleeper",
+	.syscall = mig_sleeper_syscall,
+	.exited = mig_sleeper_exited,
+};
 
 /* current, back home with a sleep to finish, gets the sleeper hook. */
 int mig_sleeper_start(const struct mig_sleep *s)
@@ -187,7 +193,7 @@ int mig_sleeper_start(const struct mig_sleep *s)
 	sl = kzalloc(sizeof(*sl), GFP_KERNEL);
 	if (!sl)
 		return -ENOMEM;
-	sl->hooked.kind = MIG_HOOKED_SLEEPER;
+	sl->hooked.ops = &mig_sleeper_ops;
 	sl->sleep = *s;
 	err = mig_hook_add_task(current, &sl->hooked);
 	if (err)

@@ -75,6 +75,28 @@ struct mig_chan *mig_chan_open(u16 peer, u32 id)
 	return chan;
 }
 
+/*
+ * Opens a channel to @peer under a new id of ours: this node's id in the
+ * top 16 bits, so that ids made at the two ends of a link never collide
+ * (two moves crossing each other between the same nodes), and a counter
+ * below, skipping ids still in use once it wraps.
+ */
+struct mig_chan *mig_chan_open_new(u16 peer)
+{
+	static atomic_t next = ATOMIC_INIT(0);
+	struct mig_chan *chan = ERR_PTR(-EBUSY);
+	int tries;
+
+	for (tries = 0; tries < 64; tries++) {
+		u32 low = (u32)atomic_inc_return(&next) & 0xffff;
+
+		chan = mig_chan_open(peer, (u32)mig_node_id << 16 | low);
+		if (!IS_ERR(chan) || PTR_ERR(chan) != -EEXIST)
+			break;
+	}
+	return chan;
+}
+
 void mig_frame_free(struct mig_frame *frame)
 {
 	if (!frame)
@@ -193,7 +215,7 @@ static void mig_chan_signal(struct mig_chan *chan, int sig)
 
 /*
  * Queues job stop work @fn on @task (the channel's guest or deputy), one
- * at a time. Called from mig_stream_rx() with chan->lock held: its own
+ * at a time. Called from the receive loop with chan->lock held: its own
  * reference keeps the channel, so the work's can be dropped here if the
  * task is exiting. False if nothing was queued.
  */
@@ -344,59 +366,171 @@ int mig_ctl_errno(const struct mig_frame *f)
 }
 
 /*
- * Called by the link's receive loop for every migration message from
- * @peer. A malformed or unexpected message is refused and counted; it
- * never takes the link down, and it only ever harms the process it names.
+ * The handlers below are called by the link's receive loop for the
+ * migration messages of @node, each type's length already checked. A
+ * malformed or unexpected message is refused and counted; it never takes
+ * the link down, and it only ever harms the process it names.
  */
-int mig_stream_rx(u16 peer, struct mig_rx *rx)
+static u32 mig_msg_chan_id(const struct mig_rx *rx)
 {
-	u32 id = be32_to_cpup((__be32 *)rx->payload);
-	struct mig_chan *chan;
-	int err = 0;
+	return be32_to_cpup((__be32 *)rx->payload);
+}
 
-	if (rx->hdr.type == MIG_MSG_MOVE_BEGIN) {
-		const struct mig_msg_begin *begin = (const void *)rx->payload;
+/* The channel a message names, or NULL (counted) when there is none. */
+static struct mig_chan *mig_msg_chan(struct mig_node *node,
+				     const struct mig_rx *rx)
+{
+	struct mig_chan *chan = mig_chan_lookup(node->id, mig_msg_chan_id(rx));
 
-		if (!(be16_to_cpu(begin->flags) & MIG_BEGIN_HOMECOMING))
-			return mig_guest_begin(peer, begin);
-	}
+	if (!chan)
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+	return chan;
+}
 
-	if (rx->hdr.type == MIG_MSG_RECALL) {
-		mig_guest_recall(peer, id);
+/* A message for the process's own context: queued in its channel. */
+static int mig_stream_rx_queue(struct mig_node *node, struct mig_rx *rx)
+{
+	struct mig_chan *chan = mig_msg_chan(node, rx);
+	int err;
+
+	if (!chan)
 		return 0;
-	}
-	chan = mig_chan_lookup(peer, id);
-	if (!chan) {
+	/*
+	 * An abort that crosses a late ACK would leave the process running
+	 * at both ends: the sender keeps it, so end ours.
+	 */
+	if (rx->hdr.type == MIG_MSG_MOVE_ABORT)
+		mig_chan_signal(chan, SIGKILL);
+	/* A deputy deep in a forwarded call must see the end. */
+	if (rx->hdr.type == MIG_MSG_EXIT)
+		mig_chan_interrupt(chan);
+	err = mig_chan_queue(chan, rx);
+	mig_chan_put(chan);
+	return err;
+}
+
+/*
+ * A stream starts: a new guest, unless the process comes home. Ids are
+ * made by the node that opens the channel (mig_chan_open_new()): a peer
+ * opening one must use its own prefix, so that it can never name one of
+ * ours.
+ */
+static int mig_stream_rx_begin(struct mig_node *node, struct mig_rx *rx)
+{
+	const struct mig_msg_begin *begin = (const void *)rx->payload;
+
+	if (be16_to_cpu(begin->flags) & MIG_BEGIN_HOMECOMING)
+		return mig_stream_rx_queue(node, rx);
+	if (mig_chan_id_node(be32_to_cpu(begin->mig_id)) != node->id) {
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
 		return 0;
 	}
-	if (rx->hdr.type == MIG_MSG_INTR) {
-		mig_chan_interrupt(chan);
-	} else if (rx->hdr.type == MIG_MSG_KILL) {
-		u32 sig = be32_to_cpu(((struct mig_msg_ctl *)rx->payload)->value);
+	return mig_guest_begin(node->id, begin);
+}
 
-		if (sig && valid_signal(sig))
-			mig_chan_signal(chan, sig);
-		else
-			mig_stat_inc(MIG_STAT_BAD_STREAM);
-	} else if (rx->hdr.type == MIG_MSG_SIGNAL) {
-		mig_chan_signal_info(chan, (void *)rx->payload);
-	} else if (rx->hdr.type == MIG_MSG_STOP) {
-		mig_chan_job_stop(chan, (void *)rx->payload);
-	} else {
-		/*
-		 * An abort that crosses a late ACK would leave the process
-		 * running at both ends: the sender keeps it, so end ours.
-		 */
-		if (rx->hdr.type == MIG_MSG_MOVE_ABORT)
-			mig_chan_signal(chan, SIGKILL);
-		/* A deputy deep in a forwarded call must see the end. */
-		if (rx->hdr.type == MIG_MSG_EXIT)
-			mig_chan_interrupt(chan);
-		err = mig_chan_queue(chan, rx);
+static int mig_stream_rx_recall(struct mig_node *node, struct mig_rx *rx)
+{
+	mig_guest_recall(node->id, mig_msg_chan_id(rx));
+	return 0;
+}
+
+static int mig_stream_rx_intr(struct mig_node *node, struct mig_rx *rx)
+{
+	struct mig_chan *chan = mig_msg_chan(node, rx);
+
+	if (chan) {
+		mig_chan_interrupt(chan);
+		mig_chan_put(chan);
 	}
+	return 0;
+}
+
+static int mig_stream_rx_kill(struct mig_node *node, struct mig_rx *rx)
+{
+	u32 sig = be32_to_cpu(((struct mig_msg_ctl *)rx->payload)->value);
+	struct mig_chan *chan = mig_msg_chan(node, rx);
+
+	if (!chan)
+		return 0;
+	if (sig && valid_signal(sig))
+		mig_chan_signal(chan, sig);
+	else
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
 	mig_chan_put(chan);
-	return err;
+	return 0;
+}
+
+static int mig_stream_rx_signal(struct mig_node *node, struct mig_rx *rx)
+{
+	struct mig_chan *chan = mig_msg_chan(node, rx);
+
+	if (chan) {
+		mig_chan_signal_info(chan, (void *)rx->payload);
+		mig_chan_put(chan);
+	}
+	return 0;
+}
+
+static int mig_stream_rx_stop(struct mig_node *node, struct mig_rx *rx)
+{
+	struct mig_chan *chan = mig_msg_chan(node, rx);
+
+	if (chan) {
+		mig_chan_job_stop(chan, (void *)rx->payload);
+		mig_chan_put(chan);
+	}
+	return 0;
+}
+
+#define MIG_STREAM_MSG(t, min, max, fn) \
+	{ .type = (t), .min_len = (min), .max_len = (max), \
+	  .owner = "stream", .rx = (fn) }
+#define MIG_STREAM_CTL(t, fn) \
+	MIG_STREAM_MSG(t, sizeof(struct mig_msg_ctl), \
+		       sizeof(struct mig_msg_ctl), fn)
+
+static const struct mig_msg_handler mig_stream_msgs[] = {
+	MIG_STREAM_MSG(MIG_MSG_MOVE_BEGIN, sizeof(struct mig_msg_begin),
+		       sizeof(struct mig_msg_begin), mig_stream_rx_begin),
+	MIG_STREAM_MSG(MIG_MSG_MOVE_TASK, sizeof(struct mig_msg_task),
+		       sizeof(struct mig_msg_task) + MIG_XSTATE_MAX,
+		       mig_stream_rx_queue),
+	MIG_STREAM_MSG(MIG_MSG_MOVE_VMA, sizeof(struct mig_msg_vma),
+		       sizeof(struct mig_msg_vma) + MIG_PATH_MAX,
+		       mig_stream_rx_queue),
+	MIG_STREAM_MSG(MIG_MSG_MOVE_PAGES,
+		       sizeof(struct mig_msg_pages) + 8 + MIG_PAGE_SIZE,
+		       sizeof(struct mig_msg_pages) +
+		       MIG_PAGES_PER_MSG * (8 + MIG_PAGE_SIZE),
+		       mig_stream_rx_queue),
+	MIG_STREAM_CTL(MIG_MSG_MOVE_END, mig_stream_rx_queue),
+	MIG_STREAM_CTL(MIG_MSG_MOVE_ABORT, mig_stream_rx_queue),
+	MIG_STREAM_CTL(MIG_MSG_MOVE_ACK, mig_stream_rx_queue),
+	MIG_STREAM_CTL(MIG_MSG_EXIT, mig_stream_rx_queue),
+	MIG_STREAM_CTL(MIG_MSG_KILL, mig_stream_rx_kill),
+	MIG_STREAM_MSG(MIG_MSG_SYSCALL, sizeof(struct mig_msg_syscall),
+		       sizeof(struct mig_msg_syscall) + MIG_FWD_MAX_DATA,
+		       mig_stream_rx_queue),
+	MIG_STREAM_MSG(MIG_MSG_SYSRET, sizeof(struct mig_msg_sysret),
+		       sizeof(struct mig_msg_sysret) + MIG_FWD_MAX_DATA,
+		       mig_stream_rx_queue),
+	MIG_STREAM_CTL(MIG_MSG_RECALL, mig_stream_rx_recall),
+	MIG_STREAM_MSG(MIG_MSG_MOVE_WANT, sizeof(struct mig_msg_want),
+		       sizeof(struct mig_msg_want), mig_stream_rx_queue),
+	MIG_STREAM_CTL(MIG_MSG_INTR, mig_stream_rx_intr),
+	MIG_STREAM_MSG(MIG_MSG_SIGNAL, sizeof(struct mig_msg_signal),
+		       sizeof(struct mig_msg_signal), mig_stream_rx_signal),
+	MIG_STREAM_CTL(MIG_MSG_STOP, mig_stream_rx_stop),
+};
+
+int mig_stream_init(void)
+{
+	return mig_msg_register(mig_stream_msgs, ARRAY_SIZE(mig_stream_msgs));
+}
+
+void mig_stream_exit(void)
+{
+	mig_msg_unregister(mig_stream_msgs, ARRAY_SIZE(mig_stream_msgs));
 }
 
 /* The link to @peer is gone: wake everyone waiting on it. */

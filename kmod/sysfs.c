@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mig: /sys/kernel/mig, home of the node's read-only facts and, later,
- * of the load-balancing knobs.
+ * mig: /sys/kernel/mig, home of the node's read-only facts, and of the
+ * knobs other parts of the module add there (balance.c).
  */
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
@@ -34,6 +34,18 @@ static struct attribute *mig_attrs[] = {
 static const struct attribute_group mig_attr_group = {
 	.attrs = mig_attrs,
 };
+
+/* Adds @group's files to /sys/kernel/mig (after mig_sysfs_init()). */
+int mig_sysfs_add(const struct attribute_group *group)
+{
+	return mig_kobj ? sysfs_create_group(mig_kobj, group) : -ENODEV;
+}
+
+void mig_sysfs_remove(const struct attribute_group *group)
+{
+	if (mig_kobj)
+		sysfs_remove_group(mig_kobj, group);
+}
 
 int mig_sysfs_init(void)
 {

@@ -3,9 +3,10 @@
  * mig: framed messages on a node link. Every byte read here comes from the
  * network and is checked before it is believed: the header's magic,
  * version, flags and type, and the payload length against the exact bounds
- * of that type, before anything is allocated.
+ * its owner registered for that type, before anything is allocated.
  */
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
@@ -13,41 +14,58 @@
 
 #include "mig.h"
 
-struct mig_len_bounds {
-	u32 min;
-	u32 max;
-};
+/*
+ * The message types a link accepts, each registered by the part of the
+ * module that owns it (mig_msg_register()) before any link exists, and
+ * read locklessly by every receive loop afterwards.
+ */
+static const struct mig_msg_handler *mig_msg_types[__MIG_MSG_MAX];
+static DEFINE_MUTEX(mig_msg_types_lock);
 
-#define MIG_EXACT(type) { sizeof(type), sizeof(type) }
+static bool mig_msg_type_valid(const struct mig_msg_handler *t)
+{
+	return t->type && t->type < __MIG_MSG_MAX && t->owner &&
+	       t->min_len <= t->max_len && t->max_len <= MIG_WIRE_MAX_PAYLOAD;
+}
 
-static const struct mig_len_bounds mig_msg_len[__MIG_MSG_MAX] = {
-	[MIG_MSG_HELLO] = MIG_EXACT(struct mig_msg_hello),
-	[MIG_MSG_AUTH] = MIG_EXACT(struct mig_msg_auth),
-	[MIG_MSG_PING] = MIG_EXACT(struct mig_msg_ping),
-	[MIG_MSG_PONG] = MIG_EXACT(struct mig_msg_ping),
-	[MIG_MSG_MOVE_BEGIN] = MIG_EXACT(struct mig_msg_begin),
-	[MIG_MSG_MOVE_TASK] = { sizeof(struct mig_msg_task),
-				sizeof(struct mig_msg_task) + MIG_XSTATE_MAX },
-	[MIG_MSG_MOVE_VMA] = { sizeof(struct mig_msg_vma),
-			       sizeof(struct mig_msg_vma) + MIG_PATH_MAX },
-	[MIG_MSG_MOVE_PAGES] = { sizeof(struct mig_msg_pages) + 8 + MIG_PAGE_SIZE,
-				 sizeof(struct mig_msg_pages) +
-				 MIG_PAGES_PER_MSG * (8 + MIG_PAGE_SIZE) },
-	[MIG_MSG_MOVE_END] = MIG_EXACT(struct mig_msg_ctl),
-	[MIG_MSG_MOVE_ABORT] = MIG_EXACT(struct mig_msg_ctl),
-	[MIG_MSG_MOVE_ACK] = MIG_EXACT(struct mig_msg_ctl),
-	[MIG_MSG_EXIT] = MIG_EXACT(struct mig_msg_ctl),
-	[MIG_MSG_KILL] = MIG_EXACT(struct mig_msg_ctl),
-	[MIG_MSG_SYSCALL] = { sizeof(struct mig_msg_syscall),
-			      sizeof(struct mig_msg_syscall) + MIG_FWD_MAX_DATA },
-	[MIG_MSG_SYSRET] = { sizeof(struct mig_msg_sysret),
-			     sizeof(struct mig_msg_sysret) + MIG_FWD_MAX_DATA },
-	[MIG_MSG_RECALL] = MIG_EXACT(struct mig_msg_ctl),
-	[MIG_MSG_MOVE_WANT] = MIG_EXACT(struct mig_msg_want),
-	[MIG_MSG_INTR] = MIG_EXACT(struct mig_msg_ctl),
-	[MIG_MSG_SIGNAL] = MIG_EXACT(struct mig_msg_signal),
-	[MIG_MSG_STOP] = MIG_EXACT(struct mig_msg_ctl),
-};
+/* Adds @n message types; all or none. -EEXIST if one is taken. */
+int mig_msg_register(const struct mig_msg_handler *types, unsigned int n)
+{
+	unsigned int i;
+	int err = 0;
+
+	mutex_lock(&mig_msg_types_lock);
+	for (i = 0; i < n && !err; i++) {
+		if (!mig_msg_type_valid(&types[i]))
+			err = -EINVAL;
+		else if (mig_msg_types[types[i].type])
+			err = -EEXIST;
+	}
+	for (i = 0; i < n && !err; i++)
+		WRITE_ONCE(mig_msg_types[types[i].type], &types[i]);
+	mutex_unlock(&mig_msg_types_lock);
+	if (err)
+		pr_err("mig: message types of %s not registered: %d\n",
+		       n ? types[0].owner : "?", err);
+	return err;
+}
+
+/* Only once no link can deliver them any more. */
+void mig_msg_unregister(const struct mig_msg_handler *types, unsigned int n)
+{
+	unsigned int i;
+
+	mutex_lock(&mig_msg_types_lock);
+	for (i = 0; i < n; i++)
+		if (mig_msg_types[types[i].type] == &types[i])
+			WRITE_ONCE(mig_msg_types[types[i].type], NULL);
+	mutex_unlock(&mig_msg_types_lock);
+}
+
+const struct mig_msg_handler *mig_msg_lookup(u8 type)
+{
+	return type < __MIG_MSG_MAX ? READ_ONCE(mig_msg_types[type]) : NULL;
+}
 
 /* The wire format's sizes are part of the protocol: pin them. */
 static_assert(sizeof(struct mig_wire_hdr) == 12);
@@ -63,6 +81,7 @@ static_assert(sizeof(struct mig_msg_vma) == 56);
 static_assert(sizeof(struct mig_msg_pages) == 8);
 static_assert(sizeof(struct mig_msg_syscall) == 64);
 static_assert(sizeof(struct mig_msg_sysret) == 16);
+static_assert(sizeof(struct mig_msg_load) == 48);
 /* id+len, regs, 8 ids, personality+umask, blocked, altstack sp+size,
  * altstack flags+rseq_sig, rseq, 11 mm fields, vdso+vvar, actions, limits,
  * ngroups+reserved, groups, sleep left+rmtp, sleep clock+flags
@@ -99,6 +118,7 @@ void mig_rx_reset(struct mig_rx *rx)
 static int mig_check_header(const struct mig_wire_hdr *hdr)
 {
 	u32 len = be32_to_cpu(hdr->len);
+	const struct mig_msg_handler *t;
 
 	if (be32_to_cpu(hdr->magic) != MIG_WIRE_MAGIC) {
 		mig_stat_inc(MIG_STAT_BAD_MAGIC);
@@ -108,12 +128,12 @@ static int mig_check_header(const struct mig_wire_hdr *hdr)
 		mig_stat_inc(MIG_STAT_BAD_VERSION);
 		return -EPROTO;
 	}
-	if (hdr->type >= __MIG_MSG_MAX || !mig_msg_len[hdr->type].max) {
+	t = mig_msg_lookup(hdr->type);
+	if (!t) {
 		mig_stat_inc(MIG_STAT_BAD_TYPE);
 		return -EPROTO;
 	}
-	if (len < mig_msg_len[hdr->type].min ||
-	    len > mig_msg_len[hdr->type].max || len > MIG_WIRE_MAX_PAYLOAD) {
+	if (len < t->min_len || len > t->max_len) {
 		mig_stat_inc(MIG_STAT_BAD_LENGTH);
 		return -EMSGSIZE;
 	}

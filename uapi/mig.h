@@ -28,11 +28,19 @@ enum mig_cmd {
 	MIG_CMD_NODE_LIST,	/* dump: one message per node */
 	MIG_CMD_KEY_SET,	/* KEY; admin */
 	MIG_CMD_STATUS,		/* reply: LOCAL_*, KEY_PRESENT, STATS */
-	MIG_CMD_MOVE,		/* PID, NODE_ID (0: home); caller may signal PID */
+	/*
+	 * PID, then NODE_ID (absent or 0: home) or BALANCE: the node the
+	 * balancing policy picks now (the reply, MIG_CMD_MOVE, carries
+	 * WHERE_NODE; no node gaining enough is -EAGAIN with a reason).
+	 * The caller may signal PID.
+	 */
+	MIG_CMD_MOVE,
 	MIG_CMD_PS,		/* dump: one message per migrated process */
 	MIG_CMD_EXEC_PLACE,	/* NODE_ID: the caller moves there at its next
 				 * successful execve, before the new program's
-				 * first instruction */
+				 * first instruction; PINNED: and stays
+				 * there (never moved automatically) */
+	MIG_CMD_PIN,		/* PID, PINNED (0/1); caller may signal PID */
 	__MIG_CMD_MAX
 };
 
@@ -64,6 +72,10 @@ enum mig_attr {
 	MIG_A_MOVES,		/* u32: moves so far */
 	MIG_A_BYTES_SENT,	/* u64: bytes of state sent for it */
 	MIG_A_ROLE,		/* u8: enum mig_role */
+	MIG_A_BALANCE,		/* flag: MOVE to the node the policy picks */
+	MIG_A_PINNED,		/* u8: 0 or 1, never moved automatically */
+	MIG_A_LOAD,		/* nested: enum mig_load_attr; STATUS: this
+				 * node's, NODE_LIST: the peer's last report */
 	__MIG_A_MAX
 };
 
@@ -77,10 +89,14 @@ enum mig_node_state {
 	__MIG_NODE_STATE_MAX
 };
 
-/* Under MIG_CMD_PS: a deputy at home or a guest on this node. */
+/*
+ * Under MIG_CMD_PS: a deputy at home, a guest on this node, or a process
+ * at home listed because it is pinned.
+ */
 enum mig_role {
 	MIG_ROLE_DEPUTY,
 	MIG_ROLE_GUEST,
+	MIG_ROLE_LOCAL,
 };
 
 enum mig_proc_state {
@@ -88,6 +104,7 @@ enum mig_proc_state {
 	MIG_PROC_AWAY,		/* runs at another node */
 	MIG_PROC_RUNNING,	/* a guest running here */
 	MIG_PROC_RETURNING,	/* coming home */
+	MIG_PROC_HOME,		/* at home, not moved (MIG_ROLE_LOCAL) */
 	__MIG_PROC_STATE_MAX
 };
 
@@ -115,8 +132,42 @@ enum mig_stat {
 	MIG_STAT_MOVES_IN,		/* processes received and running */
 	MIG_STAT_MOVES_FAILED,		/* moves that left the process home */
 	MIG_STAT_BAD_STREAM,		/* migration messages refused */
+	MIG_STAT_LOAD_TX,		/* load reports sent to peers */
+	MIG_STAT_LOAD_RX,		/* load reports accepted from peers */
+	MIG_STAT_BAL_DECISIONS,		/* the policy chose a move */
+	MIG_STAT_BAL_MOVES,		/* automatic moves that succeeded */
+	MIG_STAT_BAL_FAILED,		/* automatic moves that failed */
+	MIG_STAT_BAL_HOMECOMINGS,	/* guests sent home by the policy */
+	MIG_STAT_EXPELLED,		/* guests sent home by "expel" */
+	MIG_STAT_REFUSED_BLOCKED,	/* incoming moves refused: "block" */
 	__MIG_STAT_MAX
 };
+
+/*
+ * Inside MIG_A_LOAD. Loads are in thousandths of one process that wants a
+ * whole CPU (1000 = one CPU-bound process), averaged with a decay; speed
+ * is relative, 1000 being the reference CPU (see mig(7)).
+ */
+enum mig_load_attr {
+	MIG_LOAD_A_UNSPEC,
+	MIG_LOAD_A_LOAD,	/* u32: runnable processes x 1000, decayed */
+	MIG_LOAD_A_CPUS,	/* u32: online CPUs */
+	MIG_LOAD_A_SPEED,	/* u32: relative CPU speed, 1000 = reference */
+	MIG_LOAD_A_FREE_KB,	/* u64: free memory, KiB */
+	MIG_LOAD_A_TOTAL_KB,	/* u64: total memory, KiB */
+	MIG_LOAD_A_GUESTS,	/* u32: guests running on the node */
+	MIG_LOAD_A_AWAY,	/* u32: its processes running elsewhere */
+	MIG_LOAD_A_FLAGS,	/* u32: MIG_LOAD_F_* */
+	MIG_LOAD_A_AGE_MS,	/* u32: NODE_LIST: since the report arrived */
+	MIG_LOAD_A_PAD,
+	__MIG_LOAD_A_MAX
+};
+
+#define MIG_LOAD_A_MAX (__MIG_LOAD_A_MAX - 1)
+
+#define MIG_LOAD_F_BALANCE	0x1	/* automatic balancing is on */
+#define MIG_LOAD_F_BLOCK	0x2	/* accepts no new guests */
+#define MIG_LOAD_F_EXPEL	0x4	/* sending its guests away */
 
 /* Padding inside MIG_A_STATS (ignore it). */
 #define MIG_STAT_ATTR_PAD	(__MIG_STAT_MAX + 1)

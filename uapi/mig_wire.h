@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 #define MIG_WIRE_MAGIC		0x4d494721	/* "MIG!" */
-#define MIG_WIRE_VERSION	3
+#define MIG_WIRE_VERSION	4
 #define MIG_NONCE_LEN		32
 #define MIG_MAC_LEN		32		/* HMAC-SHA256 */
 #define MIG_WIRE_MAX_PAYLOAD	(1U << 20)	/* absolute bound, any type */
@@ -36,6 +36,8 @@ enum mig_msg_type {
 	MIG_MSG_INTR = 18,	/* struct mig_msg_ctl: interrupt the call at home */
 	MIG_MSG_SIGNAL = 19,	/* struct mig_msg_signal: relays a signal */
 	MIG_MSG_STOP = 20,	/* struct mig_msg_ctl: guest takes a job stop */
+	MIG_MSG_LOAD = 21,	/* struct mig_msg_load: the sender's load */
+	MIG_MSG_PIN = 22,	/* struct mig_msg_ctl: home (un)pins its process */
 	__MIG_MSG_MAX
 };
 
@@ -72,9 +74,29 @@ struct mig_msg_ping {
 };
 
 /*
- * Process migration. Every message of one process carries the id its home
- * node gave it (mig_id); with the peer's node id that names the process on
- * the link. A stream is BEGIN, TASK, VMA..., PAGES..., END; the receiver
+ * Load report, sent to every peer each balance interval; 48 bytes. load
+ * is in thousandths of a process that wants a whole CPU, speed relative
+ * (1000: the reference CPU), memory in KiB.
+ */
+struct mig_msg_load {
+	__be64 seq;		/* increases with every report of the sender */
+	__be32 load;
+	__be32 speed;
+	__be16 cpus;
+	__be16 flags;		/* MIG_LOAD_F_* (uapi/mig.h) */
+	__be32 guests;		/* guests running at the sender */
+	__be32 away;		/* the sender's processes running elsewhere */
+	__be32 interval_ms;	/* the sender's report period */
+	__be64 free_kb;
+	__be64 total_kb;
+};
+
+/*
+ * Process migration. Every message of one process carries the id of its
+ * channel (mig_id); with the peer's node id that names the process on the
+ * link. The node that opens a channel (home, or a deputy passing a
+ * process on) makes the id, its own node id in the top 16 bits, so ids
+ * made at both ends of a link never collide. A stream is BEGIN, TASK, VMA..., PAGES..., END; the receiver
  * answers ACK once the process runs (error 0) or with the errno that made
  * it fail, in which case the process goes on at the sender.
  */
@@ -89,6 +111,7 @@ struct mig_msg_ping {
 
 /* mig_msg_begin.flags */
 #define MIG_BEGIN_HOMECOMING	0x1	/* to the home node: deputy takes it */
+#define MIG_BEGIN_PINNED	0x2	/* never moved automatically */
 
 /*
  * 48 bytes. monotonic_ns and boottime_ns are CLOCK_MONOTONIC and
@@ -110,7 +133,8 @@ struct mig_msg_begin {
 /* 16 bytes. */
 struct mig_msg_ctl {
 	__be32 mig_id;
-	__be32 value;		/* ACK: errno, 0 = ok; EXIT: wait status; KILL, STOP: signal */
+	__be32 value;		/* ACK: errno, 0 = ok; EXIT: wait status;
+				 * KILL, STOP: signal; PIN: 0 or 1 */
 	__be32 pid;		/* ACK: pid at the receiver */
 	__be32 reserved;
 };

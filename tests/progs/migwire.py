@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import hmac
 import os
+import re
 import socket
 import struct
 import sys
@@ -28,7 +29,19 @@ SIGNAL, STOP = 19, 20
 LABEL = b"mig-auth-v1"
 
 
-def header(mtype, length, magic=MAGIC, version=3, flags=0):
+def wire_version():
+    """MIG_WIRE_VERSION, read from the contract so it never goes stale."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "..", "..", "uapi", "mig_wire.h")
+    with open(path) as f:
+        return int(re.search(r"#define MIG_WIRE_VERSION\s+(\d+)",
+                             f.read()).group(1))
+
+
+VERSION = wire_version()
+
+
+def header(mtype, length, magic=MAGIC, version=VERSION, flags=0):
     return struct.pack(">IBBHI", magic, version, mtype, flags, length)
 
 

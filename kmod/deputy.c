@@ -1,0 +1,817 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mig: the deputy, what stays at home of a process that runs elsewhere.
+ *
+ * Once the destination says a moving process runs there (migrate.c), the
+ * task that moved stays behind as its deputy under the same pid, so its
+ * parent, process group, session, files and cwd stay where they were.
+ * The deputy runs the system calls its guest forwards (forward.c),
+ * relays the signals sent to the pid here, stops with the guest on a job
+ * stop, and when the guest ends it ends the same way, so its parent's
+ * wait() sees the guest's status. If the process comes home, the deputy
+ * rebuilds it and becomes it again; if it is sent on to another node, the
+ * deputy passes the stream on and stays the deputy, now of the new guest.
+ *
+ * A deputy killed at home takes its guest along: the process must not
+ * live on at the destination without its home.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "emit.h"
+#include "mig.h"
+#include "syscall_hook.h"
+
+/*
+ * The deputy runs forwarded syscalls natively, from a stub in its own
+ * (otherwise empty) address space: it loads a request block, makes the
+ * syscall, stores the result, and traps back into the module with an
+ * ioctl() the syscall hook recognises by its address. The block and the
+ * buffers the call uses live in a scratch mapping next to it.
+ */
+#define MIG_DEPUTY_SCRATCH	(MIG_FWD_MAX_DATA + PAGE_SIZE)
+#define MIG_BLK_RESULT		56	/* offset of the result in the block */
+#define MIG_BLK_DATA		64	/* buffers start here */
+
+struct mig_deputy {
+	struct mig_hooked hooked;	/* first: the syscall hook's view */
+	struct list_head list;		/* in mig_deputies */
+	struct mig_chan *chan;
+	unsigned long blk;		/* request block, then scratch */
+	unsigned long code;		/* the stub's page */
+	unsigned long trap_ip;		/* user ip right after the trap */
+	unsigned long call_ip;		/* ... after the forwarded call */
+	bool pending;			/* a forwarded call is running */
+	bool stop_self;			/* SIGSTOP relayed: stop here too */
+	bool reblock;			/* a job stop unblocked its signal */
+	int recall_err;			/* why "move home" failed */
+	u16 onward;			/* recalled to be relayed to this node */
+	unsigned long nr;
+	u64 args[6];
+	struct mig_fwd_plan plan;
+	struct work_struct gone_work;	/* died outside mig's control */
+	struct delayed_work sig_watch;	/* signals during a forwarded call */
+	pid_t pid;
+	u16 where;
+	u32 moves;
+	u64 bytes_sent;
+};
+
+static LIST_HEAD(mig_deputies);
+static DEFINE_SPINLOCK(mig_deputies_lock);
+
+static const struct mig_hooked_ops mig_deputy_ops;
+
+/* The deputy current is, if it is one: its hook says so. */
+static struct mig_deputy *mig_current_deputy(void)
+{
+	struct mig_hooked *h = mig_hook_guest(current);
+
+	if (!h || h->ops != &mig_deputy_ops)
+		return NULL;
+	return container_of(h, struct mig_deputy, hooked);
+}
+
+/* Whether @pid is a process of this node that runs elsewhere now. */
+bool mig_is_deputy(pid_t pid)
+{
+	struct mig_deputy *d;
+	bool found = false;
+
+	spin_lock(&mig_deputies_lock);
+	list_for_each_entry(d, &mig_deputies, list)
+		found |= d->pid == pid;
+	spin_unlock(&mig_deputies_lock);
+	return found;
+}
+
+/*
+ * Signals sent to the pid at home are for the process, which runs
+ * elsewhere: take them off the deputy and send them on. Its handlers,
+ * its mask and its default actions apply there.
+ */
+static void mig_deputy_relay_signals(struct mig_deputy *dep)
+{
+	sigset_t keep;
+
+	/*
+	 * SIGKILL is not relayed: it ends the deputy, which ends the guest.
+	 * A relayed SIGSTOP stops the deputy too (see mig_deputy_next()).
+	 */
+	sigemptyset(&keep);
+	sigaddset(&keep, SIGKILL);
+	for (;;) {
+		kernel_siginfo_t info;
+		enum pid_type type;
+		int sig;
+
+		if (dep->stop_self)
+			sigaddset(&keep, SIGSTOP);
+
+		spin_lock_irq(&current->sighand->siglock);
+		sig = dequeue_signal(current, &keep, &info, &type);
+		spin_unlock_irq(&current->sighand->siglock);
+		if (sig <= 0)
+			break;
+		mig_signal_relay(dep->chan, &info);
+		if (sig == SIGSTOP)
+			dep->stop_self = true;
+	}
+}
+
+/*
+ * On the deputy's way to user mode, after its guest asked for the call it
+ * runs to be interrupted (a signal arrived there) or ended: a call that
+ * would restart returns -EINTR to the stub instead, whose trap sends that
+ * home. Anywhere else there is nothing to do.
+ */
+void mig_deputy_intr_work(struct callback_head *cb)
+{
+	struct mig_chan *chan = container_of(cb, struct mig_chan, intr_work);
+	struct mig_deputy *dep = mig_current_deputy();
+	struct pt_regs *regs = task_pt_regs(current);
+
+	clear_bit(0, &chan->intr_queued);
+	if (dep && !(current->flags & PF_EXITING)) {
+		switch (regs->ax) {
+		case -ERESTARTSYS:
+		case -ERESTARTNOINTR:
+		case -ERESTARTNOHAND:
+		case -ERESTART_RESTARTBLOCK:
+			if (regs->ip == dep->call_ip)
+				regs->ax = -EINTR;
+		}
+	}
+	mig_chan_put(chan);
+}
+
+/*
+ * While the deputy runs a forwarded call, natively and with every signal
+ * blocked, a signal sent to it at home wakes nothing: look every 100 ms,
+ * and interrupt the call if one waits; the trap after the call relays it
+ * (mig_deputy_syscall()).
+ */
+static void mig_deputy_watch(struct work_struct *work)
+{
+	struct mig_deputy *dep = container_of(to_delayed_work(work),
+					      struct mig_deputy, sig_watch);
+
+	if (!READ_ONCE(dep->pending))
+		return;
+	if (mig_chan_deputy_signalled(dep->chan))
+		mig_chan_interrupt(dep->chan);
+	else
+		mig_queue_delayed_work(&dep->sig_watch, HZ / 10);
+}
+
+/*
+ * Back to the stub with a harmless getpid() to run and no result to send:
+ * whatever waits for the way to user mode (a stop, a task_work) happens.
+ */
+static bool mig_deputy_idle_round(struct mig_deputy *dep)
+{
+	u64 nr = __NR_getpid;
+
+	return !put_user(nr, (u64 __user *)dep->blk);
+}
+
+/* Every signal is for relaying: none may run a handler in the deputy. */
+static void mig_deputy_block_all(void)
+{
+	spin_lock_irq(&current->sighand->siglock);
+	sigfillset(&current->blocked);
+	sigdelsetmask(&current->blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	recalc_sigpending();
+	spin_unlock_irq(&current->sighand->siglock);
+}
+
+/*
+ * A job stop is to stop current with its signal (sigrelay.c), which it
+ * unblocks: true if current is a deputy, which blocks it again at its
+ * next trap.
+ */
+bool mig_deputy_may_stop(void)
+{
+	struct mig_deputy *dep = mig_current_deputy();
+
+	if (!dep)
+		return false;
+	dep->reblock = true;
+	return true;
+}
+
+/*
+ * The guest was sent SIGSTOP: the deputy stops as well, so that home sees
+ * the process stopped (ps, the parent's waitpid(WUNTRACED)). It queues
+ * SIGSTOP to itself and goes back to its stub with a harmless getpid()
+ * to run: the way back to user mode stops it; SIGCONT, relayed to the
+ * guest as any signal, lets the stub go on to its next trap.
+ */
+static bool mig_deputy_stop_too(struct mig_deputy *dep)
+{
+	dep->stop_self = false;
+	if (!mig_deputy_idle_round(dep))
+		return false;
+	send_sig(SIGSTOP, current, 1);
+	return true;
+}
+
+/*
+ * Ends the deputy the way its process ended: by the same signal, or by
+ * exit_group(code) from the stub, which then runs unhooked.
+ */
+static void mig_deputy_finish(struct mig_deputy *dep, int status)
+{
+	int sig = status & 0x7f;
+	u64 blk[2] = { __NR_exit_group, (status >> 8) & 0xff };
+
+	spin_lock(&mig_deputies_lock);
+	list_del(&dep->list);
+	spin_unlock(&mig_deputies_lock);
+	mig_hook_del_task(current);
+	if (!sig && copy_to_user((void __user *)dep->blk, blk, sizeof(blk)))
+		sig = SIGKILL;
+	mig_chan_close(dep->chan);
+	cancel_delayed_work_sync(&dep->sig_watch);
+	kfree(dep);
+	if (sig) {
+		kernel_sigaction(sig, SIG_DFL);
+		force_sig(sig);
+	}
+}
+
+/*
+ * The deputy died without going through mig_deputy_finish(): killed
+ * between the move and its first wait, for instance. Its process must
+ * not live on alone at the destination.
+ */
+static void mig_deputy_gone(struct work_struct *work)
+{
+	struct mig_deputy *dep = container_of(work, struct mig_deputy,
+					      gone_work);
+
+	mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
+	spin_lock(&mig_deputies_lock);
+	list_del(&dep->list);
+	spin_unlock(&mig_deputies_lock);
+	mig_chan_close(dep->chan);
+	cancel_delayed_work_sync(&dep->sig_watch);
+	kfree(dep);
+}
+
+/* At the deputy's exit, from the hook's exit probe: atomic context. */
+static void mig_deputy_exited(struct mig_hooked *h)
+{
+	struct mig_deputy *dep = container_of(h, struct mig_deputy, hooked);
+
+	INIT_WORK(&dep->gone_work, mig_deputy_gone);
+	mig_queue_work(&dep->gone_work);
+}
+
+/*
+ * The deputy keeps every signal blocked (nothing may run a handler in its
+ * empty address space), and a blocked signal wakes no one: look for
+ * pending ones between waits.
+ */
+static bool mig_deputy_has_signals(void)
+{
+	bool any;
+
+	spin_lock_irq(&current->sighand->siglock);
+	any = !sigisemptyset(&current->pending.signal) ||
+	      !sigisemptyset(&current->signal->shared_pending.signal);
+	spin_unlock_irq(&current->sighand->siglock);
+	return any;
+}
+
+/*
+ * The process comes back: the deputy rebuilds it from the stream, in its
+ * own context, and returns to user mode as the process. If that fails
+ * half-way nothing is left to go back to: both ends are killed.
+ */
+static void mig_deputy_homecoming(struct mig_deputy *dep)
+{
+	struct mig_sleep sleep;
+	unsigned long tramp;
+	int err;
+
+	err = mig_restore(dep->chan, false, &tramp, &sleep);
+	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, err ? -err : 0,
+			  task_tgid_nr(current));
+	if (err) {
+		pr_warn("pid %d: coming home failed (%d): process killed\n",
+			task_tgid_nr(current), err);
+		mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
+		mig_deputy_finish(dep, SIGKILL);
+		return;
+	}
+	mig_stat_inc(MIG_STAT_MOVES_IN);
+	spin_lock(&mig_deputies_lock);
+	list_del(&dep->list);
+	spin_unlock(&mig_deputies_lock);
+	mig_hook_del_task(current);
+	mig_chan_close(dep->chan);
+	cancel_delayed_work_sync(&dep->sig_watch);
+	kfree(dep);
+	/* Caught in nanosleep() away: the rest of it is slept here. */
+	if (sleep.active && mig_sleeper_start(&sleep))
+		pr_warn("pid %d: its sleep cannot be resumed; it ends early\n",
+			task_tgid_nr(current));
+}
+
+/* Copies one stream message from the old channel to the new, renamed. */
+static int mig_relay_frame(struct mig_chan *to, struct mig_frame *f)
+{
+	struct kvec vec = { f->data, f->len };
+
+	*(__be32 *)f->data = cpu_to_be32(to->id);
+	return mig_chan_send(to, f->type, &vec, 1);
+}
+
+/* Passes frames of the stream from @from to @to up to its END. */
+static int mig_relay_stream(struct mig_chan *from, struct mig_chan *to)
+{
+	struct mig_frame *f;
+	int err = 0;
+
+	while (!err) {
+		f = mig_chan_recv(from, 30 * HZ);
+		if (IS_ERR(f))
+			return PTR_ERR(f);
+		if (f->type < MIG_MSG_MOVE_TASK || f->type > MIG_MSG_MOVE_ABORT) {
+			mig_stat_inc(MIG_STAT_BAD_STREAM);
+			err = -EPROTO;
+		} else {
+			err = mig_relay_frame(to, f);
+			if (!err && f->type == MIG_MSG_MOVE_ABORT)
+				err = -ECANCELED;
+			if (!err && f->type == MIG_MSG_MOVE_END) {
+				mig_frame_free(f);
+				break;
+			}
+		}
+		mig_frame_free(f);
+	}
+	return err;
+}
+
+/*
+ * B's answer to a relayed stream. B may want the content of mappings it
+ * could not make from files: the question goes to A, the pages back.
+ */
+static int mig_relay_wait_ack(struct mig_chan *a, struct mig_chan *b)
+{
+	struct mig_frame *f;
+	int err;
+
+	for (;;) {
+		f = mig_chan_recv(b, MIG_ACK_TIMEOUT);
+		if (IS_ERR(f))
+			return PTR_ERR(f);
+		if (f->type != MIG_MSG_MOVE_WANT)
+			break;
+		err = mig_relay_frame(a, f);
+		mig_frame_free(f);
+		if (!err)
+			err = mig_relay_stream(a, b);
+		if (err)
+			return err;
+	}
+	err = f->type == MIG_MSG_MOVE_ACK ? mig_ctl_errno(f) : -EPROTO;
+	mig_frame_free(f);
+	return err;
+}
+
+/*
+ * An onward move: the process leaves node A for home (a homecoming
+ * stream), and the deputy passes the stream straight on to node B
+ * without restoring it, so it stays the deputy, now of B's guest.
+ * A's copy ends only once B runs the process.
+ */
+static void mig_deputy_relay(struct mig_deputy *dep, struct mig_frame *begin)
+{
+	u16 dest = READ_ONCE(dep->onward);
+	struct mig_chan *to;
+	int err;
+
+	to = mig_chan_open_new(dest);
+	if (IS_ERR(to)) {
+		err = PTR_ERR(to);
+		mig_frame_free(begin);
+		goto fail;
+	}
+	((struct mig_msg_begin *)begin->data)->flags =
+		cpu_to_be16(mig_begin_flags(current));
+	((struct mig_msg_begin *)begin->data)->home_node = cpu_to_be16(mig_node_id);
+	err = mig_relay_frame(to, begin);
+	mig_frame_free(begin);
+	if (!err)
+		err = mig_relay_stream(dep->chan, to);
+	if (!err)
+		err = mig_relay_wait_ack(dep->chan, to);
+	/* A's copy goes on if B does not run it, and ends if it does. */
+	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, err ? EAGAIN : 0, 0);
+	if (err) {
+		mig_chan_send_ctl(to, MIG_MSG_MOVE_ABORT, 0, 0);
+		mig_chan_close(to);
+		goto fail;
+	}
+	mig_chan_close(dep->chan);
+	mig_chan_set_deputy(to, current);
+	spin_lock(&mig_deputies_lock);
+	dep->chan = to;
+	dep->where = dest;
+	dep->moves++;
+	dep->onward = 0;
+	spin_unlock(&mig_deputies_lock);
+	mig_stat_inc(MIG_STAT_MOVES_OUT);
+	return;
+fail:
+	spin_lock(&mig_deputies_lock);
+	dep->onward = 0;
+	dep->recall_err = err ?: -EIO;
+	spin_unlock(&mig_deputies_lock);
+}
+
+/* Hands the next request to the stub; false when the deputy is done. */
+static bool mig_deputy_next(struct mig_deputy *dep)
+{
+	for (;;) {
+		struct mig_frame *f;
+		int err;
+
+		if (mig_deputy_has_signals() && !fatal_signal_pending(current))
+			mig_deputy_relay_signals(dep);
+		if (dep->stop_self && mig_deputy_stop_too(dep))
+			return true;
+		f = mig_chan_recv_any(dep->chan, HZ / 10, true);
+
+		if (PTR_ERR(f) == -EINTR && fatal_signal_pending(current)) {
+			/* SIGKILL at home: take the guest along. */
+			mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
+			mig_deputy_finish(dep, SIGKILL);
+			return false;
+		}
+		if (PTR_ERR(f) == -EINTR) {
+			mig_deputy_relay_signals(dep);
+			/* A late interrupt: let its task_work run. */
+			if (test_thread_flag(TIF_NOTIFY_SIGNAL) &&
+			    mig_deputy_idle_round(dep))
+				return true;
+			continue;
+		}
+		if (PTR_ERR(f) == -ETIMEDOUT)
+			continue;
+		if (IS_ERR(f)) {
+			pr_warn("pid %d: link to its node lost, process killed\n",
+				task_tgid_nr(current));
+			mig_deputy_finish(dep, SIGKILL);
+			return false;
+		}
+		if (f->type == MIG_MSG_EXIT) {
+			int status = be32_to_cpu(((struct mig_msg_ctl *)
+						  f->data)->value) & 0xffff;
+
+			mig_frame_free(f);
+			mig_deputy_finish(dep, status);
+			return false;
+		}
+		if (f->type == MIG_MSG_MOVE_BEGIN && READ_ONCE(dep->onward)) {
+			mig_deputy_relay(dep, f);
+			continue;
+		}
+		if (f->type == MIG_MSG_MOVE_BEGIN) {
+			mig_frame_free(f);
+			mig_deputy_homecoming(dep);
+			return false;
+		}
+		if (f->type == MIG_MSG_MOVE_ACK) {
+			/* The guest could not come home when asked. */
+			spin_lock(&mig_deputies_lock);
+			dep->recall_err = mig_ctl_errno(f) ?: -EIO;
+			spin_unlock(&mig_deputies_lock);
+			mig_frame_free(f);
+			continue;
+		}
+		if (f->type != MIG_MSG_SYSCALL) {
+			mig_stat_inc(MIG_STAT_BAD_STREAM);
+			mig_frame_free(f);
+			continue;
+		}
+		if (mig_fwd_is_question(f)) {
+			mig_deputy_answer(dep->chan, f);
+			mig_frame_free(f);
+			continue;
+		}
+		err = mig_fwd_prepare(f, dep->blk + MIG_BLK_DATA,
+				      MIG_DEPUTY_SCRATCH - MIG_BLK_DATA,
+				      dep->args, &dep->nr, &dep->plan);
+		mig_frame_free(f);
+		if (!err) {
+			u64 blk[7] = { dep->nr };
+
+			memcpy(&blk[1], dep->args, sizeof(dep->args));
+			if (copy_to_user((void __user *)dep->blk, blk,
+					 sizeof(blk)))
+				err = -EFAULT;
+		}
+		if (err) {
+			if (err == -EPROTO)
+				mig_stat_inc(MIG_STAT_BAD_STREAM);
+			mig_fwd_reply_error(dep->chan, err);
+			continue;
+		}
+		if (mig_signal_allow_job_stops(dep->plan.flags))
+			dep->reblock = true;
+		dep->pending = true;
+		mig_queue_delayed_work(&dep->sig_watch, HZ / 10);
+		return true;
+	}
+}
+
+/*
+ * Every syscall of a deputy comes here. The forwarded call itself runs
+ * natively (return false); the trap after it sends its result home and
+ * fetches the next request.
+ */
+static bool mig_deputy_syscall(struct mig_hooked *h,
+			       const struct pt_regs *regs, long *ret)
+{
+	struct mig_deputy *dep = container_of(h, struct mig_deputy, hooked);
+	u64 result;
+
+	if (regs->ip != dep->trap_ip || regs->orig_ax != __NR_ioctl)
+		return false;
+	*ret = 0;
+	if (dep->reblock) {
+		dep->reblock = false;
+		mig_deputy_block_all();
+	}
+	if (dep->pending) {
+		WRITE_ONCE(dep->pending, false);
+		cancel_delayed_work_sync(&dep->sig_watch);
+		if (get_user(result, (u64 __user *)(dep->blk + MIG_BLK_RESULT)))
+			result = -EFAULT;
+		/* Signals first: an interrupted call's -EINTR follows them. */
+		if (mig_deputy_has_signals() && !fatal_signal_pending(current))
+			mig_deputy_relay_signals(dep);
+		mig_fwd_reply(dep->chan, &dep->plan, dep->args, result);
+	}
+	mig_deputy_next(dep);
+	return true;
+}
+
+static const struct mig_hooked_ops mig_deputy_ops = {
+	.name = "deputy",
+	.syscall = mig_deputy_syscall,
+	.exited = mig_deputy_exited,
+};
+
+/* The stub: trap; load the block; syscall; store the result; again. */
+static size_t mig_deputy_stub(u8 *code, unsigned long blk,
+			      unsigned long *trap_off, unsigned long *call_off)
+{
+	static const u8 load_and_call[] = {
+		0x48, 0x8b, 0x03,		/* mov rax, [rbx] */
+		0x48, 0x8b, 0x7b, 0x08,		/* mov rdi, [rbx+8] */
+		0x48, 0x8b, 0x73, 0x10,		/* mov rsi, [rbx+16] */
+		0x48, 0x8b, 0x53, 0x18,		/* mov rdx, [rbx+24] */
+		0x4c, 0x8b, 0x53, 0x20,		/* mov r10, [rbx+32] */
+		0x4c, 0x8b, 0x43, 0x28,		/* mov r8, [rbx+40] */
+		0x4c, 0x8b, 0x4b, 0x30,		/* mov r9, [rbx+48] */
+		0x0f, 0x05,			/* syscall */
+		0x48, 0x89, 0x43, MIG_BLK_RESULT, /* mov [rbx+56], rax */
+	};
+	struct mig_code c = { code };
+	u8 *loop;
+
+	mig_emit_movabs(&c, 0xbb, blk);			/* movabs rbx, blk */
+	loop = c.p;
+	mig_emit_trap(&c);
+	*trap_off = c.p - code;
+	/* The call's syscall instruction ends 4 bytes before the block. */
+	*call_off = *trap_off + sizeof(load_and_call) - 4;
+	mig_emit(&c, load_and_call, sizeof(load_and_call));
+	mig_emit(&c, "\xeb", 1);			/* jmp loop */
+	*c.p = (u8)(loop - (c.p + 1));
+	return c.p + 1 - code;
+}
+
+/*
+ * The process now runs elsewhere: keep every signal for relaying (none
+ * may run a handler in an empty address space), map the stub and leave
+ * for it on the way back to user mode. The memory goes later
+ * (mig_deputy_stay()).
+ */
+int mig_deputy_enter(struct mig_deputy *dep)
+{
+	struct pt_regs *regs = task_pt_regs(current);
+	unsigned long code_addr, trap_off, call_off;
+	u8 code[128];
+	size_t len;
+	int err;
+
+	mig_deputy_block_all();
+	/* Left inside ppoll() or sigsuspend(), it must not unblock them. */
+	clear_restore_sigmask();
+
+	dep->blk = vm_mmap(NULL, 0, MIG_DEPUTY_SCRATCH, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	code_addr = vm_mmap(NULL, 0, PAGE_SIZE,
+			    PROT_READ | PROT_WRITE | PROT_EXEC,
+			    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(dep->blk) || IS_ERR_VALUE(code_addr))
+		return -ENOMEM;
+	len = mig_deputy_stub(code, dep->blk, &trap_off, &call_off);
+	if (copy_to_user((void __user *)code_addr, code, len))
+		return -EFAULT;
+	dep->code = code_addr;
+	dep->trap_ip = code_addr + trap_off;
+	dep->call_ip = code_addr + call_off;
+	mig_chan_set_deputy(dep->chan, current);
+	err = mig_hook_add_task(current, &dep->hooked);
+	if (err)
+		return err;
+	regs->ip = code_addr;
+	regs->orig_ax = -1;	/* no syscall restart on the way out */
+	return 0;
+}
+
+/* Allocated before the move, so that a move that succeeds has its deputy. */
+struct mig_deputy *mig_deputy_alloc(void)
+{
+	return kzalloc(sizeof(struct mig_deputy), GFP_KERNEL);
+}
+
+/* For a deputy that was never added: its move failed. */
+void mig_deputy_free(struct mig_deputy *dep)
+{
+	kfree(dep);
+}
+
+/*
+ * current has moved to @where over @chan: @dep stands for it from now on
+ * (ps, recall), still to enter its stub.
+ */
+void mig_deputy_add(struct mig_deputy *dep, struct mig_chan *chan, u16 where,
+		    u64 bytes_sent)
+{
+	dep->hooked.ops = &mig_deputy_ops;
+	INIT_DELAYED_WORK(&dep->sig_watch, mig_deputy_watch);
+	dep->chan = chan;
+	dep->pid = task_tgid_nr(current);
+	dep->where = where;
+	dep->moves = 1;
+	dep->bytes_sent = bytes_sent;
+	spin_lock(&mig_deputies_lock);
+	list_add_tail(&dep->list, &mig_deputies);
+	spin_unlock(&mig_deputies_lock);
+}
+
+/*
+ * The process's memory lives at the destination now: the deputy keeps only
+ * its own two mappings. Done after migctl has its answer, as freeing a
+ * large address space takes a while.
+ */
+static void mig_deputy_drop_memory(struct mig_deputy *dep)
+{
+	struct mig_span keep[2] = {
+		{ dep->blk, dep->blk + MIG_DEPUTY_SCRATCH },
+		{ dep->code, dep->code + PAGE_SIZE },
+	};
+
+	if (keep[0].start > keep[1].start)
+		swap(keep[0], keep[1]);
+	mig_unmap_all_but(keep, ARRAY_SIZE(keep));
+}
+
+/*
+ * current, moved away, stays as its deputy (@enter_err: what
+ * mig_deputy_enter() returned); if it cannot, both ends die.
+ */
+void mig_deputy_stay(struct mig_deputy *dep, int enter_err)
+{
+	if (!enter_err) {
+		mig_deputy_drop_memory(dep);
+		return;
+	}
+	pr_warn("pid %d: cannot serve as deputy (%d): process killed\n",
+		dep->pid, enter_err);
+	mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
+	mig_deputy_finish(dep, SIGKILL);
+}
+
+static struct mig_deputy *mig_find_deputy(pid_t pid)
+{
+	struct mig_deputy *d;
+
+	lockdep_assert_held(&mig_deputies_lock);
+	list_for_each_entry(d, &mig_deputies, list)
+		if (d->pid == pid)
+			return d;
+	return NULL;
+}
+
+/*
+ * "migctl move PID NODE" for a process away, to be sent home (@onward 0)
+ * or on to node @onward: the channel's id and the node it runs at for the
+ * RECALL. -ESRCH if @pid has no deputy, -EALREADY if it runs at @onward.
+ */
+int mig_deputy_recall_begin(pid_t pid, u16 onward, u32 *id, u16 *where)
+{
+	struct mig_deputy *dep;
+	int err = 0;
+
+	spin_lock(&mig_deputies_lock);
+	dep = mig_find_deputy(pid);
+	if (!dep) {
+		err = -ESRCH;
+	} else if (dep->where == onward) {
+		err = -EALREADY;
+	} else {
+		dep->recall_err = 0;
+		dep->onward = onward;
+		*id = dep->chan->id;
+		*where = dep->where;
+	}
+	spin_unlock(&mig_deputies_lock);
+	return err;
+}
+
+/* How far the recall of @pid (to @onward, 0: home) has come; *err: why not. */
+enum mig_recall_state mig_deputy_recall_state(pid_t pid, u16 onward,
+					      int *err)
+{
+	enum mig_recall_state state = MIG_RECALL_WAITING;
+	struct mig_deputy *dep;
+
+	spin_lock(&mig_deputies_lock);
+	dep = mig_find_deputy(pid);
+	if (!dep) {
+		state = MIG_RECALL_HOME;
+	} else if (onward && dep->where == onward) {
+		state = MIG_RECALL_THERE;
+	} else if (dep->recall_err) {
+		*err = dep->recall_err;
+		state = MIG_RECALL_FAILED;
+	}
+	spin_unlock(&mig_deputies_lock);
+	return state;
+}
+
+/* Where the process of deputy @pid runs, and its channel's id. */
+bool mig_deputy_where(pid_t pid, u16 *where, u32 *id)
+{
+	struct mig_deputy *dep;
+
+	spin_lock(&mig_deputies_lock);
+	dep = mig_find_deputy(pid);
+	if (dep) {
+		*where = dep->where;
+		if (id)
+			*id = dep->chan->id;
+	}
+	spin_unlock(&mig_deputies_lock);
+	return dep;
+}
+
+int mig_deputy_count(void)
+{
+	struct mig_deputy *d;
+	int n = 0;
+
+	spin_lock(&mig_deputies_lock);
+	list_for_each_entry(d, &mig_deputies, list)
+		n++;
+	spin_unlock(&mig_deputies_lock);
+	return n;
+}
+
+int mig_deputy_ps(struct mig_ps_entry *e, int max)
+{
+	struct mig_deputy *d;
+	int n = 0;
+
+	spin_lock(&mig_deputies_lock);
+	list_for_each_entry(d, &mig_deputies, list) {
+		if (n == max)
+			break;
+		e[n].role = MIG_ROLE_DEPUTY;
+		e[n].pid = d->pid;
+		e[n].home_node = mig_node_id;
+		e[n].home_pid = d->pid;
+		e[n].where = d->where;
+		e[n].state = MIG_PROC_AWAY;
+		e[n].moves = d->moves;
+		e[n].bytes_sent = d->bytes_sent;
+		n++;
+	}
+	spin_unlock(&mig_deputies_lock);
+	return n;
+}

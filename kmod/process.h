@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mig: the process layer: capture, restore, moving away and back, the
+ * deputy, guests, placement at exec, and what a policy may tell them.
+ * Included through mig.h, after stream.h.
+ */
+#ifndef _MIG_PROCESS_H
+#define _MIG_PROCESS_H
+
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <asm/ptrace.h>
+
+/* capture.c: a process's state, sent from its own context */
+/* sleep.c: a nanosleep() cut short by a move, finished after it */
+struct mig_sleep {
+	bool active;
+	clockid_t clockid;
+	ktime_t expires;		/* on this node's clock */
+	u64 rmtp;			/* user pointer for the time left */
+};
+
+int mig_sleep_capture(long orig_nr, const struct mig_sleep *s,
+		      struct mig_msg_task *t);
+int mig_sleep_restore(const struct mig_msg_task *t, struct mig_sleep *s);
+long mig_sleep_resume(struct mig_sleep *s);
+int mig_sleeper_start(const struct mig_sleep *s);
+
+struct mig_capture_info {
+	u16 home_node;
+	u32 home_pid;
+	u16 flags;			/* MIG_BEGIN_* */
+	unsigned long skip_start;	/* a mig trampoline to leave out */
+	bool rewind_syscall;		/* re-run the current syscall there */
+	const struct mig_sleep *sleep;	/* a sleep mig resumed, if any */
+	u64 bytes_sent;
+};
+
+/* How long a sender waits for the receiver to restore the process. */
+#define MIG_ACK_TIMEOUT		(60 * HZ)
+
+int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info);
+int mig_capture_wait_ack(struct mig_chan *chan, struct mig_capture_info *info);
+bool mig_in_vdso(void);
+/* A range of user addresses, [start, end). */
+struct mig_span {
+	unsigned long start, end;
+};
+
+void mig_unmap_all_but(const struct mig_span *keep, int nkeep);
+void mig_unmap_all(void);
+
+/* restore.c: rebuild the current process from a channel */
+int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp,
+		struct mig_sleep *sleep);
+
+/* timens.c: a moved process keeps its home node's clocks */
+struct mig_clock_offsets {
+	s64 monotonic;
+	s64 boottime;
+};
+
+/*
+ * User code traps into the module (the deputy's stub, a guest's prelude)
+ * with ioctl(-1, MIG_TRAP_MAGIC, ...), recognised by where it comes from.
+ */
+#define MIG_TRAP_MAGIC		0x6d696721
+
+void mig_clock_sample(u64 *monotonic_ns, u64 *boottime_ns);
+void mig_clock_offsets(u64 monotonic_ns, u64 boottime_ns,
+		       struct mig_clock_offsets *off);
+int mig_timens_prelude(const struct mig_clock_offsets *off,
+		       unsigned long *start, unsigned long *end);
+
+/* deputy.c and guest.c: one line of "migctl ps" */
+struct mig_ps_entry {
+	u8 role;			/* enum mig_role */
+	u8 state;			/* enum mig_proc_state */
+	pid_t pid;
+	u16 home_node;
+	u32 home_pid;
+	u16 where;
+	u32 moves;
+	u64 bytes_sent;
+	bool pinned;
+};
+
+/* migrate.c: moving a process of this node away, and calling it back */
+int mig_move(u32 pid, u32 dest, const char **why);
+int mig_move_current(u16 dest);
+int mig_check_movable(struct task_struct *task, const char **why);
+int mig_check_dest(u32 dest, bool away, const char **why);
+u16 mig_begin_flags(struct task_struct *task);
+
+/* deputy.c: what stays at home of a process that runs elsewhere */
+struct mig_deputy;
+
+/* How far "move home" (or on to another node) has come. */
+enum mig_recall_state {
+	MIG_RECALL_WAITING,
+	MIG_RECALL_HOME,		/* no deputy left: it is here, or died */
+	MIG_RECALL_THERE,		/* relayed on: runs at the node asked */
+	MIG_RECALL_FAILED,		/* the process stays where it was */
+};
+
+struct mig_deputy *mig_deputy_alloc(void);
+void mig_deputy_free(struct mig_deputy *dep);
+void mig_deputy_add(struct mig_deputy *dep, struct mig_chan *chan, u16 where,
+		    u64 bytes_sent);
+int mig_deputy_enter(struct mig_deputy *dep);
+void mig_deputy_stay(struct mig_deputy *dep, int enter_err);
+bool mig_is_deputy(pid_t pid);
+int mig_deputy_recall_begin(pid_t pid, u16 onward, u32 *id, u16 *where);
+enum mig_recall_state mig_deputy_recall_state(pid_t pid, u16 onward,
+					      int *err);
+void mig_deputy_intr_work(struct callback_head *cb);
+bool mig_deputy_may_stop(void);
+int mig_deputy_ps(struct mig_ps_entry *e, int max);
+
+/*
+ * What the syscall hook holds for a task: a guest (guest.c), a deputy
+ * (deputy.c), a process to place at exec (place.c) or one finishing a
+ * sleep after its homecoming (sleep.c). Each kind answers for itself.
+ */
+struct mig_hooked;
+
+struct mig_hooked_ops {
+	const char *name;
+	/* One syscall of the task: as a mig_syscall_fn (syscall_hook.h). */
+	bool (*syscall)(struct mig_hooked *h, const struct pt_regs *regs,
+			long *ret);
+	/* The task reaches do_exit(): atomic context, so queue any work. */
+	void (*exited)(struct mig_hooked *h);
+};
+
+struct mig_hooked {
+	const struct mig_hooked_ops *ops;
+};
+
+/* The syscall hook's callbacks (main.c): through the task's ops. */
+bool mig_on_syscall(void *hooked, const struct pt_regs *regs, long *ret);
+void mig_on_hooked_exit(void *hooked);
+
+/* place.c: "migctl exec": a process placed on a node at its next exec */
+int mig_place_at_exec(u32 dest, const char **why);
+
+/* guest.c: processes running here for another node */
+int mig_guest_ps(struct mig_ps_entry *e, int max);
+void mig_queue_work(struct work_struct *work);
+void mig_queue_delayed_work(struct delayed_work *work, unsigned long delay);
+void mig_guest_recall(u16 peer, u32 id);
+int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin);
+int mig_guest_init(void);
+void mig_guest_exit(void);
+
+/*
+ * What a policy (balance.c) tells the move code, which never calls it by
+ * name; every member may be NULL.
+ */
+struct mig_policy_ops {
+	/* May a new guest come in from @peer? 0, or the refusal's errno. */
+	int (*admit_guest)(u16 peer);
+	/* May this node send a process to @dest? 0, or -errno and *why. */
+	int (*check_dest)(u16 dest, const char **why);
+	/* Is @task kept from automatic moves? Travels with it (BEGIN). */
+	bool (*pinned)(struct task_struct *task);
+};
+
+void mig_policy_set(const struct mig_policy_ops *ops);
+const struct mig_policy_ops *mig_policy(void);
+
+/* A guest, as the balancer sees it (mig_guest_brief()). */
+struct mig_guest_brief {
+	pid_t pid;
+	u16 home;
+	bool pinned;
+	bool leaving;			/* on its way home, or not restored */
+};
+
+int mig_guest_brief(struct mig_guest_brief *g, int max);
+int mig_guest_count(void);
+int mig_guest_send_home(pid_t pid);
+bool mig_guest_set_pinned(u16 peer, u32 id, bool pinned);
+bool mig_guest_set_pinned_local(pid_t pid, bool pinned);
+int mig_deputy_count(void);
+bool mig_deputy_where(pid_t pid, u16 *where, u32 *id);
+bool mig_may_move(struct task_struct *task);
+
+#endif /* _MIG_PROCESS_H */
