@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Listings fetched with a netlink dump (node list, ps): the records are
- * collected into an array first, so that they can be sorted before any
- * is printed, and nothing is printed when the dump fails midway.
+ * Listings fetched with a netlink dump (node list, ps, top): the records
+ * are collected into an array first, so that they can be sorted before
+ * any is printed, and nothing is printed when the dump fails midway.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +28,16 @@ void *dump_add(struct dump_array *a)
 	return rec;
 }
 
-static const void *dump_at(const struct dump_array *a, size_t i)
+const void *dump_at(const struct dump_array *a, size_t i)
 {
 	return (const char *)a->v + i * a->size;
+}
+
+void dump_free(struct dump_array *a)
+{
+	free(a->v);
+	a->v = NULL;
+	a->n = a->cap = 0;
 }
 
 static void print_table(const struct dump_ops *ops,
@@ -56,24 +63,36 @@ static void print_json(const struct dump_ops *ops, const struct dump_array *a)
 	json_finish(&j);
 }
 
-int dump_list(const struct dump_ops *ops, bool json)
+int dump_fetch(const struct dump_ops *ops, struct dump_array *a)
 {
-	struct dump_array a = { .v = NULL, .size = ops->size };
 	struct mig_nl_error e;
 	int ret;
 
-	ret = mig_nl_request(ops->cmd, NLM_F_DUMP, NULL, ops->parse, &a, &e);
+	memset(a, 0, sizeof(*a));
+	a->size = ops->size;
+	ret = mig_nl_request(ops->cmd, NLM_F_DUMP, NULL, ops->parse, a, &e);
 	if (ret == -1)
 		ops->report(&e);
-	if (!ret) {
-		/* Dump order is the module's (hash order): sort for people. */
-		if (a.n)
-			qsort(a.v, a.n, a.size, ops->cmp);
-		if (json)
-			print_json(ops, &a);
-		else
-			print_table(ops, &a);
+	if (ret) {
+		dump_free(a);
+		return -1;
 	}
-	free(a.v);
-	return ret ? -1 : 0;
+	/* Dump order is the module's (hash order): sort for people. */
+	if (a->n)
+		qsort(a->v, a->n, a->size, ops->cmp);
+	return 0;
+}
+
+int dump_list(const struct dump_ops *ops, bool json)
+{
+	struct dump_array a;
+
+	if (dump_fetch(ops, &a))
+		return -1;
+	if (json)
+		print_json(ops, &a);
+	else
+		print_table(ops, &a);
+	dump_free(&a);
+	return 0;
 }

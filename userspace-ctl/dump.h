@@ -35,6 +35,15 @@ struct dump_ops {
 };
 
 /*
+ * Fetch the whole list into *a and sort it; only cmd, size, parse,
+ * report and cmp of ops are used. Returns 0 (free *a with dump_free()),
+ * or -1 after the failure was reported (nothing to free).
+ */
+int dump_fetch(const struct dump_ops *ops, struct dump_array *a);
+const void *dump_at(const struct dump_array *a, size_t i);
+void dump_free(struct dump_array *a);
+
+/*
  * Fetch the whole list, sort it, then print it as a table or as a JSON
  * array. Returns 0, or -1 after the failure was reported.
  */

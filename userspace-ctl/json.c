@@ -139,6 +139,33 @@ void json_opt_uint(struct json *j, const char *key, bool known, uint64_t val)
 		json_null(j, key);
 }
 
+void json_opt_string(struct json *j, const char *key, bool known,
+		     const char *val)
+{
+	if (known)
+		json_string(j, key, val);
+	else
+		json_null(j, key);
+}
+
+/*
+ * Printed from integers rather than as a double, so that 1100 is 1.1 and
+ * not 1.1000000000000001. Trailing zeros go, but one decimal stays to
+ * mark the value as a fraction.
+ */
+void json_milli(struct json *j, const char *key, uint64_t milli)
+{
+	unsigned int frac = (unsigned int)(milli % 1000);
+	int digits = 3;
+
+	while (digits > 1 && frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	begin_value(j, key);
+	fprintf(j->f, "%" PRIu64 ".%0*u", milli / 1000, digits, frac);
+}
+
 void json_finish(struct json *j)
 {
 	if (j->depth != 0)

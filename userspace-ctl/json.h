@@ -31,6 +31,10 @@ void json_bool(struct json *j, const char *key, bool val);
 void json_null(struct json *j, const char *key);
 /* val, or null when it is not known (where a table would show "-"). */
 void json_opt_uint(struct json *j, const char *key, bool known, uint64_t val);
+void json_opt_string(struct json *j, const char *key, bool known,
+		     const char *val);
+/* A number given in thousandths, exactly: 2000 is 2.0, 1234 is 1.234. */
+void json_milli(struct json *j, const char *key, uint64_t milli);
 /* Ends the document with a newline. */
 void json_finish(struct json *j);
 

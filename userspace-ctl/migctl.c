@@ -34,10 +34,18 @@ static const struct command commands[] = {
 	  "remove a peer node",
 	  "Remove peer node ID and drop its link. Needs CAP_NET_ADMIN.", 0 },
 	{ "node", "list", cmd_node_list, "[-j]",
-	  "list peer nodes and their link state",
+	  "list peer nodes, their link state and load",
 	  "List the configured peer nodes. RTT is the last heartbeat round\n"
 	  "trip in milliseconds; RTT and UPTIME show '-' while a link is not\n"
-	  "up. 'migctl node' alone does the same.",
+	  "up. The other columns are the node's last load report: LOAD is a\n"
+	  "decaying average of the processes that want a whole CPU (1.00: one\n"
+	  "CPU-bound process), CPUS its online CPUs, SPEED its CPU speed\n"
+	  "(1000: the reference CPU), FREE its free memory, GUESTS the\n"
+	  "processes of other nodes it runs, AWAY its own processes running\n"
+	  "elsewhere, FLAGS its policy: balance (balancing automatically),\n"
+	  "block (takes no new guests), expel (sending its guests home). They\n"
+	  "show '-' until a report came ('migctl top' shows how old it is).\n"
+	  "'migctl node' alone does the same.",
 	  CMD_F_JSON | CMD_F_DEFAULT },
 	{ "key", "set", cmd_key_set, "FILE",
 	  "load the cluster key from FILE",
@@ -47,18 +55,62 @@ static const struct command commands[] = {
 	  "  (umask 077; head -c 32 /dev/urandom > FILE)\n"
 	  "Needs CAP_NET_ADMIN.", 0 },
 	{ "status", NULL, cmd_status, "[-j]",
-	  "show the local node, key state and counters",
+	  "show this node, its load, key and counters",
 	  "Show the local node ID and port, whether a key is loaded, the\n"
-	  "heartbeat settings, the wire protocol version and the module's\n"
-	  "counters.", CMD_F_JSON },
-	{ "move", NULL, cmd_move, "PID NODE|home",
+	  "heartbeat settings, the wire protocol version, this node's load\n"
+	  "(the figures it reports to its peers, as in 'migctl node list';\n"
+	  "memory in binary units) and the module's counters.", CMD_F_JSON },
+	{ "top", NULL, cmd_top, "[-j] [-n COUNT] [-d SECONDS]",
+	  "watch the load of every node, live",
+	  "Show the load of this node (STATE 'self') and of every peer, one\n"
+	  "row each, refreshed every second until Ctrl-C. LOAD is the number\n"
+	  "of processes that want a whole CPU (1.00: one CPU-bound process),\n"
+	  "CPUS the online CPUs, SPEED the CPU speed (1000: the reference\n"
+	  "CPU), FREE the free memory, GUESTS the processes of other nodes\n"
+	  "running there, AWAY its own processes running elsewhere, RTT(ms)\n"
+	  "the link's last heartbeat round trip and AGE how old the peer's\n"
+	  "last load report is. '-' means not known (no report yet, or the\n"
+	  "link is down).\n"
+	  "\n"
+	  "  -n COUNT        show COUNT snapshots, then exit (default 0: until\n"
+	  "                  Ctrl-C)\n"
+	  "  -d SECONDS      wait SECONDS between snapshots, 0.1 to 3600\n"
+	  "                  (default 1)\n"
+	  "\n"
+	  "On a terminal the screen is redrawn; otherwise each snapshot is\n"
+	  "followed by a blank line. With -j it prints one snapshot as JSON\n"
+	  "and exits.",
+	  CMD_F_JSON | CMD_F_OPTS },
+	{ "move", NULL, cmd_move, "PID NODE|home|balance",
 	  "move a process to another node, or home",
 	  "Move process PID to node NODE (1..65535), or back to its home node\n"
 	  "with 'home'. Waits until the process runs at its destination and\n"
-	  "prints nothing on success; with -j it prints {\"pid\":PID,\"node\":N},\n"
-	  "N being 0 for home. You may move your own processes; moving those of\n"
-	  "other users needs CAP_SYS_ADMIN.", CMD_F_JSON },
-	{ "exec", NULL, cmd_exec, "NODE -- CMD [ARG...]",
+	  "prints nothing on success; with -j it prints\n"
+	  "{\"pid\":PID,\"node\":N,\"elapsed_us\":T}, N being 0 for home and T\n"
+	  "the time the move took in microseconds.\n"
+	  "With 'balance' the balancing policy picks the node now, as for its\n"
+	  "own moves, and migctl prints \"moved PID to node N\" (with -j, N is\n"
+	  "that node). When no node is less busy by more than the policy's\n"
+	  "threshold, nothing moves and the module says why (EAGAIN); 'migctl\n"
+	  "top' shows the loads it compares.\n"
+	  "You may move your own processes; moving those of other users needs\n"
+	  "CAP_SYS_ADMIN.", CMD_F_JSON },
+	{ "pin", NULL, cmd_pin, "PID",
+	  "stop the balancer from moving a process",
+	  "Pin process PID where it runs: the balancing policy never moves it,\n"
+	  "wherever it is; 'migctl move' still does. PID may be a process of\n"
+	  "this node (at home or moved away) or a guest running here. A pinned\n"
+	  "process at home shows in 'migctl ps' with ROLE local. Prints nothing\n"
+	  "on success. ESRCH means there is no such process; EPERM that it is\n"
+	  "not yours (pinning those of other users needs root); ENOSPC that too\n"
+	  "many processes are pinned.", 0 },
+	{ "unpin", NULL, cmd_unpin, "PID",
+	  "let the balancer move a process again",
+	  "Undo 'migctl pin PID': the balancing policy may move the process\n"
+	  "again. Prints nothing on success. ESRCH means there is no such\n"
+	  "process; EPERM that it is not yours (unpinning those of other users\n"
+	  "needs root).", 0 },
+	{ "exec", NULL, cmd_exec, "[--pin] NODE -- CMD [ARG...]",
 	  "run a command on another node",
 	  "Become CMD, run with ARGs on node NODE: the same pid, parent and\n"
 	  "standard input and output as migctl, placed on NODE before CMD\n"
@@ -68,15 +120,21 @@ static const struct command commands[] = {
 	  "it fails, 126 when CMD cannot be run and 127 when it is not found.\n"
 	  "The node is checked first; should the move itself fail later (the\n"
 	  "node cannot start the process), CMD runs here and the kernel log\n"
-	  "says why.",
-	  CMD_F_CMDLINE },
+	  "says why.\n"
+	  "\n"
+	  "  --pin           pin CMD on NODE: the balancing policy never moves\n"
+	  "                  it (see 'migctl help pin')",
+	  CMD_F_CMDLINE | CMD_F_OPTS },
 	{ "ps", NULL, cmd_ps, "[-j]",
 	  "list migrated processes",
 	  "List the processes that mig handles on this node: deputies stand for\n"
 	  "processes of this node that run elsewhere, guests are processes of\n"
-	  "other nodes that run here. PID is the local pid, HOME the home node\n"
-	  "and the pid there (NODE:PID), WHERE the node the process runs on now,\n"
-	  "MOVES how often it moved and SENT how much of its state was sent.",
+	  "other nodes that run here, and local ones are processes of this node\n"
+	  "at home, listed because they are pinned. PID is the local pid, HOME\n"
+	  "the home node and the pid there (NODE:PID), WHERE the node the\n"
+	  "process runs on now, PINNED 'yes' when the balancing policy never\n"
+	  "moves it (see 'migctl help pin'), MOVES how often it moved and SENT\n"
+	  "how much of its state was sent.",
 	  CMD_F_JSON },
 	{ "help", NULL, cmd_help, "[COMMAND]",
 	  "show help for all commands or one",
@@ -284,6 +342,12 @@ static const struct command *lookup(int argc, char **argv, int *used)
 	return c;
 }
 
+bool is_option(const char *arg)
+{
+	return arg[0] == '-' &&
+	       (isalpha((unsigned char)arg[1]) || arg[1] == '-');
+}
+
 /*
  * Strip the per-command options from argv, keeping positional arguments
  * in order. "--" ends option parsing so that later commands (exec) can
@@ -293,22 +357,22 @@ static const struct command *lookup(int argc, char **argv, int *used)
 static int strip_options(const struct command *cmd, int argc, char **argv,
 			 struct opts *o)
 {
-	int i, n = 0;
+	int i, n = 0, positional = 0;
 	bool opts_done = false;
 
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
 		/* exec NODE CMD...: CMD's options are its own. */
-		if (!opts_done && (cmd->flags & CMD_F_CMDLINE) && n >= 1) {
+		if (!opts_done && (cmd->flags & CMD_F_CMDLINE) &&
+		    positional >= 1) {
 			opts_done = true;
 			if (!strcmp(a, "--"))
 				continue;
 		}
-		/* "-1" is a (bad) number for the handler, not an option. */
-		if (opts_done || a[0] != '-' || !(isalpha((unsigned char)a[1]) ||
-						 a[1] == '-')) {
+		if (opts_done || !is_option(a)) {
 			argv[n++] = argv[i];
+			positional++;
 		} else if (!strcmp(a, "--")) {
 			opts_done = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -317,6 +381,8 @@ static int strip_options(const struct command *cmd, int argc, char **argv,
 		} else if ((cmd->flags & CMD_F_JSON) &&
 			   (!strcmp(a, "-j") || !strcmp(a, "--json"))) {
 			o->json = true;
+		} else if (cmd->flags & CMD_F_OPTS) {
+			argv[n++] = argv[i];	/* the handler's to judge */
 		} else {
 			usage_error(cmd, "unknown option '%s'", a);
 			return -1;

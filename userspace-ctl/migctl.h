@@ -4,7 +4,8 @@
  *
  * Every command lives in its own file and is reached through the table in
  * migctl.c; a handler gets only its positional arguments (options already
- * stripped by the dispatcher) and returns the process exit status.
+ * stripped by the dispatcher, but for its own with CMD_F_OPTS) and
+ * returns the process exit status.
  */
 #ifndef MIGCTL_H
 #define MIGCTL_H
@@ -31,6 +32,13 @@ enum {
 #define CMD_F_JSON	0x1	/* accepts -j/--json */
 #define CMD_F_DEFAULT	0x2	/* runs when its group is named alone */
 #define CMD_F_CMDLINE	0x4	/* a command line follows the first argument */
+/*
+ * The handler parses options of its own: the dispatcher passes those it
+ * does not know on, in place, and the handler refuses what it does not
+ * know either. With CMD_F_CMDLINE they come before the first argument
+ * and take no value.
+ */
+#define CMD_F_OPTS	0x8
 
 struct opts {
 	bool json;
@@ -53,6 +61,8 @@ struct command {
 void pr_err(const char *fmt, ...) __printf(1, 2);
 int usage_error(const struct command *cmd, const char *fmt, ...)
 	__printf(2, 3);
+/* "-x" or "--xyz", but not "-" or "-1" (a bad number, not an option). */
+bool is_option(const char *arg);
 
 /* Handlers, one file per concern. */
 int cmd_node_add(const struct command *cmd, int argc, char **argv,
@@ -71,5 +81,11 @@ int cmd_exec(const struct command *cmd, int argc, char **argv,
 	     const struct opts *o);
 int cmd_ps(const struct command *cmd, int argc, char **argv,
 	   const struct opts *o);
+int cmd_pin(const struct command *cmd, int argc, char **argv,
+	    const struct opts *o);
+int cmd_unpin(const struct command *cmd, int argc, char **argv,
+	      const struct opts *o);
+int cmd_top(const struct command *cmd, int argc, char **argv,
+	    const struct opts *o);
 
 #endif /* MIGCTL_H */

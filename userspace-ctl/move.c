@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * migctl move PID NODE|home: send a process to another node, or home.
- * migctl exec NODE -- CMD [ARG...]: become CMD, placed on NODE.
+ * migctl move PID NODE|home|balance: send a process to another node, home,
+ * or where the balancing policy says it runs best.
+ * migctl exec [--pin] NODE -- CMD [ARG...]: become CMD, placed on NODE.
  *
  * move is one MIG_CMD_MOVE request. The kernel answers once the process
  * runs at its destination (or has stayed where it was, on error), so the
- * request blocks for as long as the move takes.
+ * request blocks for as long as the move takes. A balancing move is
+ * answered with a MIG_CMD_MOVE message naming the node picked, then the
+ * ack; the others with the ack alone.
  *
  * exec is one MIG_CMD_EXEC_PLACE request for migctl itself, then execvp():
  * the module moves the process at that exec, before CMD's first
@@ -30,40 +33,60 @@ enum {
 	EXIT_NOT_FOUND		= 127,
 };
 
-/* What move and exec send; a 0 is left out of the message. */
+/* What move and exec send (a 0 or false is left out), and the answer. */
 struct move_attrs {
 	uint32_t pid;	/* 0 for exec: the placement is for the caller */
-	uint32_t node;	/* 0 for a move home */
+	uint32_t node;	/* MIGCTL_NODE_HOME, _BALANCE or a node ID */
+	bool pinned;	/* exec --pin */
+	bool has_where;	/* the reply named the node picked: */
+	uint32_t where;
 };
 
 static const char *put_move(struct nl_msg *msg, void *arg)
 {
 	const struct move_attrs *a = arg;
+	int err = 0;
 
+	if (a->pid)
+		err = nla_put_u32(msg, MIG_A_PID, a->pid);
 	/* Home is the absence of a node id (node ids start at 1). */
-	if ((a->pid && nla_put_u32(msg, MIG_A_PID, a->pid) < 0) ||
-	    (a->node && nla_put_u32(msg, MIG_A_NODE_ID, a->node) < 0))
-		return "message too long";
+	if (!err && a->node == MIGCTL_NODE_BALANCE)
+		err = nla_put_flag(msg, MIG_A_BALANCE);
+	else if (!err && a->node != MIGCTL_NODE_HOME)
+		err = nla_put_u32(msg, MIG_A_NODE_ID, a->node);
+	if (!err && a->pinned)
+		err = nla_put_u8(msg, MIG_A_PINNED, 1);
+	return err < 0 ? "message too long" : NULL;
+}
+
+static const char *parse_move_reply(struct nlattr **tb, void *arg)
+{
+	struct move_attrs *a = arg;
+
+	if (tb[MIG_A_WHERE_NODE]) {
+		a->where = nla_get_u32(tb[MIG_A_WHERE_NODE]);
+		a->has_where = true;
+	}
 	return NULL;
 }
 
 /*
- * Send cmd (MIG_CMD_MOVE or MIG_CMD_EXEC_PLACE) and wait for the answer.
- * Returns 0, -1 with *e for the caller to word, or -2 when the failure
- * was already reported.
+ * Send cmd (MIG_CMD_MOVE or MIG_CMD_EXEC_PLACE) and wait for the answer,
+ * a reply or a bare ack. Returns 0, -1 with *e for the caller to word,
+ * or -2 when the failure was already reported.
  */
-static int move_request(uint8_t cmd, uint32_t pid, uint32_t node,
+static int move_request(uint8_t cmd, struct move_attrs *a,
 			struct mig_nl_error *e)
 {
-	struct move_attrs a = { .pid = pid, .node = node };
-
-	return mig_nl_request(cmd, 0, put_move, NULL, &a, e);
+	return mig_nl_request(cmd, 0, put_move, parse_move_reply, a, e);
 }
 
 static void format_dest(uint32_t node, char *buf, size_t len)
 {
 	if (node == MIGCTL_NODE_HOME)
 		snprintf(buf, len, "home");
+	else if (node == MIGCTL_NODE_BALANCE)
+		snprintf(buf, len, "to a less busy node");
 	else
 		snprintf(buf, len, "to node %u", node);
 }
@@ -82,6 +105,7 @@ static void move_explain(const struct mig_nl_error *e, uint32_t pid,
 {
 	const size_t len = EXPLAIN_LEN;
 	bool home = node == MIGCTL_NODE_HOME;
+	bool balance = node == MIGCTL_NODE_BALANCE;
 
 	cause[0] = hint[0] = '\0';
 	switch (e->errnum) {
@@ -96,7 +120,7 @@ static void move_explain(const struct mig_nl_error *e, uint32_t pid,
 			snprintf(cause, len, "not permitted: you may only move your own processes (or need CAP_SYS_ADMIN)");
 		break;
 	case ENOENT:
-		if (home)
+		if (home || balance)
 			break;
 		snprintf(cause, len, "unknown node %u", node);
 		snprintf(hint, len, "see the configured nodes with: migctl node list");
@@ -104,9 +128,18 @@ static void move_explain(const struct mig_nl_error *e, uint32_t pid,
 	case EHOSTUNREACH:
 		if (home)
 			snprintf(cause, len, "the process's home node is not up");
+		else if (balance)
+			snprintf(cause, len, "no peer can take it: none is up, reporting its load and accepting guests");
 		else
 			snprintf(cause, len, "node %u is not up", node);
 		snprintf(hint, len, "see the state of the links with: migctl node list");
+		break;
+	case EAGAIN:
+		if (!balance)
+			break;
+		snprintf(cause, len, "no node is worth the move now; the process stays where it is");
+		snprintf(hint, len, "compare the nodes' load with 'migctl top', or name a node: migctl move %u NODE",
+			 pid);
 		break;
 	case EBUSY:
 		snprintf(cause, len, "process cannot move: %s",
@@ -115,7 +148,7 @@ static void move_explain(const struct mig_nl_error *e, uint32_t pid,
 	case EINVAL:
 		snprintf(cause, len, "invalid move");
 		/* Else the kernel's message says what (a kernel thread...). */
-		if (!home && !e->kmsg[0])
+		if (!home && !balance && !e->kmsg[0])
 			snprintf(hint, len, "NODE must be another node ('migctl status' shows the local ID)");
 		break;
 	case ETIMEDOUT:
@@ -124,6 +157,8 @@ static void move_explain(const struct mig_nl_error *e, uint32_t pid,
 	case EOPNOTSUPP:
 		if (e->kmsg[0])
 			snprintf(cause, len, "the loaded mig module does not support this move");
+		else if (balance)
+			snprintf(cause, len, "the loaded mig module cannot pick a node itself (are migctl and mig.ko from the same version?)");
 		else
 			snprintf(cause, len, "the loaded mig module cannot move processes (are migctl and mig.ko from the same version?)");
 		break;
@@ -141,36 +176,52 @@ static void move_error(const struct mig_nl_error *e, uint32_t pid,
 		      "cannot move process %u %s", pid, dest);
 }
 
+/* Plain text only for a balancing move: the user did not know where. */
+static void print_moved(const struct move_attrs *a, bool json)
+{
+	uint32_t node = a->node == MIGCTL_NODE_BALANCE ? a->where : a->node;
+	struct json j;
+
+	if (!json) {
+		if (a->node == MIGCTL_NODE_BALANCE)
+			printf("moved %u to node %u\n", a->pid, node);
+		return;
+	}
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	json_uint(&j, "pid", a->pid);
+	json_uint(&j, "node", node);
+	/* The move itself, without migctl's own start-up. */
+	json_uint(&j, "elapsed_us", mig_nl_talk_us);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
 int cmd_move(const struct command *cmd, int argc, char **argv,
 	     const struct opts *o)
 {
+	struct move_attrs a = { .pid = 0 };
 	char err[PARSE_ERR_LEN];
 	struct mig_nl_error e;
-	uint32_t pid, node;
-	struct json j;
 	int ret;
 
 	if (argc != 2)
 		return usage_error(cmd, argc < 2 ? "missing arguments"
 						 : "too many arguments");
-	if (parse_pid(argv[0], &pid, err) ||
-	    parse_dest_node(argv[1], &node, err))
+	if (parse_pid(argv[0], &a.pid, err) ||
+	    parse_dest_node(argv[1], &a.node, err))
 		return usage_error(cmd, "%s", err);
-	ret = move_request(MIG_CMD_MOVE, pid, node, &e);
+	ret = move_request(MIG_CMD_MOVE, &a, &e);
 	if (ret == -1)
-		move_error(&e, pid, node);
+		move_error(&e, a.pid, a.node);
 	if (ret)
 		return EXIT_RUNTIME;
-	if (o->json) {
-		json_init(&j, stdout);
-		json_object_begin(&j, NULL);
-		json_uint(&j, "pid", pid);
-		json_uint(&j, "node", node);
-		/* The move itself, without migctl's own start-up. */
-		json_uint(&j, "elapsed_us", mig_nl_talk_us);
-		json_object_end(&j);
-		json_finish(&j);
+	if (a.node == MIGCTL_NODE_BALANCE && !a.has_where) {
+		pr_err("process %u may have moved, but the mig module did not say where (are migctl and mig.ko from the same version?)",
+		       a.pid);
+		return EXIT_RUNTIME;
 	}
+	print_moved(&a, o->json);
 	return EXIT_OK;
 }
 
@@ -224,20 +275,45 @@ static void exec_error(const struct mig_nl_error *e, const char *prog,
 		      "cannot run %s on node %u", prog, node);
 }
 
+/*
+ * exec's own options, which the dispatcher left in front of NODE (those
+ * after it are CMD's). Returns how many words they took, or -1 after a
+ * usage error.
+ */
+static int exec_options(const struct command *cmd, int argc, char **argv,
+			struct move_attrs *a)
+{
+	int i;
+
+	for (i = 0; i < argc && is_option(argv[i]); i++) {
+		if (strcmp(argv[i], "--pin")) {
+			usage_error(cmd, "unknown option '%s'", argv[i]);
+			return -1;
+		}
+		a->pinned = true;
+	}
+	return i;
+}
+
 int cmd_exec(const struct command *cmd, int argc, char **argv,
 	     const struct opts *o)
 {
+	struct move_attrs a = { .pid = 0 };	/* the placement is ours */
 	char err[PARSE_ERR_LEN];
 	struct mig_nl_error e;
 	char **args;
-	uint32_t node;
 	int ret;
 
 	(void)o;
+	ret = exec_options(cmd, argc, argv, &a);
+	if (ret < 0)
+		return EXIT_USAGE;
+	argc -= ret;
+	argv += ret;
 	if (argc < 2)
 		return usage_error(cmd, argc < 1 ? "missing node and command"
 						 : "missing command");
-	if (parse_node_id(argv[0], &node, err))
+	if (parse_node_id(argv[0], &a.node, err))
 		return usage_error(cmd, "%s", err);
 	ret = check_program(argv[1]);
 	if (ret) {
@@ -255,9 +331,9 @@ int cmd_exec(const struct command *cmd, int argc, char **argv,
 	}
 	memcpy(args, argv + 1, (size_t)(argc - 1) * sizeof(*args));
 	/* Placed on node at our next successful exec, that of CMD. */
-	ret = move_request(MIG_CMD_EXEC_PLACE, 0, node, &e);
+	ret = move_request(MIG_CMD_EXEC_PLACE, &a, &e);
 	if (ret == -1)
-		exec_error(&e, argv[1], node);
+		exec_error(&e, argv[1], a.node);
 	if (ret) {
 		free(args);
 		return EXIT_EXEC_FAILED;

@@ -69,6 +69,8 @@ static struct nla_policy mig_policy[MIG_A_MAX + 1] = {
 	[MIG_A_MOVES]		= { .type = NLA_U32 },
 	[MIG_A_BYTES_SENT]	= { .type = NLA_U64 },
 	[MIG_A_ROLE]		= { .type = NLA_U8 },
+	[MIG_A_PINNED]		= { .type = NLA_U8 },
+	[MIG_A_LOAD]		= { .type = NLA_NESTED },
 };
 
 static void set_local(struct mig_nl_error *e, const char *fmt, ...)

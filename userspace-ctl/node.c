@@ -7,9 +7,12 @@
 #include <stdio.h>
 
 #include "dump.h"
+#include "format.h"
 #include "json.h"
+#include "load.h"
 #include "migctl.h"
 #include "nl.h"
+#include "node.h"
 #include "parse.h"
 
 /* What node add (and, without addr, node del) sends. */
@@ -132,16 +135,6 @@ int cmd_node_del(const struct command *cmd, int argc, char **argv,
 
 /* --- node list --- */
 
-/* One node of the dump; has_* tell which optional attributes came. */
-struct node_info {
-	uint32_t id;
-	struct in_addr addr;
-	uint16_t port;
-	uint8_t state;
-	uint32_t rtt_us, up_secs, auth_fails;
-	bool has_addr, has_port, has_state, has_rtt, has_up, has_fails;
-};
-
 static const char *const state_names[] = {
 	[MIG_NODE_DOWN]		= "down",
 	[MIG_NODE_CONNECTING]	= "connecting",
@@ -151,7 +144,7 @@ static const char *const state_names[] = {
 _Static_assert(ARRAY_SIZE(state_names) == __MIG_NODE_STATE_MAX,
 	       "state_names[] out of sync with enum mig_node_state");
 
-static const char *state_name(const struct node_info *n)
+const char *node_state_name(const struct node_info *n)
 {
 	if (!n->has_state)
 		return "-";
@@ -166,7 +159,7 @@ static bool node_is_up(const struct node_info *n)
 }
 
 /* RTT means nothing without a live link; the module may send 0 then. */
-static bool rtt_known(const struct node_info *n)
+bool node_rtt_known(const struct node_info *n)
 {
 	return n->has_rtt && (n->rtt_us || node_is_up(n));
 }
@@ -197,6 +190,8 @@ static void read_node(struct nlattr **tb, struct node_info *n)
 		n->up_secs = nla_get_u32(tb[MIG_A_NODE_UP_SECS]);
 	if (n->has_fails)
 		n->auth_fails = nla_get_u32(tb[MIG_A_NODE_AUTH_FAILS]);
+	if (tb[MIG_A_LOAD])
+		load_read(tb[MIG_A_LOAD], &n->load);
 }
 
 static const char *parse_node(struct nlattr **tb, void *arg)
@@ -219,19 +214,6 @@ static int cmp_node(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-/* "5s", "2m05s", "3h02m", "4d03h": short enough for a column. */
-static void format_uptime(uint32_t s, char *buf, size_t len)
-{
-	if (s < 60)
-		snprintf(buf, len, "%us", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%um%02us", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%uh%02um", s / 3600, s % 3600 / 60);
-	else
-		snprintf(buf, len, "%ud%02uh", s / 86400, s % 86400 / 3600);
-}
-
 static void format_address(const struct node_info *n, char *buf, size_t len)
 {
 	char ip[INET_ADDRSTRLEN] = "-";
@@ -244,27 +226,33 @@ static void format_address(const struct node_info *n, char *buf, size_t len)
 		snprintf(buf, len, "%s", ip);
 }
 
+#define NODE_ROW "%-5s  %-21s  %-11s  %9s  %-8s  %8s  %6s  %4s  %5s  %9s  " \
+		 "%6s  %5s  %s\n"
+
 static void print_node_row(const void *rec)
 {
 	const struct node_info *n = rec;
-	char addr[32], rtt[16] = "-", up[16] = "-", fails[16] = "-";
+	char id[16], addr[32], rtt[16] = "-", up[16] = "-", fails[16] = "-";
+	struct load_cells c;
 
+	snprintf(id, sizeof(id), "%u", n->id);
 	format_address(n, addr, sizeof(addr));
-	if (rtt_known(n))
-		snprintf(rtt, sizeof(rtt), "%u.%03u", n->rtt_us / 1000,
-			 n->rtt_us % 1000);
+	if (node_rtt_known(n))
+		format_us_as_ms(n->rtt_us, rtt, sizeof(rtt));
 	if (uptime_known(n))
 		format_uptime(n->up_secs, up, sizeof(up));
 	if (n->has_fails)
 		snprintf(fails, sizeof(fails), "%u", n->auth_fails);
-	printf("%-5u  %-21s  %-11s  %9s  %-8s  %8s\n", n->id, addr,
-	       state_name(n), rtt, up, fails);
+	load_cells(&n->load, &c);
+	printf(NODE_ROW, id, addr, node_state_name(n), rtt, up, fails, c.load,
+	       c.cpus, c.speed, c.free, c.guests, c.away, c.flags);
 }
 
 static void print_node_header(void)
 {
-	printf("%-5s  %-21s  %-11s  %9s  %-8s  %8s\n", "ID", "ADDRESS",
-	       "STATE", "RTT(ms)", "UPTIME", "AUTHFAIL");
+	printf(NODE_ROW, "ID", "ADDRESS", "STATE", "RTT(ms)", "UPTIME",
+	       "AUTHFAIL", "LOAD", "CPUS", "SPEED", "FREE", "GUESTS", "AWAY",
+	       "FLAGS");
 }
 
 /* Optional numbers become null in JSON exactly where the table says "-". */
@@ -280,13 +268,11 @@ static void print_node_json(struct json *j, const void *rec)
 	else
 		json_null(j, "address");
 	json_opt_uint(j, "port", n->has_port, n->port);
-	if (n->has_state)
-		json_string(j, "state", state_name(n));
-	else
-		json_null(j, "state");
-	json_opt_uint(j, "rtt_us", rtt_known(n), n->rtt_us);
+	json_opt_string(j, "state", n->has_state, node_state_name(n));
+	json_opt_uint(j, "rtt_us", node_rtt_known(n), n->rtt_us);
 	json_opt_uint(j, "up_secs", uptime_known(n), n->up_secs);
 	json_opt_uint(j, "auth_failures", n->has_fails, n->auth_fails);
+	load_json(j, "load", &n->load);
 	json_object_end(j);
 }
 
@@ -298,7 +284,7 @@ static void node_list_error(const struct mig_nl_error *e)
 	mig_nl_report(e, cause, NULL, "cannot list nodes");
 }
 
-static const struct dump_ops node_list_ops = {
+const struct dump_ops node_list_ops = {
 	.cmd	= MIG_CMD_NODE_LIST,
 	.size	= sizeof(struct node_info),
 	.parse	= parse_node,

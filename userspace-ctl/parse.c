@@ -18,22 +18,32 @@
  * Plain decimal only: strtoul() would also take "-1" (wrapping it),
  * leading blanks, "+5" and hex, none of which is a sensible node ID.
  */
-static int parse_decimal(const char *s, unsigned long max,
-			 unsigned long *val)
+static int parse_digits(const char *s, size_t len, unsigned long max,
+			unsigned long *val)
 {
 	unsigned long v = 0;
+	size_t i;
 
-	if (!*s)
+	if (!len)
 		return -1;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s))
+	for (i = 0; i < len; i++) {
+		unsigned long d = (unsigned long)(s[i] - '0');
+
+		if (!isdigit((unsigned char)s[i]))
 			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > max)
+		/* Checked before it is computed: no wrap on 32-bit longs. */
+		if (d > max || v > (max - d) / 10)
 			return -1;
+		v = v * 10 + d;
 	}
 	*val = v;
 	return 0;
+}
+
+static int parse_decimal(const char *s, unsigned long max,
+			 unsigned long *val)
+{
+	return parse_digits(s, strlen(s), max, val);
 }
 
 int parse_node_id(const char *s, uint32_t *id, char *err)
@@ -72,13 +82,67 @@ int parse_dest_node(const char *s, uint32_t *id, char *err)
 		*id = MIGCTL_NODE_HOME;
 		return 0;
 	}
+	if (!strcmp(s, "balance")) {
+		*id = MIGCTL_NODE_BALANCE;
+		return 0;
+	}
 	if (parse_decimal(s, MIG_NODE_ID_MAX, &v) || v < MIG_NODE_ID_MIN) {
 		snprintf(err, PARSE_ERR_LEN,
-			 "invalid node '%s': must be a node ID from %d to %d, or 'home'",
+			 "invalid node '%s': must be a node ID from %d to %d, 'home' or 'balance'",
 			 s, MIG_NODE_ID_MIN, MIG_NODE_ID_MAX);
 		return -1;
 	}
 	*id = (uint32_t)v;
+	return 0;
+}
+
+int parse_count(const char *s, uint32_t *n, char *err)
+{
+	unsigned long v;
+
+	if (parse_decimal(s, INT_MAX, &v)) {
+		snprintf(err, PARSE_ERR_LEN,
+			 "invalid count '%s': must be a number from 0 (no end) to %d",
+			 s, INT_MAX);
+		return -1;
+	}
+	*n = (uint32_t)v;
+	return 0;
+}
+
+/* "1", "0.25": whole seconds, then up to three decimals. */
+static int parse_ms(const char *s, unsigned long *ms)
+{
+	const char *dot = strchr(s, '.');
+	size_t whole = dot ? (size_t)(dot - s) : strlen(s);
+	size_t decimals = dot ? strlen(dot + 1) : 0;
+	unsigned long secs, frac = 0;
+
+	if (parse_digits(s, whole, MIGCTL_DELAY_MAX_MS / 1000, &secs))
+		return -1;
+	if (dot && (decimals > 3 ||
+		    parse_digits(dot + 1, decimals, 999, &frac)))
+		return -1;
+	for (; decimals < 3; decimals++)
+		frac *= 10;
+	*ms = secs * 1000 + frac;
+	return 0;
+}
+
+int parse_delay(const char *s, uint32_t *ms, char *err)
+{
+	unsigned long v;
+
+	if (parse_ms(s, &v) || v < MIGCTL_DELAY_MIN_MS ||
+	    v > MIGCTL_DELAY_MAX_MS) {
+		snprintf(err, PARSE_ERR_LEN,
+			 "invalid delay '%s': must be seconds from %d.%d to %d, such as 2 or 0.5",
+			 s, MIGCTL_DELAY_MIN_MS / 1000,
+			 MIGCTL_DELAY_MIN_MS % 1000 / 100,
+			 MIGCTL_DELAY_MAX_MS / 1000);
+		return -1;
+	}
+	*ms = (uint32_t)v;
 	return 0;
 }
 

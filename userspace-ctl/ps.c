@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * migctl ps: the migrated processes this node knows of, deputies (its own
- * processes running elsewhere) and guests (other nodes' processes running
- * here).
+ * processes running elsewhere), guests (other nodes' processes running
+ * here) and local processes (its own, at home, listed for being pinned).
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 
 #include "dump.h"
+#include "format.h"
 #include "json.h"
 #include "migctl.h"
 #include "nl.h"
@@ -20,13 +20,15 @@ struct proc_info {
 	uint8_t role, state;
 	bool has_role, has_home, has_home_pid, has_where, has_state,
 	     has_moves, has_bytes;
+	bool pinned;		/* absent means not pinned */
 };
 
 static const char *const role_names[] = {
 	[MIG_ROLE_DEPUTY]	= "deputy",
 	[MIG_ROLE_GUEST]	= "guest",
+	[MIG_ROLE_LOCAL]	= "local",
 };
-_Static_assert(ARRAY_SIZE(role_names) == MIG_ROLE_GUEST + 1,
+_Static_assert(ARRAY_SIZE(role_names) == MIG_ROLE_LOCAL + 1,
 	       "role_names[] out of sync with enum mig_role");
 
 static const char *const proc_state_names[] = {
@@ -34,6 +36,7 @@ static const char *const proc_state_names[] = {
 	[MIG_PROC_AWAY]		= "away",
 	[MIG_PROC_RUNNING]	= "running",
 	[MIG_PROC_RETURNING]	= "returning",
+	[MIG_PROC_HOME]		= "home",
 };
 _Static_assert(ARRAY_SIZE(proc_state_names) == __MIG_PROC_STATE_MAX,
 	       "proc_state_names[] out of sync with enum mig_proc_state");
@@ -85,6 +88,7 @@ static void read_proc(struct nlattr **tb, struct proc_info *p)
 		p->moves = nla_get_u32(tb[MIG_A_MOVES]);
 	if (p->has_bytes)
 		p->bytes_sent = nla_get_u64(tb[MIG_A_BYTES_SENT]);
+	p->pinned = tb[MIG_A_PINNED] && nla_get_u8(tb[MIG_A_PINNED]);
 }
 
 static const char *parse_proc(struct nlattr **tb, void *arg)
@@ -107,26 +111,6 @@ static int cmp_proc(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-/* "512B", "4.0KiB", "16.3MiB": binary units, one decimal past bytes. */
-static void format_bytes(uint64_t b, char *buf, size_t len)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB",
-					     "PiB", "EiB" };
-	double v = (double)b;
-	size_t u = 0;
-
-	if (b < 1024) {
-		snprintf(buf, len, "%" PRIu64 "B", b);
-		return;
-	}
-	v /= 1024;
-	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f%s", v, units[u]);
-}
-
 static void format_opt(bool has, uint32_t v, char *buf, size_t len)
 {
 	if (has)
@@ -135,7 +119,7 @@ static void format_opt(bool has, uint32_t v, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-#define PS_ROW "%-7s  %-6s  %-13s  %-5s  %-9s  %5s  %9s\n"
+#define PS_ROW "%-7s  %-6s  %-13s  %-5s  %-9s  %-6s  %5s  %9s\n"
 
 static void print_proc_row(const void *rec)
 {
@@ -155,22 +139,13 @@ static void print_proc_row(const void *rec)
 	if (p->has_bytes)
 		format_bytes(p->bytes_sent, sent, sizeof(sent));
 	printf(PS_ROW, pid, role_name(p), homepid, where, proc_state_name(p),
-	       moves, sent);
+	       p->pinned ? "yes" : "-", moves, sent);
 }
 
 static void print_proc_header(void)
 {
-	printf(PS_ROW, "PID", "ROLE", "HOME", "WHERE", "STATE", "MOVES",
-	       "SENT");
-}
-
-static void json_opt_string(struct json *j, const char *key, bool known,
-			    const char *v)
-{
-	if (known)
-		json_string(j, key, v);
-	else
-		json_null(j, key);
+	printf(PS_ROW, "PID", "ROLE", "HOME", "WHERE", "STATE", "PINNED",
+	       "MOVES", "SENT");
 }
 
 static void print_proc_json(struct json *j, const void *rec)
@@ -184,6 +159,7 @@ static void print_proc_json(struct json *j, const void *rec)
 	json_opt_uint(j, "home_pid", p->has_home_pid, p->home_pid);
 	json_opt_uint(j, "where", p->has_where, p->where);
 	json_opt_string(j, "state", p->has_state, proc_state_name(p));
+	json_bool(j, "pinned", p->pinned);
 	json_opt_uint(j, "moves", p->has_moves, p->moves);
 	json_opt_uint(j, "bytes_sent", p->has_bytes, p->bytes_sent);
 	json_object_end(j);

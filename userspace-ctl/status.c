@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * migctl status: the local node's settings and the module's counters.
+ * migctl status: the local node's settings, load and the module's counters.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "json.h"
+#include "load.h"
 #include "migctl.h"
 #include "nl.h"
+#include "status.h"
 
 /*
  * Counter names, indexed by enum mig_stat: the one place they are spelled.
@@ -36,27 +38,20 @@ static const char *const stat_names[] = {
 	[MIG_STAT_MOVES_IN]		= "moves_in",
 	[MIG_STAT_MOVES_FAILED]		= "moves_failed",
 	[MIG_STAT_BAD_STREAM]		= "bad_stream",
+	[MIG_STAT_LOAD_TX]		= "load_tx",
+	[MIG_STAT_LOAD_RX]		= "load_rx",
+	[MIG_STAT_BAL_DECISIONS]	= "bal_decisions",
+	[MIG_STAT_BAL_MOVES]		= "bal_moves",
+	[MIG_STAT_BAL_FAILED]		= "bal_failed",
+	[MIG_STAT_BAL_HOMECOMINGS]	= "bal_homecomings",
+	[MIG_STAT_EXPELLED]		= "expelled",
+	[MIG_STAT_REFUSED_BLOCKED]	= "refused_blocked",
 };
 _Static_assert(ARRAY_SIZE(stat_names) == __MIG_STAT_MAX,
 	       "stat_names[] out of sync with enum mig_stat in uapi/mig.h");
-_Static_assert(MIG_STAT_BAD_STREAM == __MIG_STAT_MAX - 1,
-	       "a counter was added after MIG_STAT_BAD_STREAM: name it");
-
-/* Counters we do not know (from a newer module) still show, by number. */
-#define MAX_STATS 64
-
-/* A value that the reply may or may not carry. */
-struct opt {
-	bool set;
-	uint64_t v;
-};
-
-/* Copied out of the reply, which is freed before we print. */
-struct status {
-	struct opt local_id, port, key, hb_interval, hb_timeout, wire;
-	struct opt stats[MAX_STATS];
-	bool got_reply;
-};
+_Static_assert(MIG_STAT_REFUSED_BLOCKED == __MIG_STAT_MAX - 1,
+	       "a counter was added after MIG_STAT_REFUSED_BLOCKED: name it");
+_Static_assert(__MIG_STAT_MAX <= MAX_STATS, "MAX_STATS is too small");
 
 static void set_opt(struct opt *o, uint64_t v)
 {
@@ -121,6 +116,8 @@ static const char *parse_status(struct nlattr **tb, void *arg)
 		set_opt(&s->wire, nla_get_u8(tb[MIG_A_WIRE_VERSION]));
 	if (tb[MIG_A_STATS])
 		read_stats(tb[MIG_A_STATS], s);
+	if (tb[MIG_A_LOAD])
+		load_read(tb[MIG_A_LOAD], &s->load);
 	return NULL;
 }
 
@@ -131,6 +128,26 @@ static void print_line(const char *label, const struct opt *o,
 		printf("%-20s %" PRIu64 "%s\n", label, o->v, unit);
 	else
 		printf("%-20s -\n", label);
+}
+
+/* This node's own figures: no age, they are measured as we ask. */
+static void print_load_text(const struct load_info *l)
+{
+	struct load_cells c;
+
+	if (!l->reported) {
+		printf("\n%-20s -\n", "load:");
+		return;
+	}
+	load_cells(l, &c);
+	puts("\nload:");
+	printf("  %-20s %s\n", "load", c.load);
+	printf("  %-20s %s\n", "cpus", c.cpus);
+	printf("  %-20s %s\n", "speed", c.speed);
+	printf("  %-20s %s free of %s\n", "memory", c.free, c.total);
+	printf("  %-20s %s\n", "guests here", c.guests);
+	printf("  %-20s %s\n", "processes away", c.away);
+	printf("  %-20s %s\n", "flags", c.flags);
 }
 
 static void print_status_text(const struct status *s)
@@ -146,6 +163,7 @@ static void print_status_text(const struct status *s)
 	print_line("heartbeat interval:", &s->hb_interval, " ms");
 	print_line("heartbeat timeout:", &s->hb_timeout, " ms");
 	print_line("wire version:", &s->wire, "");
+	print_load_text(&s->load);
 	puts("\ncounters:");
 	for (i = 0; i < MAX_STATS; i++) {
 		if (!stat_shown(s, i))
@@ -183,6 +201,7 @@ static void print_status_json(const struct status *s)
 	json_opt(&j, "heartbeat_interval_ms", &s->hb_interval);
 	json_opt(&j, "heartbeat_timeout_ms", &s->hb_timeout);
 	json_opt(&j, "wire_version", &s->wire);
+	load_json(&j, "load", &s->load);
 	json_object_begin(&j, "stats");
 	for (i = 0; i < MAX_STATS; i++)
 		if (stat_shown(s, i))
@@ -201,11 +220,12 @@ static void status_error(const struct mig_nl_error *e)
 	mig_nl_report(e, cause, NULL, "cannot get the status");
 }
 
-static int query_status(struct status *s)
+int query_status(struct status *s)
 {
 	struct mig_nl_error e;
 	int ret;
 
+	memset(s, 0, sizeof(*s));
 	ret = mig_nl_request(MIG_CMD_STATUS, 0, NULL, parse_status, s, &e);
 	if (ret == -1)
 		status_error(&e);
@@ -222,7 +242,6 @@ int cmd_status(const struct command *cmd, int argc, char **argv,
 	(void)argv;
 	if (argc != 0)
 		return usage_error(cmd, "too many arguments");
-	memset(&s, 0, sizeof(s));
 	if (query_status(&s))
 		return EXIT_RUNTIME;
 	if (o->json)
