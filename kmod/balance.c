@@ -530,18 +530,11 @@ static int mig_balance_pick(struct task_struct *task, u16 *dest,
 /* Moves @pid now to the node the policy picks, and says which. */
 int mig_balance_move(u32 pid, u16 *dest, const char **why)
 {
-	struct task_struct *task;
+	struct task_struct *task = mig_get_task(pid, why);
 	int err;
 
-	rcu_read_lock();
-	task = pid_task(find_vpid(pid), PIDTYPE_TGID);
-	if (task)
-		get_task_struct(task);
-	rcu_read_unlock();
-	if (!task) {
-		*why = "no such process";
+	if (!task)
 		return -ESRCH;
-	}
 	err = mig_check_movable(task, why);
 	if (!err)
 		err = mig_balance_pick(task, dest, why);

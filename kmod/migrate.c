@@ -34,6 +34,7 @@ struct mig_move_req {
 	int result;
 	const char *why;
 	bool cancelled;
+	bool started;		/* the process is being sent */
 };
 
 
@@ -178,6 +179,7 @@ static void mig_move_work(struct callback_head *work)
 		mig_move_done(req, -EINPROGRESS, NULL);	/* again soon */
 		return;
 	}
+	WRITE_ONCE(req->started, true);
 	/* Ready to relay signals before migctl returns. */
 	err = mig_leave(req->dest, &dep, &enter_err);
 	if (err) {
@@ -305,6 +307,17 @@ static int mig_move_task(struct task_struct *task, u16 dest, const char **why)
 		}
 		left = wait_for_completion_killable_timeout(&req->done,
 							    max_t(long, deadline - jiffies, 1));
+		/*
+		 * The limit is on reaching a safe point; a transfer under way
+		 * has timeouts of its own (the link's, the ACK's).
+		 */
+		if (!left && READ_ONCE(req->started))
+			left = wait_for_completion_killable(&req->done) ? -EINTR : 1;
+		if (left <= 0 && READ_ONCE(req->started)) {
+			err = -EINTR;
+			*why = "interrupted while the process was being sent; see migctl ps";
+			break;
+		}
 		if (left <= 0) {
 			WRITE_ONCE(req->cancelled, true);
 			err = left ? -EINTR : -ETIMEDOUT;
@@ -390,20 +403,28 @@ static int mig_recall(pid_t pid, u16 onward, const char **why)
 	return err;
 }
 
-int mig_move(u32 pid, u32 dest, const char **why)
+/* The process @pid names, referenced; NULL, and *why, if there is none. */
+struct task_struct *mig_get_task(u32 pid, const char **why)
 {
 	struct task_struct *task;
-	int err;
 
 	rcu_read_lock();
 	task = pid_task(find_vpid(pid), PIDTYPE_PID);
 	if (task)
 		get_task_struct(task);
 	rcu_read_unlock();
-	if (!task) {
+	if (!task)
 		*why = "no such process";
+	return task;
+}
+
+int mig_move(u32 pid, u32 dest, const char **why)
+{
+	struct task_struct *task = mig_get_task(pid, why);
+	int err;
+
+	if (!task)
 		return -ESRCH;
-	}
 	err = mig_check_movable(task, why);
 	if (!err)
 		err = mig_check_dest(dest, mig_is_deputy(task_tgid_nr(task)),

@@ -121,18 +121,11 @@ static void mig_pin_tell(struct task_struct *task, bool pinned)
 /* "migctl pin/unpin PID": the caller may move @pid_nr. */
 int mig_pin_set(u32 pid_nr, bool pinned, const char **why)
 {
-	struct task_struct *task;
+	struct task_struct *task = mig_get_task(pid_nr, why);
 	int err = 0;
 
-	rcu_read_lock();
-	task = pid_task(find_vpid(pid_nr), PIDTYPE_TGID);
-	if (task)
-		get_task_struct(task);
-	rcu_read_unlock();
-	if (!task) {
-		*why = "no such process";
+	if (!task)
 		return -ESRCH;
-	}
 	if (!mig_may_move(task)) {
 		*why = "not permitted: not your process";
 		err = -EPERM;

@@ -186,5 +186,6 @@ bool mig_guest_set_pinned_local(pid_t pid, bool pinned);
 int mig_deputy_count(void);
 bool mig_deputy_where(pid_t pid, u16 *where, u32 *id);
 bool mig_may_move(struct task_struct *task);
+struct task_struct *mig_get_task(u32 pid, const char **why);
 
 #endif /* _MIG_PROCESS_H */

@@ -134,17 +134,36 @@ static const struct {
 static void mig_hook_ftrace(unsigned long ip, unsigned long parent_ip,
 			    struct ftrace_ops *ops, struct ftrace_regs *fregs);
 
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_ARGS
+#define MIG_HOOK_SAVE_REGS	0
+#else
+#define MIG_HOOK_SAVE_REGS	FTRACE_OPS_FL_SAVE_REGS
+#endif
+
 static struct ftrace_ops mig_hook_ops = {
 	.func = mig_hook_ftrace,
 	/*
 	 * No FTRACE_OPS_FL_RECURSION: it would put ftrace_ops_assist_func()
 	 * in front of every call; the handler guards itself, after the
 	 * cheap test. PERMANENT: ftrace_enabled=0 must not silently let
-	 * guests run syscalls locally.
+	 * guests run syscalls locally. No SAVE_REGS: with ftrace's
+	 * WITH_ARGS (x86-64 since 5.17) the plain trampoline takes a new
+	 * ip too, and saves far less on every syscall of every task.
 	 */
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
-		 FTRACE_OPS_FL_PERMANENT,
+	.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT |
+		 MIG_HOOK_SAVE_REGS,
 };
+
+/* Sends the task, on its way into an entry point, to @ip instead. */
+static __always_inline void mig_hook_set_ip(struct ftrace_regs *fregs,
+					    unsigned long ip)
+{
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_ARGS
+	ftrace_instruction_pointer_set(fregs, ip);
+#else
+	instruction_pointer_set(ftrace_get_regs(fregs), ip);
+#endif
+}
 
 static inline struct hlist_head *mig_hook_bucket(const struct task_struct *t)
 {
@@ -246,7 +265,6 @@ static void notrace mig_hook_ftrace(unsigned long ip, unsigned long parent_ip,
 				    struct ftrace_ops *ops,
 				    struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs;
 	unsigned long nr, entry, old;
 	int bit, abi;
 
@@ -290,9 +308,8 @@ static void notrace mig_hook_ftrace(unsigned long ip, unsigned long parent_ip,
 		}
 	}
 
-	regs = ftrace_get_regs(fregs);
-	if (regs && try_module_get(THIS_MODULE))
-		instruction_pointer_set(regs, (unsigned long)mig_hook_redirect);
+	if (try_module_get(THIS_MODULE))
+		mig_hook_set_ip(fregs, (unsigned long)mig_hook_redirect);
 out:
 	ftrace_test_recursion_unlock(bit);
 }

@@ -134,6 +134,14 @@ static void move_explain(const struct mig_nl_error *e, uint32_t pid,
 			snprintf(cause, len, "node %u is not up", node);
 		snprintf(hint, len, "see the state of the links with: migctl node list");
 		break;
+	case ECONNREFUSED:
+		if (home || balance)
+			snprintf(cause, len, "the destination accepts no new guests: its block or expel knob is set");
+		else
+			snprintf(cause, len, "node %u accepts no new guests: its block or expel knob is set",
+				 node);
+		snprintf(hint, len, "pick another node (migctl top), or clear the knob there: echo 0 > /sys/kernel/mig/block");
+		break;
 	case EAGAIN:
 		if (!balance)
 			break;
