@@ -1,17 +1,24 @@
 #!/usr/bin/python3
-"""make bench: figures of a 2-node virtual cluster, printed, not asserted.
+"""make bench: figures of a 2-node virtual cluster, then of a 3-node one,
+printed, not asserted.
 
 Move time and data rate for processes of 16, 64 and 256 MiB beside the
 raw TCP rate of the same link; a forwarded 1-byte write beside a raw
-TCP round trip; a CPU-bound loop's speed away versus at home. Under TCG
-absolute figures are slow and noisy: compare within one run."""
+TCP round trip; a CPU-bound loop's speed away versus at home. Then, on
+three nodes, automatic balancing: the makespan of 6 equal CPU-bound jobs
+started on node 1, balancing off and on, beside the ideal; how long they
+took to spread and how often each moved; and what a system call costs
+on a node hosting guests beside one hosting none. Under TCG absolute
+figures are slow and noisy: compare within one run."""
 
+import collections
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from cluster import Cluster  # noqa: E402
+import jobs  # noqa: E402
 import mig  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -79,6 +86,102 @@ def bench_cpu(n1, rows):
                                                       res["home"][1] / res["away"][1])))
 
 
+# The balancing figures: 6 jobs of BAL_JOB_SECONDS each (alone, on an
+# idle node) started on node 1 of 3.
+BAL_JOBS = 6
+BAL_JOB_SECONDS = 15
+
+
+def run_six(c, it, seeds, balance):
+    """Starts BAL_JOBS cpujobs at node 1 and waits for all: (makespan from
+    the first start to the last exit, seconds until they were spread
+    evenly or None, {pid: most moves seen}, how many ended with their
+    exact output)."""
+    n1, nodes = c.node(1), c.nodes
+    t0 = time.monotonic()
+    js = jobs.start_cpujobs(n1, it, seeds)
+    spread_at, most = None, collections.Counter()
+    even = BAL_JOBS // len(nodes)
+    while True:
+        left = [j for j in js if j.sp.wait(0) is None]
+        if not left:
+            break
+        if balance:
+            rows = {r["pid"]: r for r in mig.ps(n1)}
+            for j in js:
+                most[j.pid] = max(most[j.pid], (rows.get(j.pid) or {}).get("moves") or 0)
+            if spread_at is None and len(left) == BAL_JOBS:
+                place = collections.Counter(mig.where(n1, [j.pid for j in js]).values())
+                if all(place[n.index] == even for n in nodes):
+                    spread_at = time.monotonic() - t0
+        time.sleep(1)
+    makespan = time.monotonic() - t0
+    exact = 0
+    for j in js:
+        try:
+            jobs.check(j, 5)
+            exact += 1
+        except AssertionError:
+            pass
+    return makespan, spread_at, most, exact
+
+
+def syscall_cost(node):
+    """ns per getppid() at node, from tests/progs/syscost."""
+    f = node.run_ok("%s/bin/syscost 2000000" % PROGS, timeout=300).split()
+    return float(f[f.index("ns/call") - 1])
+
+
+def bench_balance(rows):
+    with Cluster(nodes=3, name="bench-balance") as c:
+        n1, n2, n3 = c.nodes
+        mig.link_all(c.nodes)
+        it = int(jobs.calibrate(n1) * BAL_JOB_SECONDS)
+        t0 = time.monotonic()
+        alone = jobs.start_cpujob(n1, it, seed=90)
+        alone.sp.wait(600)
+        single = time.monotonic() - t0
+        cpus = os.cpu_count()
+        ideal = single * BAL_JOBS / min(3, cpus)
+        rows.append(("one cpujob alone", "%.1f s" % single, ""))
+        rows.append(("ideal: alone x 6 / min(3, N)", "%.1f s" % ideal,
+                     "N = %d CPUs of this machine" % cpus))
+        off, _, _, exact_off = run_six(c, it, range(91, 97), balance=False)
+        rows.append(("6 jobs from node 1, no balance", "%.1f s" % off,
+                     "makespan, %.2f x ideal; %d/6 exact" % (off / ideal, exact_off)))
+        mig.set_all(c.nodes, balance=1)
+        on, spread, most, exact_on = run_six(c, it, range(101, 107), balance=True)
+        mig.set_all(c.nodes, balance=0)
+        rows.append(("6 jobs from node 1, balance on", "%.1f s" % on,
+                     "makespan, %.2f x ideal; %d/6 exact" % (on / ideal, exact_on)))
+        rows.append(("time until spread 2/2/2", "%.1f s" % spread if spread else "never",
+                     "after the first start"))
+        auto = mig.stats_sum(c.nodes, "bal_moves")
+        rows.append(("moves per job, balance on", "",
+                     "%s (%d automatic moves in all)"
+                     % (" ".join(str(m) for m in sorted(most.values())), auto)))
+
+        # The same node before and after it hosts two sleeping guests (the
+        # fairer figure: VMs differ), and node 3, which hosts none, beside.
+        before = min(syscall_cost(n2) for _ in range(2))
+        guests = []
+        for _ in range(2):
+            sp = n1.spawn("exec %s/bin/waiter sigsuspend" % PROGS)
+            pid = mig.ready(sp)
+            mig.move(n1, pid, 2)
+            guests.append((sp, pid))
+        with_guests = min(syscall_cost(n2) for _ in range(2))
+        without = min(syscall_cost(n3) for _ in range(2))
+        rows.append(("getppid(), node with no guest", "", "%.0f ns/call" % without))
+        rows.append(("getppid(), node with 2 guests", "", "%.0f ns/call (%.2f x)"
+                     % (with_guests, with_guests / without)))
+        rows.append(("getppid(), same node, 2 guests", "",
+                     "%.0f ns/call before, %.2f x after" % (before, with_guests / before)))
+        for sp, pid in guests:
+            n1.run("kill -USR1 %d" % pid)
+            sp.wait(60)
+
+
 def main():
     rows = []
     with Cluster(nodes=2, name="bench", memory=1536) as c:
@@ -106,6 +209,7 @@ def main():
                      % (runs["noflush"][0], runs["noflush"][0] / runs["home"][0])))
         bench_cpu(n1, rows)
         srv.kill()
+    bench_balance(rows)
     print("%-30s %-10s %s" % ("measure", "time", "figure"))
     for r in rows:
         print("%-30s %-10s %s" % r)

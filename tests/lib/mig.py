@@ -2,6 +2,7 @@
 it with migctl, read its state back as JSON."""
 
 import json
+import os
 import time
 
 from cluster import CommandFailed, wait_until
@@ -135,3 +136,163 @@ def wait_rtt(node, peer_id, timeout=15):
             return rtt
         time.sleep(0.3)
     return 0
+
+
+def ps(node):
+    """`migctl -j ps` at node: its deputies, guests and pinned processes."""
+    return migctl_json(node, "ps")
+
+
+def moves_at_once(workdir, moves, timeout=600):
+    """Starts every (node, pid, dest) move of `moves` at the same moment:
+    one shell per node waits for a file in the cluster's work directory
+    (which every guest sees), then starts its `migctl -j move`s in
+    parallel. Returns {(node index, pid): (rc, output)}."""
+    go = os.path.join(str(workdir), "go.%d" % time.monotonic_ns())
+    by_node = {}
+    for node, pid, dest in moves:
+        by_node.setdefault(node, []).append("%d:%s" % (pid, dest))
+    shells = []
+    for node, todo in by_node.items():
+        script = ("d=$(mktemp -d); while [ ! -e %s ]; do sleep 0.02; done; "
+                  "for m in %s; do (%s -j move ${m%%:*} ${m#*:} >$d/${m%%:*} 2>&1; "
+                  "echo \"rc $?\" >>$d/${m%%:*}) & done; wait; "
+                  "for m in %s; do echo \"== ${m%%:*}\"; cat $d/${m%%:*}; done"
+                  % (go, " ".join(todo), MIGCTL, " ".join(todo)))
+        shells.append((node, node.spawn(script)))
+    open(go, "w").close()
+    results = {}
+    try:
+        for node, sp in shells:
+            rc = sp.wait(timeout)
+            out = sp.output()
+            assert rc == 0, "%s: moves did not end: %s" % (node.name, out)
+            for block in out.split("== ")[1:]:
+                head, _, body = block.partition("\n")
+                lines = body.rstrip("\n").splitlines()
+                rc = int(lines[-1].split()[1]) if lines and lines[-1].startswith("rc ") else None
+                results[(node.index, int(head))] = (rc, "\n".join(lines[:-1]))
+    finally:
+        os.unlink(go)
+    return results
+
+
+# ------------------------------------------------ load balancing knobs
+
+SYSFS = "/sys/kernel/mig"
+KNOB_DEFAULTS = {"balance": "0", "interval_ms": "500", "threshold": "1.300",
+                 "min_runtime_ms": "3000", "block": "0", "expel": "0"}
+
+
+def knob(node, name):
+    """The value /sys/kernel/mig/NAME reads, stripped."""
+    return node.run_ok("cat %s/%s" % (SYSFS, name)).strip()
+
+
+def set_knobs(node, **values):
+    """Writes /sys/kernel/mig knobs at node, in order; a refused write
+    fails the test."""
+    for name, value in values.items():
+        rc, out = node.run("echo %s > %s/%s" % (value, SYSFS, name))
+        assert rc == 0, "%s: %s=%s refused: %s" % (node.name, name, value, out)
+
+
+def set_all(nodes, **values):
+    for n in nodes:
+        set_knobs(n, **values)
+
+
+def reset_knobs(nodes):
+    """expel 0, block 0, balance 0 and the other knobs' defaults (speed is
+    left alone) on every live node; errors are ignored, the module may
+    be gone."""
+    cmd = "; ".join("echo %s > %s/%s" % (v, SYSFS, k) for k, v in
+                    (("expel", 0), ("block", 0), ("balance", 0), ("interval_ms", 500),
+                     ("threshold", "1.3"), ("min_runtime_ms", 3000)))
+    for n in nodes:
+        if n.alive:
+            n.run(cmd + " 2>/dev/null")
+
+
+def load_file(node):
+    """/sys/kernel/mig/load as {key: float}."""
+    out = node.run_ok("cat %s/load" % SYSFS)
+    return {k: float(v) for k, v in (line.split() for line in out.splitlines() if line.strip())}
+
+
+def peer_loads(node):
+    """{peer id: its last load report, as `migctl -j node list` shows it
+    (a dict), or None}."""
+    return {i: e.get("load") for i, e in nodes(node).items()}
+
+
+def load_value(report):
+    """The load figure of a report (dict from node list, top or status):
+    a float, or None when there is none."""
+    if not report or report.get("load") is None:
+        return None
+    return float(report["load"])
+
+
+def top(node):
+    """`migctl -j top` at node: {node id: entry}."""
+    return {e["node"]: e for e in migctl_json(node, "top")["nodes"]}
+
+
+def wait_loads(viewer, expected, below=0.6, above=1.2, timeout=40):
+    """Waits until viewer sees every {node id: load} of expected, within
+    `below` under it and `above` over it (the commands of the test itself
+    load a node under emulation: as much as one process more), its own
+    load from its status, its peers' from node list; returns what it saw."""
+    seen = {}
+
+    def settled():
+        peers = peer_loads(viewer)
+        for nid, want in expected.items():
+            if nid == viewer.index:
+                got = load_value(status(viewer).get("load"))
+            else:
+                got = load_value(peers.get(nid))
+            seen[nid] = got
+            if got is None or not want - below <= got <= want + above:
+                return False
+        return True
+
+    try:
+        wait_until(settled, timeout=timeout, interval=0.5, what="loads %s" % expected)
+    except AssertionError:
+        raise AssertionError("%s: loads %s, not %s after %ds"
+                             % (viewer.name, seen, expected, timeout))
+    return seen
+
+
+def ps_by_pid(node):
+    """{pid: row} of node's ps; should a pid be listed twice, its deputy
+    row, which says more than a local one."""
+    rows = {}
+    for r in ps(node):
+        if r["pid"] not in rows or r.get("role") == "deputy":
+            rows[r["pid"]] = r
+    return rows
+
+
+def where(home, pids):
+    """{pid: node it runs at} for processes of node `home`, from home's
+    ps: a deputy's WHERE when away, home's id when not listed or local,
+    None while it moves."""
+    rows = ps_by_pid(home)
+    found = {}
+    for pid in pids:
+        r = rows.get(pid)
+        if r is None or r.get("role") == "local":
+            found[pid] = home.index
+        elif r.get("state") == "away":
+            found[pid] = r["where"]
+        else:
+            found[pid] = None
+    return found
+
+
+def stats_sum(nodes_, key):
+    """The sum of one status counter over the live nodes."""
+    return sum(status(n)["stats"].get(key) or 0 for n in nodes_ if n.alive)

@@ -8,6 +8,7 @@ A test file (tests/NN-name.py) looks like:
     from migtest import test, run, skip, diag
 
     NODES = 2                       # size of the file's shared cluster
+    MEMORY = 2048                   # MiB per node (default 1024), optional
 
     @test
     def nodes_link(c):
@@ -16,6 +17,9 @@ A test file (tests/NN-name.py) looks like:
 
     @test(nodes=3)                  # own cluster, booted for this test only
     def three_nodes(c): ...
+
+    @test(memory=2048)              # own cluster of the file's size, 2 GiB each
+    def big_moves(c): ...
 
     run()
 
@@ -40,6 +44,7 @@ __all__ = ["test", "run", "skip", "diag", "Skip", "TestTimeout", "Cluster",
            "CommandFailed", "NodeDown", "NodeUnresponsive", "TestbedError", "wait_until"]
 
 DEFAULT_TIMEOUT = 300
+DEFAULT_MEMORY = 1024     # MiB per node, as Cluster()'s default
 _tests = []
 
 
@@ -66,18 +71,21 @@ def diag(*args):
 
 
 class _Test:
-    def __init__(self, fn, nodes, fresh, timeout):
+    def __init__(self, fn, nodes, fresh, timeout, memory):
         self.fn, self.nodes, self.fresh, self.timeout = fn, nodes, fresh, timeout
+        self.memory = memory
         self.name = fn.__name__
         self.doc = (fn.__doc__ or "").strip().splitlines()[0:1]
 
 
-def test(fn=None, *, nodes=None, fresh=False, timeout=DEFAULT_TIMEOUT):
+def test(fn=None, *, nodes=None, fresh=False, timeout=DEFAULT_TIMEOUT,
+         memory=None):
     """Register a test: a function taking the Cluster (None when it needs
-    no nodes). nodes=N or fresh=True gives the test a cluster of its own,
-    booted before and destroyed after it; timeout is in seconds."""
+    no nodes). nodes=N, memory=MiB (other than the file's) or fresh=True
+    gives the test a cluster of its own, booted before and destroyed after
+    it; timeout is in seconds."""
     def register(f):
-        _tests.append(_Test(f, nodes, fresh, timeout))
+        _tests.append(_Test(f, nodes, fresh, timeout, memory))
         return f
     return register(fn) if fn is not None else register
 
@@ -109,8 +117,8 @@ def _on_alarm(_signum, _frame):
 
 
 class _Runner:
-    def __init__(self, nodes, selected):
-        self.nodes = nodes
+    def __init__(self, nodes, selected, memory=DEFAULT_MEMORY):
+        self.nodes, self.memory = nodes, memory
         self.tests = [t for t in _tests if not selected or t.name in selected]
         unknown = set(selected) - {t.name for t in _tests}
         if unknown:
@@ -130,14 +138,15 @@ class _Runner:
     def _cluster_for(self, t):
         """(cluster, owned) for test t; owned clusters die with the test."""
         nodes = self.nodes if t.nodes is None else t.nodes
+        memory = self.memory if t.memory is None else t.memory
         if nodes == 0:
             return None, False
-        if t.fresh or nodes != self.nodes:
+        if t.fresh or nodes != self.nodes or memory != self.memory:
             # Two clusters at once would only compete for the CPUs.
             self._stop_shared()
-            return _boot(nodes, t.name), True
+            return _boot(nodes, t.name, memory), True
         if self.shared is None:
-            self.shared = _boot(nodes, _file_stem(self.script))
+            self.shared = _boot(nodes, _file_stem(self.script), memory)
         else:
             for n in self.shared.nodes:  # a previous test may have killed one
                 if not n.alive:
@@ -258,11 +267,13 @@ class _Runner:
         return 1 if self.failed else 0
 
 
-def _boot(nodes, name):
+def _boot(nodes, name, memory=None):
     start = time.monotonic()
-    c = Cluster(nodes=nodes, name=name)
+    c = Cluster(nodes=nodes, name=name, memory=memory or DEFAULT_MEMORY)
     c.start()
-    diag("booted %d node(s) in %.1fs" % (nodes, time.monotonic() - start))
+    diag("booted %d node(s)%s in %.1fs" % (
+        nodes, "" if memory in (None, DEFAULT_MEMORY) else " of %d MiB" % memory,
+        time.monotonic() - start))
     return c
 
 
@@ -272,8 +283,10 @@ def _file_stem(path):
 
 def run(nodes=None):
     """Run the registered tests and exit. nodes defaults to the calling
-    file's NODES (2 if unset); 0 means the tests need no VMs."""
+    file's NODES (2 if unset); 0 means the tests need no VMs. The file's
+    MEMORY, if set, is each node's memory in MiB (default 1024)."""
+    main = sys.modules["__main__"]
     if nodes is None:
-        nodes = getattr(sys.modules["__main__"], "NODES", 2)
-    runner = _Runner(nodes, sys.argv[1:])
+        nodes = getattr(main, "NODES", 2)
+    runner = _Runner(nodes, sys.argv[1:], getattr(main, "MEMORY", DEFAULT_MEMORY))
     sys.exit(runner.run_all())
