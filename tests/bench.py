@@ -163,6 +163,8 @@ def bench_balance(rows):
 
         # The same node before and after it hosts two sleeping guests (the
         # fairer figure: VMs differ), and node 3, which hosts none, beside.
+        # The hook stays armed hook_linger_ms (10 s) after the jobs' guests.
+        time.sleep(12)
         before = min(syscall_cost(n2) for _ in range(2))
         guests = []
         for _ in range(2):
