@@ -48,7 +48,6 @@ struct mig_load_adj {
 
 struct mig_peer_load {
 	struct mig_load load;
-	u64 seq;
 	u32 interval_ms;
 	unsigned long rx_at;		/* jiffies */
 	struct mig_load_adj adj;	/* load we sent it lately */
@@ -367,7 +366,6 @@ static int mig_load_rx(struct mig_node *node, struct mig_rx *rx)
 	struct mig_peer_load *p;
 	struct mig_load l;
 	u32 interval_ms;
-	u64 seq = be64_to_cpu(m->seq);
 
 	if (!mig_load_from_wire(m, &l, &interval_ms)) {
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
@@ -382,7 +380,6 @@ static int mig_load_rx(struct mig_node *node, struct mig_rx *rx)
 	 */
 	spin_lock(&mig_loads_lock);
 	p->load = l;
-	p->seq = seq;
 	p->interval_ms = interval_ms;
 	p->rx_at = jiffies;
 	spin_unlock(&mig_loads_lock);
