@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mig: the cluster key and the HMAC-SHA256 proofs exchanged when a link
- * is set up. The key itself lives only inside the crypto transform (which
+ * mig: the cluster key, and HMAC-SHA256 keyed with it: the proofs
+ * exchanged when a link is set up and the extraction of its keys. The key itself lives only inside the crypto transform (which
  * wipes it when freed); nothing ever reads it back.
  */
 #include <crypto/hash.h>
 #include <linux/err.h>
 #include <linux/mutex.h>
+#include <linux/uio.h>
 
 #include "mig.h"
 
@@ -53,26 +54,14 @@ bool mig_auth_has_key(void)
 }
 
 /*
- * The proof binds the key to the direction (src, dst) and to both fresh
- * nonces, so it can be neither replayed nor reflected back at its sender.
+ * HMAC-SHA256 keyed with the cluster key over the concatenation of
+ * @parts: the handshake's proofs and the extraction of its link keys.
  */
-int mig_auth_mac(u16 src, u16 dst, const u8 *src_nonce, const u8 *dst_nonce,
-		 u8 mac[MIG_MAC_LEN])
+int mig_auth_hmac(const struct kvec *parts, unsigned int n,
+		  u8 mac[MIG_MAC_LEN])
 {
-	struct {
-		char label[sizeof(MIG_AUTH_LABEL) - 1];
-		__be16 src;
-		__be16 dst;
-		u8 src_nonce[MIG_NONCE_LEN];
-		u8 dst_nonce[MIG_NONCE_LEN];
-	} __packed msg;
+	unsigned int i;
 	int err;
-
-	memcpy(msg.label, MIG_AUTH_LABEL, sizeof(msg.label));
-	msg.src = cpu_to_be16(src);
-	msg.dst = cpu_to_be16(dst);
-	memcpy(msg.src_nonce, src_nonce, MIG_NONCE_LEN);
-	memcpy(msg.dst_nonce, dst_nonce, MIG_NONCE_LEN);
 
 	mutex_lock(&mig_hmac_lock);
 	if (!mig_key_present) {
@@ -81,8 +70,12 @@ int mig_auth_mac(u16 src, u16 dst, const u8 *src_nonce, const u8 *dst_nonce,
 		SHASH_DESC_ON_STACK(desc, mig_hmac);
 
 		desc->tfm = mig_hmac;
-		err = crypto_shash_digest(desc, (const u8 *)&msg, sizeof(msg),
-					  mac);
+		err = crypto_shash_init(desc);
+		for (i = 0; i < n && !err; i++)
+			err = crypto_shash_update(desc, parts[i].iov_base,
+						  parts[i].iov_len);
+		if (!err)
+			err = crypto_shash_final(desc, mac);
 		shash_desc_zero(desc);
 	}
 	mutex_unlock(&mig_hmac_lock);

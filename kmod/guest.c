@@ -252,10 +252,31 @@ static void mig_guest_refuse(u16 peer, const struct mig_msg_begin *begin,
 	mig_link_post(peer, MIG_MSG_MOVE_ACK, &ack, sizeof(ack));
 }
 
-/* Whether a BEGIN from @peer is well formed: 0, or the refusal's errno. */
+/* The guests of @peer here, and how many of them are still arriving. */
+static void mig_guest_count_from(u16 peer, unsigned int *guests,
+				 unsigned int *arriving)
+{
+	struct mig_guest *g;
+
+	*guests = *arriving = 0;
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry(g, &mig_guests, list) {
+		if (g->home_node != peer || READ_ONCE(g->gone_home))
+			continue;
+		(*guests)++;
+		*arriving += !READ_ONCE(g->acked);
+	}
+	spin_unlock(&mig_guests_lock);
+}
+
+/*
+ * Whether a BEGIN from @peer is well formed and within what the peer may
+ * have here: 0, or the refusal's errno.
+ */
 static int mig_guest_check_begin(u16 peer, const struct mig_msg_begin *begin)
 {
 	const struct mig_policy_ops *ops = mig_policy();
+	unsigned int guests, arriving;
 	int err;
 
 	if (be16_to_cpu(begin->home_node) != peer || begin->reserved ||
@@ -264,6 +285,12 @@ static int mig_guest_check_begin(u16 peer, const struct mig_msg_begin *begin)
 	    be64_to_cpu(begin->boottime_ns) > MIG_CLOCK_MAX_NS) {
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
 		return -EPROTO;
+	}
+	mig_guest_count_from(peer, &guests, &arriving);
+	err = mig_quota_admit(peer, guests, arriving);
+	if (err) {
+		mig_stat_inc(MIG_STAT_REFUSED_QUOTA);
+		return err;
 	}
 	err = ops && ops->admit_guest ? ops->admit_guest(peer) : 0;
 	if (err)

@@ -53,14 +53,19 @@ static struct socket *mig_link_take_incoming(struct mig_node *node)
 	sock = node->stopping ? NULL : node->incoming;
 	if (sock) {
 		node->incoming = NULL;
+		node->incoming_rekey = false;
 		node->sock = sock;
 	}
 	mutex_unlock(&node->lock);
 	return sock;
 }
 
-/* Calls the peer and authenticates; NULL when it cannot be reached. */
-static struct socket *mig_link_dial(struct mig_node *node)
+/*
+ * Calls the peer, authenticates and seals; NULL when it cannot be
+ * reached. Until then the socket is node->dialing, which
+ * mig_link_stop() aborts.
+ */
+static struct socket *mig_link_call(struct mig_node *node, u8 flags)
 {
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
@@ -69,6 +74,7 @@ static struct socket *mig_link_dial(struct mig_node *node)
 	};
 	struct mig_node *peer = node;
 	struct socket *sock;
+	bool ok;
 	int err;
 
 	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
@@ -78,7 +84,12 @@ static struct socket *mig_link_dial(struct mig_node *node)
 	/* connect() waits at most the send timeout for the SYN's answer. */
 	mig_sock_set_timeouts(sock, MIG_HANDSHAKE_TIMEOUT_MS / 10,
 			      MIG_CONNECT_TIMEOUT_MS);
-	if (!mig_link_publish(node, sock)) {
+	mutex_lock(&node->lock);
+	ok = !node->stopping && !node->dialing;
+	if (ok)
+		node->dialing = sock;
+	mutex_unlock(&node->lock);
+	if (!ok) {
 		sock_release(sock);
 		return NULL;
 	}
@@ -86,12 +97,27 @@ static struct socket *mig_link_dial(struct mig_node *node)
 	if (!err) {
 		mig_sock_set_timeouts(sock, MIG_HANDSHAKE_TIMEOUT_MS / 10,
 				      MIG_SEND_TIMEOUT_MS);
-		err = mig_handshake(sock, &peer);
+		err = mig_handshake(sock, &peer, &flags);
 		if (err)
 			mig_stat_inc(MIG_STAT_CONN_DROPPED);
 	}
+	mutex_lock(&node->lock);
+	node->dialing = NULL;
+	mutex_unlock(&node->lock);
 	if (err) {
-		mig_link_close(node, sock);
+		kernel_sock_shutdown(sock, SHUT_RDWR);
+		sock_release(sock);
+		return NULL;
+	}
+	return sock;
+}
+
+static struct socket *mig_link_dial(struct mig_node *node)
+{
+	struct socket *sock = mig_link_call(node, 0);
+
+	if (sock && !mig_link_publish(node, sock)) {
+		sock_release(sock);
 		return NULL;
 	}
 	return sock;
@@ -138,11 +164,35 @@ static void mig_link_post_work(struct work_struct *work)
 	mig_node_put(node);	/* the one mig_link_post() gave the work */
 }
 
+/*
+ * Replaces a link whose keys are due with a fresh connection, handshake
+ * and keys (the record layer cannot change keys in place), made before
+ * the old one is broken: the two nodes then move their frames over with
+ * SWITCH (mig_link_switch_tx/rx), so no frame is lost and nothing that
+ * runs over the link notices. Only the calling node starts one.
+ */
+static void mig_link_rekey_work(struct work_struct *work)
+{
+	struct mig_node *node = container_of(work, struct mig_node,
+					     rekey_work);
+	struct socket *sock = mig_link_call(node, MIG_HELLO_REKEY);
+
+	if (sock) {
+		mig_link_hand_over(node, sock, MIG_HELLO_REKEY);
+		return;		/* rekey_pending ends with the switch */
+	}
+	/* Try again later; the old link serves meanwhile. */
+	WRITE_ONCE(node->rekey_after, jiffies + 10 * HZ);
+	WRITE_ONCE(node->rekey_pending, false);
+}
+
 void mig_link_node_init(struct mig_node *node)
 {
 	spin_lock_init(&node->post_lock);
 	INIT_LIST_HEAD(&node->posted);
 	INIT_WORK(&node->post_work, mig_link_post_work);
+	INIT_WORK(&node->rekey_work, mig_link_rekey_work);
+	node->rekey_after = jiffies;
 }
 
 /*
@@ -237,6 +287,8 @@ static int mig_link_rx_pong(struct mig_node *node, struct mig_rx *rx)
 }
 
 static const struct mig_msg_handler mig_link_msgs[] = {
+	/* Taken by the receive loop itself: mig_link_switch_rx(). */
+	{ .type = MIG_MSG_SWITCH, .owner = "link" },
 	{ MIG_MSG_FIXED(MIG_MSG_PING, struct mig_msg_ping),
 	  .owner = "link", .rx = mig_link_rx_ping },
 	{ MIG_MSG_FIXED(MIG_MSG_PONG, struct mig_msg_ping),
@@ -270,12 +322,127 @@ static void mig_link_set_state(struct mig_node *node, enum mig_node_state state)
 	mutex_unlock(&node->lock);
 }
 
+/*
+ * Moves this node's sending to the connection a rekey sealed: SWITCH is
+ * the last frame on the old one, everything after goes on the new one.
+ * Under send_lock, so no frame of another thread falls in between.
+ */
+static void mig_link_switch_tx(struct mig_node *node)
+{
+	struct socket *old, *next;
+
+	mutex_lock(&node->send_lock);
+	mutex_lock(&node->lock);
+	old = node->sock;
+	next = node->incoming_rekey ? node->incoming : NULL;
+	if (next) {
+		node->incoming = NULL;
+		node->incoming_rekey = false;
+	}
+	mutex_unlock(&node->lock);
+	if (next) {
+		/* A failure shows on the old socket's receive side. */
+		mig_send_frame(old, MIG_MSG_SWITCH, NULL, 0);
+		mutex_lock(&node->lock);
+		node->sock = next;
+		mutex_unlock(&node->lock);
+	}
+	mutex_unlock(&node->send_lock);
+}
+
+static bool mig_link_rekey_ready(struct mig_node *node)
+{
+	return READ_ONCE(node->incoming_rekey) || kthread_should_stop();
+}
+
+/*
+ * The peer's SWITCH: nothing more comes on *@rx_sock, the peer's frames
+ * continue on the new connection. Ours must be there too (the peer sealed
+ * it first, so it may take us a moment), then the old one is closed:
+ * both sides have said their last word on it.
+ */
+static int mig_link_switch_rx(struct mig_node *node, struct socket **rx_sock)
+{
+	unsigned long deadline = jiffies +
+				 msecs_to_jiffies(MIG_HANDSHAKE_TIMEOUT_MS);
+	struct socket *old = *rx_sock, *tx;
+
+	for (;;) {
+		mutex_lock(&node->lock);
+		tx = node->sock;
+		mutex_unlock(&node->lock);
+		if (tx != old)
+			break;
+		if (READ_ONCE(node->incoming_rekey)) {
+			mig_link_switch_tx(node);
+			continue;
+		}
+		if (time_after(jiffies, deadline) || kthread_should_stop())
+			return -ETIMEDOUT;	/* a SWITCH out of the blue */
+		wait_event_interruptible_timeout(node->wait,
+						 mig_link_rekey_ready(node),
+						 HZ / 10);
+	}
+	*rx_sock = tx;
+	kernel_sock_shutdown(old, SHUT_RDWR);
+	sock_release(old);
+	WRITE_ONCE(node->rekey_pending, false);
+	mig_stat_inc(MIG_STAT_REKEYS);
+	return 0;
+}
+
+/*
+ * The calling node replaces the link after rekey_mib MiB either way or
+ * rekey_secs seconds, whichever comes first.
+ */
+static void mig_link_check_rekey(struct mig_node *node, u64 sealed_at)
+{
+	const struct tcp_sock *tp;
+	struct socket *sock;
+	u64 bytes = 0;
+
+	if (mig_node_id > node->id || READ_ONCE(node->rekey_pending) ||
+	    time_before(jiffies, READ_ONCE(node->rekey_after)))
+		return;
+	mutex_lock(&node->lock);
+	sock = node->sock;
+	if (sock) {
+		tp = tcp_sk(sock->sk);
+		bytes = READ_ONCE(tp->bytes_received) +
+			READ_ONCE(tp->bytes_acked);
+	}
+	mutex_unlock(&node->lock);
+	if (bytes < (u64)READ_ONCE(mig_rekey_mib) << 20 &&
+	    ktime_get_boottime_seconds() - sealed_at <
+	    READ_ONCE(mig_rekey_secs))
+		return;
+	WRITE_ONCE(node->rekey_pending, true);
+	queue_work(system_unbound_wq, &node->rekey_work);
+}
+
+/* Closes what the link still holds: the socket read and the one written. */
+static void mig_link_close_all(struct mig_node *node, struct socket *rx_sock)
+{
+	struct socket *tx;
+
+	mutex_lock(&node->lock);
+	tx = node->sock;
+	mutex_unlock(&node->lock);
+	if (tx && tx != rx_sock) {
+		kernel_sock_shutdown(rx_sock, SHUT_RDWR);
+		sock_release(rx_sock);
+		rx_sock = tx;
+	}
+	mig_link_close(node, rx_sock);
+}
+
 /* Serves an authenticated link until it fails or the worker is stopped. */
 static void mig_link_run(struct mig_node *node, struct socket *sock)
 {
 	unsigned long interval = msecs_to_jiffies(mig_hb_interval_ms);
 	unsigned long timeout = msecs_to_jiffies(mig_hb_timeout_ms);
 	unsigned long last_rx = jiffies, last_ping = jiffies - interval;
+	u64 sealed_at = ktime_get_boottime_seconds();
 	struct mig_rx rx;
 	u64 seq = 0;
 	size_t got;
@@ -292,6 +459,9 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 			mig_link_ping(node, ++seq);
 			last_ping = jiffies;
 		}
+		if (READ_ONCE(node->incoming_rekey))
+			mig_link_switch_tx(node);
+		mig_link_check_rekey(node, sealed_at);
 		got = rx.got;
 		err = mig_rx_poll(sock, &rx);
 		if (err < 0)
@@ -308,7 +478,17 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 			continue;
 		}
 		last_rx = jiffies;
-		err = mig_link_dispatch(node, &rx);
+		if (rx.hdr.type == MIG_MSG_SWITCH) {
+			err = mig_link_switch_rx(node, &sock);
+			if (!err) {
+				mig_sock_set_timeouts(sock,
+						      max(mig_hb_interval_ms / 2, 50U),
+						      MIG_SEND_TIMEOUT_MS);
+				sealed_at = ktime_get_boottime_seconds();
+			}
+		} else {
+			err = mig_link_dispatch(node, &rx);
+		}
 		mig_rx_reset(&rx);
 		if (err)
 			break;
@@ -316,10 +496,13 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 
 	mig_rx_reset(&rx);
 	mig_link_set_state(node, MIG_NODE_DOWN);
-	mig_link_close(node, sock);
+	mig_link_close_all(node, sock);
 	mig_stream_node_down(node->id);
 	if (err && err != -ECONNRESET && err != -EPIPE)
 		mig_stat_inc(MIG_STAT_CONN_DROPPED);
+	if (err == -EBADMSG)
+		pr_warn("link to node %u dropped: a record failed authentication\n",
+			node->id);
 	pr_info("link to node %u down (%d)\n", node->id, err);
 }
 
@@ -443,8 +626,11 @@ void mig_link_stop(struct mig_node *node)
 	node->stopping = true;
 	if (node->sock)
 		kernel_sock_shutdown(node->sock, SHUT_RDWR);
+	if (node->dialing)
+		kernel_sock_shutdown(node->dialing, SHUT_RDWR);
 	mutex_unlock(&node->lock);
 
+	cancel_work_sync(&node->rekey_work);
 	kthread_stop(node->worker);
 
 	mutex_lock(&node->lock);
@@ -457,11 +643,13 @@ void mig_link_stop(struct mig_node *node)
 }
 
 /*
- * Gives the worker a connection the listener authenticated. A peer that
- * authenticates anew has restarted or lost the old link, so the old one,
- * if any, is aborted in favour of the new.
+ * Gives the worker a connection that was authenticated and sealed. A
+ * rekey (MIG_HELLO_REKEY) replaces the link that is up, which goes on
+ * until both sides switched. Otherwise a peer that authenticates anew has
+ * restarted or lost the old link, so the old one, if any, is aborted in
+ * favour of the new.
  */
-void mig_link_hand_over(struct mig_node *node, struct socket *sock)
+void mig_link_hand_over(struct mig_node *node, struct socket *sock, u8 flags)
 {
 	struct socket *old = NULL;
 
@@ -471,7 +659,9 @@ void mig_link_hand_over(struct mig_node *node, struct socket *sock)
 	} else {
 		old = node->incoming;
 		node->incoming = sock;
-		if (node->sock)
+		node->incoming_rekey = flags & MIG_HELLO_REKEY &&
+				       node->state == MIG_NODE_UP && node->sock;
+		if (!node->incoming_rekey && node->sock)
 			kernel_sock_shutdown(node->sock, SHUT_RDWR);
 	}
 	mutex_unlock(&node->lock);

@@ -34,20 +34,32 @@ struct mig_node {
 	enum mig_node_state state;
 	struct socket *sock;		/* the established link, if any */
 	struct socket *incoming;	/* accepted and authenticated, for the worker */
+	bool incoming_rekey;		/* incoming replaces sock, which stays up */
+	struct socket *dialing;		/* a rekey's new connection, until sealed */
 	bool stopping;
 	u32 rtt_us;
 	u64 up_since_ns;		/* boottime when the link came up */
 	u32 auth_fails;
+	u8 cipher;			/* of the last link sealed */
+	u64 keyed_ns;			/* boottime when its keys were made */
 
 	struct mutex send_lock;		/* one frame at a time on sock */
 	wait_queue_head_t wait;		/* worker waits here for incoming */
 	struct task_struct *worker;
+
+	/* Bytes of this peer's frames waiting in channels (stream.c). */
+	atomic_long_t rx_queued;
 
 	/* Frames posted by receive loops, sent by post_work (link.c). */
 	spinlock_t post_lock;
 	struct list_head posted;
 	unsigned int nr_posted;
 	struct work_struct post_work;
+
+	/* The caller's replacement of a link whose keys are due (link.c). */
+	struct work_struct rekey_work;
+	bool rekey_pending;		/* from rekey_work queued to the switch */
+	unsigned long rekey_after;	/* jiffies: not before, after a failure */
 };
 
 int mig_node_add(u16 id, __be32 addr, u16 port);
@@ -64,14 +76,44 @@ int mig_auth_init(void);
 void mig_auth_exit(void);
 int mig_auth_set_key(const u8 *key, unsigned int len);
 bool mig_auth_has_key(void);
-int mig_auth_mac(u16 src, u16 dst, const u8 *src_nonce, const u8 *dst_nonce,
-		 u8 mac[MIG_MAC_LEN]);
+int mig_auth_hmac(const struct kvec *parts, unsigned int n,
+		  u8 mac[MIG_MAC_LEN]);
+
+/* keys.c: X25519 and HKDF for the keys of each link */
+struct crypto_kpp;
+int mig_keys_init(void);
+int mig_kx_new(struct crypto_kpp **kpp, u8 share[MIG_SHARE_LEN]);
+int mig_kx_shared(struct crypto_kpp *kpp, const u8 peer[MIG_SHARE_LEN],
+		  u8 out[MIG_SHARE_LEN]);
+void mig_kx_free(struct crypto_kpp *kpp);
+int mig_hkdf_expand(const u8 prk[MIG_MAC_LEN], const char *info, u8 *out,
+		    unsigned int len);
+
+/* seal.c: the kernel's TLS record layer on an authenticated link */
+#define MIG_SEAL_KEY_MAX	32
+#define MIG_SEAL_NONCE_LEN	12
+struct mig_seal_keys {
+	u8 key[MIG_SEAL_KEY_MAX];
+	u8 nonce[MIG_SEAL_NONCE_LEN];	/* the per-record nonce's base */
+};
+
+extern u8 mig_cipher;
+extern unsigned int mig_rekey_mib;
+extern unsigned int mig_rekey_secs;
+unsigned int mig_seal_key_len(u8 cipher);
+int mig_seal_install(struct socket *sock, u8 cipher,
+		     const struct mig_seal_keys *tx,
+		     const struct mig_seal_keys *rx);
+int mig_seal_init(void);
+void mig_seal_exit(void);
 
 /* wire.c: framed messages on a TCP socket */
 struct mig_rx {
 	struct mig_wire_hdr hdr;
 	u8 *payload;
 	size_t got;			/* bytes of header + payload received */
+	u8 expect;			/* handshake: the one type acceptable next;
+					 * 0: an established link's types */
 };
 
 void mig_rx_init(struct mig_rx *rx);
@@ -95,6 +137,7 @@ struct mig_msg_handler {
 	u32 min_len;
 	u32 max_len;
 	const char *owner;		/* for messages about the table */
+	bool handshake;			/* only during a handshake, never after */
 	/*
 	 * Called by the link's receive loop with a whole frame from @node.
 	 * It must never wait for a send (see mig_link_post()): the loop
@@ -112,14 +155,14 @@ void mig_msg_unregister(const struct mig_msg_handler *types, unsigned int n);
 const struct mig_msg_handler *mig_msg_lookup(u8 type);
 
 /* handshake.c: mutual authentication of a new connection */
-int mig_handshake(struct socket *sock, struct mig_node **peer);
+int mig_handshake(struct socket *sock, struct mig_node **peer, u8 *flags);
 int mig_handshake_init(void);
 void mig_handshake_exit(void);
 
 /* link.c: the per-node worker that keeps the link to a peer */
 int mig_link_start(struct mig_node *node);
 void mig_link_stop(struct mig_node *node);
-void mig_link_hand_over(struct mig_node *node, struct socket *sock);
+void mig_link_hand_over(struct mig_node *node, struct socket *sock, u8 flags);
 void mig_link_kick(struct mig_node *node);
 int mig_link_sendv(u16 node_id, u8 type, const struct kvec *vec,
 		   unsigned int n);

@@ -35,9 +35,10 @@ static void mig_hs_work(struct work_struct *work)
 	struct mig_pending_hs *hs = container_of(work, struct mig_pending_hs,
 						 work);
 	struct mig_node *peer = NULL;
+	u8 flags = 0;
 	int err;
 
-	err = mig_handshake(hs->sock, &peer);
+	err = mig_handshake(hs->sock, &peer, &flags);
 
 	mutex_lock(&mig_hs_lock);
 	list_del(&hs->list);
@@ -49,7 +50,7 @@ static void mig_hs_work(struct work_struct *work)
 		kernel_sock_shutdown(hs->sock, SHUT_RDWR);
 		sock_release(hs->sock);
 	} else {
-		mig_link_hand_over(peer, hs->sock);
+		mig_link_hand_over(peer, hs->sock, flags);
 		mig_node_put(peer);
 	}
 	kfree(hs);

@@ -94,6 +94,9 @@ static int __init mig_init(void)
 	err = mig_auth_init();
 	if (err)
 		goto err_hook;
+	err = mig_keys_init();
+	if (err)
+		goto err_auth;
 	err = mig_guest_init();
 	if (err)
 		goto err_auth;
@@ -106,9 +109,15 @@ static int __init mig_init(void)
 	err = mig_sysfs_init();
 	if (err)
 		goto err_listener;
-	err = mig_balance_init();
+	err = mig_seal_init();
 	if (err)
 		goto err_sysfs;
+	err = mig_quota_init();
+	if (err)
+		goto err_seal;
+	err = mig_balance_init();
+	if (err)
+		goto err_quota;
 	err = mig_genl_init();
 	if (err)
 		goto err_balance;
@@ -118,6 +127,10 @@ static int __init mig_init(void)
 
 err_balance:
 	mig_balance_exit();
+err_quota:
+	mig_quota_exit();
+err_seal:
+	mig_seal_exit();
 err_sysfs:
 	mig_sysfs_exit();
 err_listener:
@@ -143,6 +156,8 @@ static void __exit mig_exit(void)
 	mig_listener_stop();
 	mig_nodes_exit();
 	mig_balance_exit();
+	mig_quota_exit();
+	mig_seal_exit();
 	mig_sysfs_exit();
 	mig_messages_exit();
 	mig_guest_exit();

@@ -84,6 +84,10 @@ static const char *mig_explain(int err)
 		return "a writable shared mapping (shared memory) pins the process here";
 	case -EAGAIN:
 		return "the process sleeps in a call that cannot restart elsewhere; try again";
+	case -EUSERS:
+		return "the destination runs as many guests of this node as its peer_max_guests allows";
+	case -ENOBUFS:
+		return "the destination takes no more moves from this node at once (peer_max_incoming)";
 	case -ENOLINK:
 	case -EHOSTUNREACH:
 		return "the link to the destination failed during the move";

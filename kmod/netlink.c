@@ -118,16 +118,21 @@ static int mig_put_peer_load(struct sk_buff *skb, u16 id)
 
 static int mig_put_node(struct sk_buff *skb, struct mig_node *node)
 {
-	u32 up_secs = 0, rtt_us, auth_fails;
+	u32 up_secs = 0, key_secs = 0, rtt_us, auth_fails;
 	enum mig_node_state state;
+	u8 cipher;
 
 	mutex_lock(&node->lock);
 	state = node->state;
 	rtt_us = node->rtt_us;
 	auth_fails = node->auth_fails;
-	if (state == MIG_NODE_UP)
+	cipher = node->cipher;
+	if (state == MIG_NODE_UP) {
 		up_secs = div_u64(ktime_get_boottime_ns() - node->up_since_ns,
 				  NSEC_PER_SEC);
+		key_secs = div_u64(ktime_get_boottime_ns() - node->keyed_ns,
+				   NSEC_PER_SEC);
+	}
 	mutex_unlock(&node->lock);
 
 	if (nla_put_u32(skb, MIG_A_NODE_ID, node->id) ||
@@ -138,7 +143,9 @@ static int mig_put_node(struct sk_buff *skb, struct mig_node *node)
 		return -EMSGSIZE;
 	if (state == MIG_NODE_UP &&
 	    (nla_put_u32(skb, MIG_A_NODE_RTT_US, rtt_us) ||
-	     nla_put_u32(skb, MIG_A_NODE_UP_SECS, up_secs)))
+	     nla_put_u32(skb, MIG_A_NODE_UP_SECS, up_secs) ||
+	     nla_put_u8(skb, MIG_A_NODE_CIPHER, cipher) ||
+	     nla_put_u32(skb, MIG_A_NODE_KEY_SECS, key_secs)))
 		return -EMSGSIZE;
 	return mig_put_peer_load(skb, node->id);
 }

@@ -17,8 +17,16 @@
 
 #include "mig.h"
 
-/* Past this much unread data the receive loop waits for the reader. */
-#define MIG_CHAN_MAX_QUEUED	(64U << 20)
+/*
+ * Unread data a peer may leave waiting: past the soft limits the receive
+ * loop waits a while for the readers; past the hard ones the channel the
+ * frame is for is broken (its process ends, the link stays up), since
+ * either its reader is stuck or the peer floods it.
+ */
+#define MIG_CHAN_MAX_QUEUED	(64UL << 20)
+#define MIG_CHAN_HARD_QUEUED	(2 * MIG_CHAN_MAX_QUEUED)
+#define MIG_LINK_MAX_QUEUED	(128UL << 20)
+#define MIG_LINK_HARD_QUEUED	(2 * MIG_LINK_MAX_QUEUED)
 
 static DEFINE_HASHTABLE(mig_chans, 6);
 static DEFINE_SPINLOCK(mig_chans_lock);
@@ -105,13 +113,25 @@ void mig_frame_free(struct mig_frame *frame)
 	kfree(frame);
 }
 
+/* A frame leaves its channel: its bytes no longer count for its link. */
+static void mig_frame_dequeued(struct mig_frame *frame)
+{
+	if (!frame->from)
+		return;
+	atomic_long_sub(frame->len, &frame->from->rx_queued);
+	mig_node_put(frame->from);
+	frame->from = NULL;
+}
+
 static void mig_chan_free(struct kref *ref)
 {
 	struct mig_chan *chan = container_of(ref, struct mig_chan, ref);
 	struct mig_frame *frame, *tmp;
 
-	list_for_each_entry_safe(frame, tmp, &chan->frames, list)
+	list_for_each_entry_safe(frame, tmp, &chan->frames, list) {
+		mig_frame_dequeued(frame);
 		mig_frame_free(frame);
+	}
 	if (chan->task)
 		put_task_struct(chan->task);
 	if (chan->deputy)
@@ -303,6 +323,7 @@ struct mig_frame *mig_chan_recv_any(struct mig_chan *chan, long timeout,
 	}
 	spin_unlock(&chan->lock);
 	if (frame) {
+		mig_frame_dequeued(frame);
 		wake_up_all(&chan->wait);
 		return frame;
 	}
@@ -316,20 +337,57 @@ struct mig_frame *mig_chan_recv(struct mig_chan *chan, long timeout)
 	return mig_chan_recv_any(chan, timeout, false);
 }
 
-static int mig_chan_queue(struct mig_chan *chan, struct mig_rx *rx)
+static bool mig_chan_has_room(struct mig_chan *chan, struct mig_node *node,
+			      size_t len, size_t chan_max, long link_max)
 {
-	struct mig_frame *frame = kmalloc(sizeof(*frame), GFP_KERNEL);
+	return READ_ONCE(chan->queued) + len <= chan_max &&
+	       atomic_long_read(&node->rx_queued) + (long)len <= link_max;
+}
 
+static bool mig_chan_may_queue(struct mig_chan *chan, struct mig_node *node,
+			       size_t len)
+{
+	return READ_ONCE(chan->dead) ||
+	       mig_chan_has_room(chan, node, len, MIG_CHAN_MAX_QUEUED,
+				 MIG_LINK_MAX_QUEUED);
+}
+
+/* Ends the process of a channel whose stream cannot go on; not the link. */
+static void mig_chan_break(struct mig_chan *chan)
+{
+	mig_stat_inc(MIG_STAT_BAD_STREAM);
+	pr_warn_ratelimited("process stream %#x from node %u dropped: too much unread data\n",
+			    chan->id, chan->peer);
+	WRITE_ONCE(chan->dead, true);
+	mig_chan_signal(chan, SIGKILL);
+	wake_up_all(&chan->wait);
+}
+
+static int mig_chan_queue(struct mig_chan *chan, struct mig_node *node,
+			  struct mig_rx *rx)
+{
+	size_t len = be32_to_cpu(rx->hdr.len);
+	struct mig_frame *frame;
+
+	/* Back-pressure, bounded so heartbeats are still answered in time. */
+	wait_event_timeout(chan->wait, mig_chan_may_queue(chan, node, len),
+			   msecs_to_jiffies(mig_hb_interval_ms));
+	if (!mig_chan_has_room(chan, node, len, MIG_CHAN_HARD_QUEUED,
+			       MIG_LINK_HARD_QUEUED)) {
+		if (!READ_ONCE(chan->dead))
+			mig_chan_break(chan);
+		return 0;
+	}
+	frame = kmalloc(sizeof(*frame), GFP_KERNEL);
 	if (!frame)
 		return -ENOMEM;
-	/* Back-pressure, bounded so heartbeats are still answered in time. */
-	wait_event_timeout(chan->wait, READ_ONCE(chan->queued) <
-			   MIG_CHAN_MAX_QUEUED || READ_ONCE(chan->dead),
-			   msecs_to_jiffies(mig_hb_interval_ms));
 	frame->type = rx->hdr.type;
-	frame->len = be32_to_cpu(rx->hdr.len);
+	frame->len = len;
 	frame->data = rx->payload;
 	rx->payload = NULL;
+	frame->from = node;
+	kref_get(&node->ref);
+	atomic_long_add(len, &node->rx_queued);
 
 	spin_lock(&chan->lock);
 	list_add_tail(&frame->list, &chan->frames);
@@ -404,7 +462,7 @@ static int mig_stream_rx_queue(struct mig_node *node, struct mig_rx *rx)
 	/* A deputy deep in a forwarded call must see the end. */
 	if (rx->hdr.type == MIG_MSG_EXIT)
 		mig_chan_interrupt(chan);
-	err = mig_chan_queue(chan, rx);
+	err = mig_chan_queue(chan, node, rx);
 	mig_chan_put(chan);
 	return err;
 }

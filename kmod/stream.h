@@ -19,6 +19,7 @@ struct mig_frame {
 	u8 type;
 	u32 len;
 	void *data;
+	struct mig_node *from;		/* while queued: its link's account */
 };
 
 struct mig_chan {

@@ -69,7 +69,7 @@ const struct mig_msg_handler *mig_msg_lookup(u8 type)
 
 /* The wire format's sizes are part of the protocol: pin them. */
 static_assert(sizeof(struct mig_wire_hdr) == 12);
-static_assert(sizeof(struct mig_msg_hello) == 40);
+static_assert(sizeof(struct mig_msg_hello) == 72);
 static_assert(sizeof(struct mig_msg_auth) == 32);
 static_assert(sizeof(struct mig_msg_ping) == 16);
 static_assert(sizeof(struct mig_msg_begin) == 48);
@@ -115,7 +115,11 @@ void mig_rx_reset(struct mig_rx *rx)
 	mig_rx_init(rx);
 }
 
-static int mig_check_header(const struct mig_wire_hdr *hdr)
+/*
+ * Checks a header against the types acceptable in the link's state, so
+ * nothing is allocated for a frame the link would refuse once read.
+ */
+static int mig_check_header(const struct mig_wire_hdr *hdr, u8 expect)
 {
 	u32 len = be32_to_cpu(hdr->len);
 	const struct mig_msg_handler *t;
@@ -129,7 +133,11 @@ static int mig_check_header(const struct mig_wire_hdr *hdr)
 		return -EPROTO;
 	}
 	t = mig_msg_lookup(hdr->type);
-	if (!t) {
+	if (expect && t && hdr->type != expect) {
+		mig_stat_inc(MIG_STAT_PREAUTH_FRAME);
+		return -EPROTO;
+	}
+	if (!t || (!expect && t->handshake)) {
 		mig_stat_inc(MIG_STAT_BAD_TYPE);
 		return -EPROTO;
 	}
@@ -178,8 +186,13 @@ int mig_rx_poll(struct socket *sock, struct mig_rx *rx)
 	n = mig_recv_some(sock, dst, want);
 	if (n == -EAGAIN)
 		return 0;
-	if (n < 0)
+	if (n < 0) {
+		/* From the record layer of a sealed link: forged or damaged. */
+		if (n == -EBADMSG || n == -EINVAL || n == -EIO ||
+		    n == -EMSGSIZE)
+			mig_stat_inc(MIG_STAT_BAD_RECORD);
 		return n;
+	}
 	if (n == 0) {
 		if (rx->got)
 			mig_stat_inc(MIG_STAT_TRUNCATED);
@@ -187,7 +200,7 @@ int mig_rx_poll(struct socket *sock, struct mig_rx *rx)
 	}
 	rx->got += n;
 	if (rx->got == hdr_len) {
-		err = mig_check_header(&rx->hdr);
+		err = mig_check_header(&rx->hdr, rx->expect);
 		if (err)
 			return err;
 		if (rx->hdr.len) {

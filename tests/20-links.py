@@ -88,6 +88,23 @@ def garbage_is_dropped_and_counted(c):
         assert verdict == ["auth-ok", "dropped"], verdict
         assert after[counter] > before[counter], "%s not counted" % counter
 
+    # Records the link's keys did not seal: the record layer refuses them
+    # before any frame is read; the link is dropped and that is counted.
+    for mode in ("auth-then-flip", "auth-then-replay", "auth-then-inject"):
+        before = mig.status(n2)["stats"]
+        verdict = wire(n3, n2, mode, *auth)
+        after = mig.status(n2)["stats"]
+        diag("%-16s -> %s, bad_record %d -> %d" % (
+            mode, " ".join(verdict), before["bad_record"], after["bad_record"]))
+        assert verdict == ["auth-ok", "dropped"], verdict
+        assert after["bad_record"] > before["bad_record"], mode
+
+    # A wrong proof: the answering node hangs up without a proof of its own.
+    before = mig.status(n2)["stats"]["auth_failed"]
+    verdict = wire(n3, n2, "badproof", *auth)
+    assert verdict == ["refused"], verdict
+    assert mig.status(n2)["stats"]["auth_failed"] > before
+
     # Signals and job stops for processes that are not there: refused
     # one by one, the link kept.
     before = mig.status(n2)["stats"]["bad_stream"]

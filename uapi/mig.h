@@ -76,6 +76,8 @@ enum mig_attr {
 	MIG_A_PINNED,		/* u8: 0 or 1, never moved automatically */
 	MIG_A_LOAD,		/* nested: enum mig_load_attr; STATUS: this
 				 * node's, NODE_LIST: the peer's last report */
+	MIG_A_NODE_CIPHER,	/* u8: enum mig_cipher (mig_wire.h) of the link */
+	MIG_A_NODE_KEY_SECS,	/* u32: age of the link's keys, seconds */
 	__MIG_A_MAX
 };
 
@@ -140,6 +142,9 @@ enum mig_stat {
 	MIG_STAT_BAL_HOMECOMINGS,	/* guests sent home by the policy */
 	MIG_STAT_EXPELLED,		/* guests sent home by "expel" */
 	MIG_STAT_REFUSED_BLOCKED,	/* incoming moves refused: "block" */
+	MIG_STAT_BAD_RECORD,		/* sealed record failed to authenticate */
+	MIG_STAT_REKEYS,		/* links replaced by freshly keyed ones */
+	MIG_STAT_REFUSED_QUOTA,		/* incoming moves over a peer's quota */
 	__MIG_STAT_MAX
 };
 

@@ -10,8 +10,9 @@
 #include <linux/types.h>
 
 #define MIG_WIRE_MAGIC		0x4d494721	/* "MIG!" */
-#define MIG_WIRE_VERSION	4
+#define MIG_WIRE_VERSION	5
 #define MIG_NONCE_LEN		32
+#define MIG_SHARE_LEN		32		/* X25519 public key */
 #define MIG_MAC_LEN		32		/* HMAC-SHA256 */
 #define MIG_WIRE_MAX_PAYLOAD	(1U << 20)	/* absolute bound, any type */
 
@@ -38,6 +39,7 @@ enum mig_msg_type {
 	MIG_MSG_STOP = 20,	/* struct mig_msg_ctl: guest takes a job stop */
 	MIG_MSG_LOAD = 21,	/* struct mig_msg_load: the sender's load */
 	MIG_MSG_PIN = 22,	/* struct mig_msg_ctl: home (un)pins its process */
+	MIG_MSG_SWITCH = 23,	/* no payload: the sender's last frame here */
 	__MIG_MSG_MAX
 };
 
@@ -50,18 +52,40 @@ struct mig_wire_hdr {
 	__be32 len;		/* payload bytes that follow */
 };
 
-/* First message in each direction; 40 bytes. */
+/*
+ * The record protection of a link after its handshake (the Linux kernel's
+ * TLS 1.3 record layer, keys from the handshake; no TLS handshake).
+ */
+enum mig_cipher {
+	MIG_CIPHER_AES128_GCM = 1,
+	MIG_CIPHER_AES256_GCM = 2,
+	MIG_CIPHER_CHACHA20_POLY1305 = 3,
+	__MIG_CIPHER_MAX
+};
+
+/* mig_msg_hello.flags */
+#define MIG_HELLO_REKEY		0x1	/* replaces the link that is up */
+
+/*
+ * First message in each direction; 72 bytes. The caller proposes the
+ * cipher and the flags; the answering node repeats both or hangs up.
+ */
 struct mig_msg_hello {
 	__be16 src_node;	/* sender's node id */
 	__be16 dst_node;	/* the node id the sender believes it talks to */
-	__be32 reserved;	/* must be 0 */
+	__u8 cipher;		/* enum mig_cipher */
+	__u8 flags;		/* MIG_HELLO_* */
+	__be16 reserved;	/* must be 0 */
 	__u8 nonce[MIG_NONCE_LEN];	/* fresh random challenge */
+	__u8 share[MIG_SHARE_LEN];	/* fresh X25519 public key */
 };
 
 /*
- * Proof of the cluster key; 32 bytes. mac = HMAC-SHA256(key, "mig-auth-v1"
- * || src_node || dst_node || sender's nonce || receiver's nonce), node ids
- * as __be16 and src being the sender of this message.
+ * Proof of the cluster key; 32 bytes. With T = SHA-256("mig-transcript-v5"
+ * || both HELLO frames as sent, header included, the caller's first),
+ * mac = HMAC-SHA256(key, label || T), label "mig-proof-caller-v5" or
+ * "mig-proof-answer-v5". The caller proves first; the answering node
+ * proves only after it checked the caller's proof.
  */
 struct mig_msg_auth {
 	__u8 mac[MIG_MAC_LEN];
@@ -336,6 +360,9 @@ struct mig_fileinfo {
 	__be32 reserved;
 };
 
-#define MIG_AUTH_LABEL		"mig-auth-v1"
+#define MIG_TRANSCRIPT_LABEL	"mig-transcript-v5"
+#define MIG_PROOF_CALLER_LABEL	"mig-proof-caller-v5"
+#define MIG_PROOF_ANSWER_LABEL	"mig-proof-answer-v5"
+#define MIG_KEYS_LABEL		"mig-keys-v5"
 
 #endif /* _UAPI_MIG_WIRE_H */

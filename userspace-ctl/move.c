@@ -142,12 +142,20 @@ static void move_explain(const struct mig_nl_error *e, uint32_t pid,
 				 node);
 		snprintf(hint, len, "pick another node (migctl top), or clear the knob there: echo 0 > /sys/kernel/mig/block");
 		break;
+	case ENOBUFS:
+		snprintf(cause, len, "the destination takes no more moves from this node at once (its peer_max_incoming)");
+		snprintf(hint, len, "try again when the moves in progress are done");
+		break;
 	case EAGAIN:
 		if (!balance)
 			break;
 		snprintf(cause, len, "no node is worth the move now; the process stays where it is");
 		snprintf(hint, len, "compare the nodes' load with 'migctl top', or name a node: migctl move %u NODE",
 			 pid);
+		break;
+	case EUSERS:
+		snprintf(cause, len, "the destination already runs as many processes of this node as it allows");
+		snprintf(hint, len, "pick another node (migctl top), or raise /sys/kernel/mig/peer_max_guests there");
 		break;
 	case EBUSY:
 		snprintf(cause, len, "process cannot move: %s",

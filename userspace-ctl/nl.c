@@ -54,6 +54,8 @@ static struct nla_policy mig_policy[MIG_A_MAX + 1] = {
 	[MIG_A_NODE_RTT_US]	= { .type = NLA_U32 },
 	[MIG_A_NODE_UP_SECS]	= { .type = NLA_U32 },
 	[MIG_A_NODE_AUTH_FAILS]	= { .type = NLA_U32 },
+	[MIG_A_NODE_CIPHER]	= { .type = NLA_U8 },
+	[MIG_A_NODE_KEY_SECS]	= { .type = NLA_U32 },
 	[MIG_A_LOCAL_ID]	= { .type = NLA_U32 },
 	[MIG_A_LOCAL_PORT]	= { .type = NLA_U16 },
 	[MIG_A_KEY_PRESENT]	= { .type = NLA_U8 },

@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "../uapi/mig_wire.h"
 #include "dump.h"
 #include "format.h"
 #include "json.h"
@@ -190,6 +192,12 @@ static void read_node(struct nlattr **tb, struct node_info *n)
 		n->up_secs = nla_get_u32(tb[MIG_A_NODE_UP_SECS]);
 	if (n->has_fails)
 		n->auth_fails = nla_get_u32(tb[MIG_A_NODE_AUTH_FAILS]);
+	n->has_cipher = tb[MIG_A_NODE_CIPHER];
+	if (n->has_cipher)
+		n->cipher = nla_get_u8(tb[MIG_A_NODE_CIPHER]);
+	n->has_key_secs = tb[MIG_A_NODE_KEY_SECS];
+	if (n->has_key_secs)
+		n->key_secs = nla_get_u32(tb[MIG_A_NODE_KEY_SECS]);
 	if (tb[MIG_A_LOAD])
 		load_read(tb[MIG_A_LOAD], &n->load);
 }
@@ -214,6 +222,22 @@ static int cmp_node(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
+/* The names the module's "cipher" knob takes. */
+static const char *cipher_name(const struct node_info *n)
+{
+	static const char *const names[__MIG_CIPHER_MAX] = {
+		[MIG_CIPHER_AES128_GCM]		= "aes128-gcm",
+		[MIG_CIPHER_AES256_GCM]		= "aes256-gcm",
+		[MIG_CIPHER_CHACHA20_POLY1305]	= "chacha20-poly1305",
+	};
+
+	if (!n->has_cipher || !node_is_up(n))
+		return "-";
+	if (n->cipher >= __MIG_CIPHER_MAX || !names[n->cipher])
+		return "unknown";
+	return names[n->cipher];
+}
+
 static void format_address(const struct node_info *n, char *buf, size_t len)
 {
 	char ip[INET_ADDRSTRLEN] = "-";
@@ -226,8 +250,8 @@ static void format_address(const struct node_info *n, char *buf, size_t len)
 		snprintf(buf, len, "%s", ip);
 }
 
-#define NODE_ROW "%-5s  %-21s  %-11s  %9s  %-8s  %8s  %6s  %4s  %5s  %9s  " \
-		 "%6s  %5s  %s\n"
+#define NODE_ROW "%-5s  %-21s  %-11s  %9s  %-8s  %-17s  %8s  %6s  %4s  %5s  " \
+		 "%9s  %6s  %5s  %s\n"
 
 static void print_node_row(const void *rec)
 {
@@ -244,14 +268,15 @@ static void print_node_row(const void *rec)
 	if (n->has_fails)
 		snprintf(fails, sizeof(fails), "%u", n->auth_fails);
 	load_cells(&n->load, &c);
-	printf(NODE_ROW, id, addr, node_state_name(n), rtt, up, fails, c.load,
+	printf(NODE_ROW, id, addr, node_state_name(n), rtt, up, cipher_name(n),
+	       fails, c.load,
 	       c.cpus, c.speed, c.free, c.guests, c.away, c.flags);
 }
 
 static void print_node_header(void)
 {
 	printf(NODE_ROW, "ID", "ADDRESS", "STATE", "RTT(ms)", "UPTIME",
-	       "AUTHFAIL", "LOAD", "CPUS", "SPEED", "FREE", "GUESTS", "AWAY",
+	       "CIPHER", "AUTHFAIL", "LOAD", "CPUS", "SPEED", "FREE", "GUESTS", "AWAY",
 	       "FLAGS");
 }
 
@@ -272,6 +297,12 @@ static void print_node_json(struct json *j, const void *rec)
 	json_opt_uint(j, "rtt_us", node_rtt_known(n), n->rtt_us);
 	json_opt_uint(j, "up_secs", uptime_known(n), n->up_secs);
 	json_opt_uint(j, "auth_failures", n->has_fails, n->auth_fails);
+	if (strcmp(cipher_name(n), "-"))
+		json_string(j, "cipher", cipher_name(n));
+	else
+		json_null(j, "cipher");
+	json_opt_uint(j, "key_secs", n->has_key_secs && node_is_up(n),
+		      n->key_secs);
 	load_json(j, "load", &n->load);
 	json_object_end(j);
 }

@@ -16,8 +16,10 @@ struct node_info {
 	struct in_addr addr;
 	uint16_t port;
 	uint8_t state;
-	uint32_t rtt_us, up_secs, auth_fails;
+	uint32_t rtt_us, up_secs, auth_fails, key_secs;
+	uint8_t cipher;		/* enum mig_cipher */
 	bool has_addr, has_port, has_state, has_rtt, has_up, has_fails;
+	bool has_cipher, has_key_secs;
 	struct load_info load;	/* its last load report */
 };
 

@@ -46,11 +46,14 @@ static const char *const stat_names[] = {
 	[MIG_STAT_BAL_HOMECOMINGS]	= "bal_homecomings",
 	[MIG_STAT_EXPELLED]		= "expelled",
 	[MIG_STAT_REFUSED_BLOCKED]	= "refused_blocked",
+	[MIG_STAT_BAD_RECORD]		= "bad_record",
+	[MIG_STAT_REKEYS]		= "rekeys",
+	[MIG_STAT_REFUSED_QUOTA]	= "refused_quota",
 };
 _Static_assert(ARRAY_SIZE(stat_names) == __MIG_STAT_MAX,
 	       "stat_names[] out of sync with enum mig_stat in uapi/mig.h");
-_Static_assert(MIG_STAT_REFUSED_BLOCKED == __MIG_STAT_MAX - 1,
-	       "a counter was added after MIG_STAT_REFUSED_BLOCKED: name it");
+_Static_assert(MIG_STAT_REFUSED_QUOTA == __MIG_STAT_MAX - 1,
+	       "a counter was added after MIG_STAT_REFUSED_QUOTA: name it");
 _Static_assert(__MIG_STAT_MAX <= MAX_STATS, "MAX_STATS is too small");
 
 static void set_opt(struct opt *o, uint64_t v)

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mig: what one peer may make this node hold. A peer, honest or not,
+ * gets at most peer_max_guests processes running here and at most
+ * peer_max_incoming moves arriving at once; every frame it sends that
+ * waits in a channel counts against that channel (MIG_CHAN_MAX_QUEUED)
+ * and against the link (MIG_LINK_MAX_QUEUED, stream.c).
+ */
+#include <linux/kobject.h>
+#include <linux/sysfs.h>
+
+#include "mig.h"
+
+static unsigned int mig_peer_max_guests = 256;
+static unsigned int mig_peer_max_incoming = 32;
+
+/*
+ * Whether @peer may start one more guest here, given the @guests it has
+ * here already, @arriving of them still being restored: 0, -EUSERS (too
+ * many guests) or -ENOBUFS (too many moves at once: try again later).
+ */
+int mig_quota_admit(u16 peer, unsigned int guests, unsigned int arriving)
+{
+	if (guests >= READ_ONCE(mig_peer_max_guests))
+		return -EUSERS;
+	if (arriving >= READ_ONCE(mig_peer_max_incoming))
+		return -ENOBUFS;
+	return 0;
+}
+
+static ssize_t mig_quota_store(const char *buf, size_t len, unsigned int *v,
+			       unsigned int max)
+{
+	unsigned int n;
+
+	if (kstrtouint(buf, 0, &n) || n < 1 || n > max)
+		return -EINVAL;
+	WRITE_ONCE(*v, n);
+	return len;
+}
+
+static ssize_t peer_max_guests_show(struct kobject *k,
+				    struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_peer_max_guests));
+}
+
+static ssize_t peer_max_guests_store(struct kobject *k,
+				     struct kobj_attribute *a,
+				     const char *buf, size_t len)
+{
+	return mig_quota_store(buf, len, &mig_peer_max_guests, 65536);
+}
+
+static ssize_t peer_max_incoming_show(struct kobject *k,
+				      struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_peer_max_incoming));
+}
+
+static ssize_t peer_max_incoming_store(struct kobject *k,
+				       struct kobj_attribute *a,
+				       const char *buf, size_t len)
+{
+	return mig_quota_store(buf, len, &mig_peer_max_incoming, 1024);
+}
+
+static struct kobj_attribute peer_max_guests_attr =
+	__ATTR_RW(peer_max_guests);
+static struct kobj_attribute peer_max_incoming_attr =
+	__ATTR_RW(peer_max_incoming);
+
+static struct attribute *mig_quota_attrs[] = {
+	&peer_max_guests_attr.attr,
+	&peer_max_incoming_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group mig_quota_group = {
+	.attrs = mig_quota_attrs,
+};
+
+int mig_quota_init(void)
+{
+	return mig_sysfs_add(&mig_quota_group);
+}
+
+void mig_quota_exit(void)
+{
+	mig_sysfs_remove(&mig_quota_group);
+}
