@@ -106,9 +106,12 @@ static int __init mig_init(void)
 	err = mig_sysfs_init();
 	if (err)
 		goto err_listener;
-	err = mig_balance_init();
+	err = mig_creds_init();
 	if (err)
 		goto err_sysfs;
+	err = mig_balance_init();
+	if (err)
+		goto err_creds;
 	err = mig_genl_init();
 	if (err)
 		goto err_balance;
@@ -118,6 +121,8 @@ static int __init mig_init(void)
 
 err_balance:
 	mig_balance_exit();
+err_creds:
+	mig_creds_exit();
 err_sysfs:
 	mig_sysfs_exit();
 err_listener:
@@ -143,6 +148,7 @@ static void __exit mig_exit(void)
 	mig_listener_stop();
 	mig_nodes_exit();
 	mig_balance_exit();
+	mig_creds_exit();
 	mig_sysfs_exit();
 	mig_messages_exit();
 	mig_guest_exit();
