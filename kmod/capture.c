@@ -190,33 +190,6 @@ static int mig_capture_regs(struct mig_msg_task *t, void **xstate,
 	return 0;
 }
 
-static int mig_capture_creds(struct mig_msg_task *t)
-{
-	const struct cred *cred = current_cred();
-	const struct group_info *gi = cred->group_info;
-	int i;
-
-	if (gi->ngroups > MIG_NGROUPS) {
-		pr_info("pid %d: %d supplementary groups (at most %d move)\n",
-			task_pid_nr(current), gi->ngroups, MIG_NGROUPS);
-		return -EOVERFLOW;
-	}
-	t->ngroups = cpu_to_be32(gi->ngroups);
-	for (i = 0; i < gi->ngroups; i++)
-		t->groups[i] = cpu_to_be32(from_kgid_munged(&init_user_ns,
-							    gi->gid[i]));
-
-	t->uid = cpu_to_be32(from_kuid_munged(&init_user_ns, cred->uid));
-	t->euid = cpu_to_be32(from_kuid_munged(&init_user_ns, cred->euid));
-	t->suid = cpu_to_be32(from_kuid_munged(&init_user_ns, cred->suid));
-	t->fsuid = cpu_to_be32(from_kuid_munged(&init_user_ns, cred->fsuid));
-	t->gid = cpu_to_be32(from_kgid_munged(&init_user_ns, cred->gid));
-	t->egid = cpu_to_be32(from_kgid_munged(&init_user_ns, cred->egid));
-	t->sgid = cpu_to_be32(from_kgid_munged(&init_user_ns, cred->sgid));
-	t->fsgid = cpu_to_be32(from_kgid_munged(&init_user_ns, cred->fsgid));
-	return 0;
-}
-
 static void mig_capture_signals(struct mig_msg_task *t)
 {
 	struct sighand_struct *sighand = current->sighand;
@@ -407,8 +380,39 @@ static u32 mig_vm_prot(unsigned long vm_flags)
 	       (vm_flags & VM_EXEC ? PROT_EXEC : 0);
 }
 
+/*
+ * The last file digested: a file mapped several times (text, data,
+ * RELRO...) is read for its digest once.
+ */
+struct mig_digest_cache {
+	struct inode *inode;
+	u64 size;
+	u8 digest[MIG_DIGEST_LEN];
+};
+
+static int mig_vma_digest(const struct mig_vma_snap *v, u64 size,
+			  struct mig_digest_cache *cache, u8 *digest)
+{
+	struct inode *inode = file_inode(v->file);
+	int err;
+
+	if (!S_ISREG(inode->i_mode))
+		return 0;	/* never mapped from a copy: left 0 */
+	if (cache->inode != inode || cache->size != size) {
+		cache->inode = NULL;
+		err = mig_file_digest(v->file, size, cache->digest);
+		if (err)
+			return err;
+		cache->inode = inode;
+		cache->size = size;
+	}
+	memcpy(digest, cache->digest, MIG_DIGEST_LEN);
+	return 0;
+}
+
 static int mig_send_vma(struct mig_chan *chan, const struct mig_vma_snap *v,
-			char *pathbuf, struct mig_capture_info *info)
+			char *pathbuf, struct mig_digest_cache *cache,
+			struct mig_capture_info *info)
 {
 	struct mig_msg_vma msg = {
 		.mig_id = cpu_to_be32(chan->id),
@@ -433,6 +437,8 @@ static int mig_send_vma(struct mig_chan *chan, const struct mig_vma_snap *v,
 			return PTR_ERR(path);
 		err = vfs_getattr(&v->file->f_path, &st, STATX_SIZE | STATX_MTIME,
 				  AT_STATX_SYNC_AS_STAT);
+		if (!err)
+			err = mig_vma_digest(v, st.size, cache, msg.file_digest);
 		if (err)
 			return err;
 		msg.file_size = cpu_to_be64(st.size);
@@ -628,6 +634,7 @@ static void mig_batch_free(struct mig_page_batch *b)
 static int mig_send_mm(struct mig_chan *chan, struct mig_capture_info *info,
 		       struct mig_vma_snap *snap, int count)
 {
+	struct mig_digest_cache cache = { 0 };
 	struct mig_page_batch *b;
 	char *pathbuf;
 	int i, err = 0;
@@ -639,7 +646,7 @@ static int mig_send_mm(struct mig_chan *chan, struct mig_capture_info *info,
 		goto out;
 	}
 	for (i = 0; i < count && !err; i++)
-		err = mig_send_vma(chan, &snap[i], pathbuf, info);
+		err = mig_send_vma(chan, &snap[i], pathbuf, &cache, info);
 	for (i = 0; i < count && !err; i++)
 		err = mig_send_vma_pages(chan, &snap[i], b, info);
 	if (!err)

@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mig: a guest's mmap() of a file it opened at home.
+ * mig: files mapped at a destination, and a guest's mmap() of a file it
+ * opened at home.
+ *
+ * Whether a move's mappings (restore.c) or a guest's mmap(), a file is
+ * mapped from the destination's copy only when that copy is the same
+ * file: opened with the process's own credentials, a regular file, at a
+ * path that resolves there to itself (no symbolic link or mount the home
+ * path did not have), of the same size and mtime, and with the same
+ * digest (SHA-256 over the size and sampled blocks of the content).
+ * Otherwise the content comes from home.
  *
  * The guest's file descriptors live at home, but a mapping is memory, and
- * memory must be local. When the destination has the same file (the same
- * path, size and mtime, as for the mappings a move carries), the guest
+ * memory must be local. When the destination has the same file, the guest
  * maps its local copy: a dynamic loader mapping libraries, an interpreter
  * mapping an extension module, all run at full speed. The deputy says
  * which file the descriptor is (MIG_CALL_FILEINFO); the guest opens that
@@ -24,12 +32,54 @@
 #include <linux/mman.h>
 #include <linux/namei.h>
 #include <linux/slab.h>
+#include <crypto/sha2.h>
 
 #include "mig.h"
 
-/* Is @file the one described by @size and @mtime_ns? */
-int mig_file_matches(struct file *file, u64 size, u64 mtime_ns)
+#define MIG_DIGEST_BLOCK	4096
+#define MIG_DIGEST_SAMPLES	32
+
+/*
+ * The digest of @file, @size bytes long: SHA-256 over the size and up to
+ * MIG_DIGEST_SAMPLES blocks spread evenly from the first to the last, so
+ * the whole content of a file up to 128 KiB and a sample of a larger one,
+ * at a cost bounded whatever the size.
+ */
+int mig_file_digest(struct file *file, u64 size, u8 *digest)
 {
+	u64 nblocks = DIV_ROUND_UP(size, MIG_DIGEST_BLOCK), i, n;
+	__be64 wire_size = cpu_to_be64(size);
+	struct sha256_state sctx;
+	ssize_t got = 0;
+	u8 *buf;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	buf = kmalloc(MIG_DIGEST_BLOCK, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	sha256_init(&sctx);
+	sha256_update(&sctx, (const u8 *)&wire_size, sizeof(wire_size));
+	n = min_t(u64, nblocks, MIG_DIGEST_SAMPLES);
+	for (i = 0; i < n; i++) {
+		u64 block = n < 2 ? 0 : div64_u64(i * (nblocks - 1), n - 1);
+		loff_t pos = block * MIG_DIGEST_BLOCK;
+
+		got = kernel_read(file, buf, MIG_DIGEST_BLOCK, &pos);
+		if (got < 0)
+			break;
+		sha256_update(&sctx, buf, got);
+	}
+	sha256_final(&sctx, digest);
+	kfree(buf);
+	return got < 0 ? got : 0;
+}
+
+/* Is @file the one described by @size, @mtime_ns and @digest? */
+int mig_file_matches(struct file *file, u64 size, u64 mtime_ns,
+		     const u8 *digest)
+{
+	u8 here[MIG_DIGEST_LEN];
 	struct kstat st;
 	int err;
 
@@ -39,7 +89,56 @@ int mig_file_matches(struct file *file, u64 size, u64 mtime_ns)
 		return err;
 	if (st.size != size || timespec64_to_ns(&st.mtime) != mtime_ns)
 		return -ESTALE;
-	return 0;
+	err = mig_file_digest(file, size, here);
+	if (err)
+		return err;
+	return memcmp(here, digest, MIG_DIGEST_LEN) ? -ESTALE : 0;
+}
+
+/* Does @file's path read back as @path (no link or mount in between)? */
+static int mig_path_is(struct file *file, const char *path)
+{
+	char *buf, *p;
+	int err;
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	p = d_path(&file->f_path, buf, PATH_MAX);
+	err = IS_ERR(p) ? PTR_ERR(p) : strcmp(p, path) ? -ELOOP : 0;
+	kfree(buf);
+	return err;
+}
+
+/*
+ * Opens @path to map it, with the current credentials (the process's):
+ * a regular file only (-ENODEV for any other; a device is not even
+ * opened), reached by exactly that path (-ELOOP if a symbolic link or a
+ * mount here leads elsewhere).
+ */
+struct file *mig_open_mapped(const char *path)
+{
+	struct file *file;
+	struct path p;
+	int err;
+
+	err = kern_path(path, 0, &p);	/* a final symlink is not followed */
+	if (err)
+		return ERR_PTR(err);
+	err = d_is_symlink(p.dentry) ? -ELOOP : d_is_reg(p.dentry) ? 0 : -ENODEV;
+	path_put(&p);
+	if (err)
+		return ERR_PTR(err);
+	file = filp_open(path, O_RDONLY | O_LARGEFILE | O_NOFOLLOW | O_NOCTTY, 0);
+	if (IS_ERR(file))
+		return file;
+	/* It may have been replaced since the look-up. */
+	err = S_ISREG(file_inode(file)->i_mode) ? mig_path_is(file, path) : -ENODEV;
+	if (err) {
+		fput(file);
+		return ERR_PTR(err);
+	}
+	return file;
 }
 
 /* ---- deputy side ---- */
@@ -64,6 +163,8 @@ static int mig_describe_fd(long fd, struct mig_fileinfo *fi, char *buf,
 		err = PTR_ERR(p);
 	if (!err && d_unhashed(file->f_path.dentry))
 		err = -ESTALE;	/* the path names another file, or none */
+	if (!err && S_ISREG(st.mode))
+		err = mig_file_digest(file, st.size, fi->digest);
 	if (!err) {
 		fi->size = cpu_to_be64(st.size);
 		fi->mtime_ns = cpu_to_be64(timespec64_to_ns(&st.mtime));
@@ -165,12 +266,13 @@ bool mig_guest_map_file(struct mig_chan *chan, const u64 *args, long *ret)
 		mig_frame_free(f);
 		return false;
 	}
-	file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
+	/* The guest runs with the process's credentials: they open it. */
+	file = mig_open_mapped(path);
 	mig_frame_free(f);
 	if (IS_ERR(file))
 		return false;
 	if (mig_file_matches(file, be64_to_cpu(fi.size),
-			     be64_to_cpu(fi.mtime_ns))) {
+			     be64_to_cpu(fi.mtime_ns), fi.digest)) {
 		fput(file);
 		return false;
 	}

@@ -102,8 +102,11 @@ void *mig_fwd_msg_answer(const struct mig_fwd_msg *msg, long ret,
 bool mig_fwd_is_question(const struct mig_frame *f);
 bool mig_sys_never_restarts(unsigned long nr);
 
-/* filemap.c: a guest's mmap() of a home file, made with the local copy */
-int mig_file_matches(struct file *file, u64 size, u64 mtime_ns);
+/* filemap.c: files mapped at a destination; a guest's mmap() of one */
+int mig_file_digest(struct file *file, u64 size, u8 *digest);
+int mig_file_matches(struct file *file, u64 size, u64 mtime_ns,
+		     const u8 *digest);
+struct file *mig_open_mapped(const char *path);
 void mig_deputy_answer(struct mig_chan *chan, const struct mig_frame *f);
 bool mig_guest_map_file(struct mig_chan *chan, const u64 *args, long *ret);
 

@@ -115,9 +115,12 @@ static int __init mig_init(void)
 	err = mig_quota_init();
 	if (err)
 		goto err_seal;
-	err = mig_balance_init();
+	err = mig_creds_init();
 	if (err)
 		goto err_quota;
+	err = mig_balance_init();
+	if (err)
+		goto err_creds;
 	err = mig_genl_init();
 	if (err)
 		goto err_balance;
@@ -127,6 +130,8 @@ static int __init mig_init(void)
 
 err_balance:
 	mig_balance_exit();
+err_creds:
+	mig_creds_exit();
 err_quota:
 	mig_quota_exit();
 err_seal:
@@ -156,6 +161,7 @@ static void __exit mig_exit(void)
 	mig_listener_stop();
 	mig_nodes_exit();
 	mig_balance_exit();
+	mig_creds_exit();
 	mig_quota_exit();
 	mig_seal_exit();
 	mig_sysfs_exit();

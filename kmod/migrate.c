@@ -102,6 +102,11 @@ static const char *mig_explain(int err)
 		return "the destination accepts no new guests (its block or expel knob is set)";
 	case -EEXIST:
 		return "the destination has a process under the same id; try again";
+	case -EPERM:
+		return "the destination refuses the process's credentials (a root id needs accept_root=1 there)";
+	case -ELOOP:
+	case -ENODEV:
+		return "a file the process maps is a symbolic link or not a regular file at the destination";
 	default:
 		return "the move failed; the process goes on here";
 	}
@@ -172,6 +177,7 @@ static void mig_move_work(struct callback_head *work)
 {
 	struct mig_move_req *req = container_of(work, struct mig_move_req, work);
 	struct mig_deputy *dep;
+	const char *why;
 	int err, enter_err;
 
 	if (READ_ONCE(req->cancelled) || fatal_signal_pending(current) ||
@@ -181,6 +187,12 @@ static void mig_move_work(struct callback_head *work)
 	}
 	if (mig_in_vdso()) {
 		mig_move_done(req, -EINPROGRESS, NULL);	/* again soon */
+		return;
+	}
+	/* It may have chrooted or taken a filter since migctl checked. */
+	err = mig_check_confined(current, &why);
+	if (err) {
+		mig_move_done(req, err, why);
 		return;
 	}
 	WRITE_ONCE(req->started, true);
@@ -212,26 +224,12 @@ int mig_move_current(u16 dest)
 	return err;
 }
 
-/* The caller may move what it may signal (same uid), or has CAP_SYS_ADMIN. */
-bool mig_may_move(struct task_struct *task)
+/*
+ * Whether @task, whoever asks, is in a state to move: 0, or -errno and
+ * *why.
+ */
+int mig_check_task_state(struct task_struct *task, const char **why)
 {
-	const struct cred *cred = current_cred(), *tcred;
-	bool ok;
-
-	rcu_read_lock();
-	tcred = __task_cred(task);
-	ok = uid_eq(cred->euid, tcred->suid) || uid_eq(cred->euid, tcred->uid) ||
-	     uid_eq(cred->uid, tcred->suid) || uid_eq(cred->uid, tcred->uid);
-	rcu_read_unlock();
-	return ok || capable(CAP_SYS_ADMIN);
-}
-
-int mig_check_movable(struct task_struct *task, const char **why)
-{
-	if (!mig_may_move(task)) {
-		*why = "not permitted: not your process";
-		return -EPERM;
-	}
 	if (task->flags & PF_KTHREAD) {
 		*why = "kernel threads do not move";
 		return -EINVAL;
@@ -252,7 +250,17 @@ int mig_check_movable(struct task_struct *task, const char **why)
 		*why = "the process has SysV shared memory attached";
 		return -EBUSY;
 	}
-	return 0;
+	return mig_check_confined(task, why);
+}
+
+/* May current move @task, and may @task move now? */
+int mig_check_movable(struct task_struct *task, const char **why)
+{
+	if (!mig_may_move(task)) {
+		*why = "not permitted: you may not ptrace the process (another user's, or setuid); CAP_SYS_PTRACE may";
+		return -EPERM;
+	}
+	return mig_check_task_state(task, why);
 }
 
 int mig_check_dest(u32 dest, bool away, const char **why)

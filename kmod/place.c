@@ -11,9 +11,15 @@
  * exec (execvp() tries every PATH entry) leaves the placement armed for
  * the next one. A failed move leaves the program running here; the
  * destination was checked when the placement was asked for.
+ *
+ * The program exec'd may not be the caller's to move (a setuid program
+ * is not dumpable, and has other ids): after the exec the rules of
+ * "migctl move" are checked again, with the caller's credentials from
+ * before the exec, and a refusal leaves the program running here.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/sched.h>
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
@@ -25,27 +31,52 @@
 struct mig_placer {
 	struct mig_hooked hooked;	/* first: the syscall hook's view */
 	struct callback_head work;
+	const struct cred *caller;	/* who asked, before the exec */
+	bool privileged;		/* and whether with CAP_SYS_PTRACE */
 	u16 dest;
 	bool queued;			/* the work owns it from exit on */
 	bool exited;
 };
+
+static void mig_placer_free(struct mig_placer *p)
+{
+	put_cred(p->caller);
+	kfree(p);
+}
+
+/* May the program now running be moved by whoever asked? */
+static int mig_place_check(const struct mig_placer *p, const char **why)
+{
+	if (!mig_may_place(p->caller, p->privileged)) {
+		*why = "not permitted: the program exec'd is not the caller's to move (setuid?)";
+		return -EPERM;
+	}
+	return mig_check_task_state(current, why);
+}
 
 static void mig_place_work(struct callback_head *cb)
 {
 	struct mig_placer *p = container_of(cb, struct mig_placer, work);
 	long exec_result = task_pt_regs(current)->ax;
 	u16 dest = p->dest;
+	const char *why = NULL;
 	int err;
 
 	p->queued = false;
 	if (p->exited) {
-		kfree(p);
+		mig_placer_free(p);
 		return;
 	}
 	if (exec_result)	/* the exec failed: wait for the next one */
 		return;
 	mig_hook_del_task(current);
-	kfree(p);
+	err = mig_place_check(p, &why);
+	mig_placer_free(p);
+	if (err) {
+		pr_info("pid %d (%s) runs here: not placed on node %u: %s\n",
+			task_tgid_nr(current), current->comm, dest, why);
+		return;
+	}
 	err = mig_move_current(dest);
 	if (err)
 		pr_info("pid %d (%s) runs here: placing it on node %u failed: %d\n",
@@ -76,7 +107,7 @@ static void mig_placer_exited(struct mig_hooked *h)
 	if (p->queued)
 		p->exited = true;	/* the work still runs, and frees it */
 	else
-		kfree(p);
+		mig_placer_free(p);
 }
 
 static const struct mig_hooked_ops mig_placer_ops = {
@@ -105,9 +136,11 @@ int mig_place_at_exec(u32 dest, const char **why)
 		return -ENOMEM;
 	p->hooked.ops = &mig_placer_ops;
 	p->dest = dest;
+	p->caller = get_current_cred();
+	p->privileged = capable(CAP_SYS_PTRACE);
 	err = mig_hook_add_task(current, &p->hooked);
 	if (err) {
-		kfree(p);
+		mig_placer_free(p);
 		*why = "cannot watch the process's exec (ftrace busy?)";
 	}
 	return err;

@@ -190,7 +190,19 @@ bool mig_guest_set_pinned(u16 peer, u32 id, bool pinned);
 bool mig_guest_set_pinned_local(pid_t pid, bool pinned);
 int mig_deputy_count(void);
 bool mig_deputy_where(pid_t pid, u16 *where, u32 *id);
-bool mig_may_move(struct task_struct *task);
 struct task_struct *mig_get_task(u32 pid, const char **why);
+
+/* creds.c: who may move what; credentials carried and restored */
+struct cred;
+
+int mig_creds_init(void);
+void mig_creds_exit(void);
+bool mig_may_move(struct task_struct *task);
+bool mig_may_place(const struct cred *caller, bool privileged);
+int mig_check_confined(struct task_struct *task, const char **why);
+int mig_check_task_state(struct task_struct *task, const char **why);
+int mig_capture_creds(struct mig_msg_task *t);
+struct cred *mig_creds_restore(const struct mig_msg_task *t);
+void mig_creds_restore_task(const struct mig_msg_task *t);
 
 #endif /* _MIG_PROCESS_H */

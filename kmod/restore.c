@@ -54,6 +54,11 @@ struct mig_restore {
 	/* File mappings made anonymous here, their content asked for. */
 	struct mig_range { u64 start, end; } *want;
 	unsigned int nwant;
+	/* At a destination: the process's own, to open files and to keep. */
+	struct cred *cred;
+	/* The last file found the same as at home, not digested again. */
+	struct inode *same_inode;
+	u8 same_digest[MIG_DIGEST_LEN];
 };
 
 static struct mig_frame *mig_restore_next(struct mig_restore *r)
@@ -100,10 +105,23 @@ static bool mig_user_range_ok(u64 start, u64 end)
 }
 
 /* The file must be the one the process had at home. */
-static int mig_check_file(struct file *file, const struct mig_msg_vma *v)
+static int mig_check_file(struct mig_restore *r, struct file *file,
+			  const struct mig_msg_vma *v)
 {
-	return mig_file_matches(file, be64_to_cpu(v->file_size),
-				be64_to_cpu(v->file_mtime_ns));
+	struct inode *inode = file_inode(file);
+	int err;
+
+	if (inode == r->same_inode &&
+	    !memcmp(r->same_digest, v->file_digest, MIG_DIGEST_LEN) &&
+	    i_size_read(inode) == be64_to_cpu(v->file_size))
+		return 0;
+	err = mig_file_matches(file, be64_to_cpu(v->file_size),
+			       be64_to_cpu(v->file_mtime_ns), v->file_digest);
+	if (!err) {
+		r->same_inode = inode;
+		memcpy(r->same_digest, v->file_digest, MIG_DIGEST_LEN);
+	}
+	return err;
 }
 
 /*
@@ -130,7 +148,12 @@ static struct file *mig_restore_shm(struct mig_restore *r, u16 id, u64 size)
 	return get_file(file);
 }
 
-static struct file *mig_restore_open(const struct mig_msg_vma *v)
+/*
+ * Opens the file of mapping @v, with the current credentials: the
+ * process's (mig_restore_mm()).
+ */
+static struct file *mig_restore_open(struct mig_restore *r,
+				     const struct mig_msg_vma *v)
 {
 	u16 path_len = be16_to_cpu(v->path_len);
 	struct file *file;
@@ -140,11 +163,11 @@ static struct file *mig_restore_open(const struct mig_msg_vma *v)
 	path = kmemdup_nul((const char *)(v + 1), path_len, GFP_KERNEL);
 	if (!path)
 		return ERR_PTR(-ENOMEM);
-	file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
+	file = mig_open_mapped(path);
 	if (IS_ERR(file)) {
 		pr_info("cannot open %s here: %ld\n", path, PTR_ERR(file));
 	} else {
-		err = mig_check_file(file, v);
+		err = mig_check_file(r, file, v);
 		if (err) {
 			pr_info("%s differs here from the home node's\n", path);
 			fput(file);
@@ -164,7 +187,7 @@ static bool mig_want_content(struct mig_restore *r, int err, u64 start,
 			     u64 end)
 {
 	if (err != -ENOENT && err != -ESTALE && err != -EACCES &&
-	    err != -ENOTDIR)
+	    err != -ENOTDIR && err != -ELOOP && err != -ENODEV)
 		return false;
 	if (!r->want) {
 		r->want = kcalloc(MIG_WANT_MAX, sizeof(*r->want), GFP_KERNEL);
@@ -201,7 +224,7 @@ static int mig_restore_vma(struct mig_restore *r, struct mig_frame *f)
 				       be64_to_cpu(v->file_size));
 		mflags |= MAP_SHARED;
 	} else if (flags & MIG_VMA_FILE) {
-		file = mig_restore_open(v);
+		file = mig_restore_open(r, v);
 		mflags |= flags & MIG_VMA_SHARED ? MAP_SHARED : MAP_PRIVATE;
 		if (IS_ERR(file) && mig_want_content(r, PTR_ERR(file), start, end)) {
 			file = NULL;
@@ -339,6 +362,51 @@ static int mig_restore_wanted(struct mig_restore *r)
 	return err;
 }
 
+/* The mappings and pages, up to END, and the content asked for after. */
+static int mig_restore_mm(struct mig_restore *r)
+{
+	struct mig_frame *f;
+	int err;
+
+	for (;;) {
+		f = mig_restore_next(r);
+		if (IS_ERR(f))
+			return PTR_ERR(f);
+		if (f->type == MIG_MSG_MOVE_END) {
+			mig_frame_free(f);
+			break;
+		}
+		if (f->type == MIG_MSG_MOVE_VMA)
+			err = mig_restore_vma(r, f);
+		else if (f->type == MIG_MSG_MOVE_PAGES)
+			err = mig_restore_pages(r, f);
+		else
+			err = mig_bad_stream("unexpected message");
+		mig_frame_free(f);
+		if (err)
+			return err;
+	}
+	return r->nwant ? mig_restore_wanted(r) : 0;
+}
+
+/*
+ * mig_restore_mm() as the process: a guest's helper is root, but the
+ * files mapped are opened, and the mappings made, with the credentials
+ * the process is to have, so it maps nothing it could not at home.
+ */
+static int mig_restore_mm_as(struct mig_restore *r)
+{
+	const struct cred *old;
+	int err;
+
+	if (!r->cred)
+		return mig_restore_mm(r);
+	old = override_creds(r->cred);
+	err = mig_restore_mm(r);
+	revert_creds(old);
+	return err;
+}
+
 static int mig_restore_mm_fields(const struct mig_msg_task *t)
 {
 	struct mm_struct *mm = current->mm;
@@ -430,66 +498,6 @@ static void mig_restore_limits(const struct mig_msg_task *t)
 	task_unlock(leader);
 	current->personality = be32_to_cpu(t->personality);
 	current->fs->umask = be32_to_cpu(t->umask) & 0777;
-}
-
-static struct group_info *mig_restore_groups(const struct mig_msg_task *t)
-{
-	u32 i, n = be32_to_cpu(t->ngroups);
-	struct group_info *groups;
-
-	if (n > MIG_NGROUPS)
-		return ERR_PTR(mig_bad_stream("supplementary groups"));
-	groups = groups_alloc(n);
-	if (!groups)
-		return ERR_PTR(-ENOMEM);
-	for (i = 0; i < n; i++) {
-		groups->gid[i] = make_kgid(&init_user_ns,
-					   be32_to_cpu(t->groups[i]));
-		if (!gid_valid(groups->gid[i])) {
-			put_group_info(groups);
-			return ERR_PTR(mig_bad_stream("supplementary groups"));
-		}
-	}
-	groups_sort(groups);
-	return groups;
-}
-
-static int mig_restore_creds(const struct mig_msg_task *t)
-{
-	struct user_namespace *ns = &init_user_ns;
-	struct group_info *groups;
-	struct cred *new;
-
-	new = prepare_creds();
-	if (!new)
-		return -ENOMEM;
-	new->uid = make_kuid(ns, be32_to_cpu(t->uid));
-	new->euid = make_kuid(ns, be32_to_cpu(t->euid));
-	new->suid = make_kuid(ns, be32_to_cpu(t->suid));
-	new->fsuid = make_kuid(ns, be32_to_cpu(t->fsuid));
-	new->gid = make_kgid(ns, be32_to_cpu(t->gid));
-	new->egid = make_kgid(ns, be32_to_cpu(t->egid));
-	new->sgid = make_kgid(ns, be32_to_cpu(t->sgid));
-	new->fsgid = make_kgid(ns, be32_to_cpu(t->fsgid));
-	if (!uid_valid(new->uid) || !uid_valid(new->euid) ||
-	    !gid_valid(new->gid) || !gid_valid(new->egid)) {
-		abort_creds(new);
-		return mig_bad_stream("credentials");
-	}
-	groups = mig_restore_groups(t);
-	if (IS_ERR(groups)) {
-		abort_creds(new);
-		return PTR_ERR(groups);
-	}
-	set_groups(new, groups);
-	put_group_info(groups);
-	if (!uid_eq(new->euid, GLOBAL_ROOT_UID)) {
-		cap_clear(new->cap_effective);
-		cap_clear(new->cap_permitted);
-		cap_clear(new->cap_inheritable);
-		cap_clear(new->cap_ambient);
-	}
-	return commit_creds(new);
 }
 
 static void mig_emit_syscall(struct mig_code *c, u32 nr, u32 arg1, u64 arg2)
@@ -649,36 +657,20 @@ int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp,
 	}
 	err = mig_restore_take_task(r, f);
 	mig_frame_free(f);
+	if (!err && set_creds) {
+		/* Before anything changes: a refusal leaves the helper as is. */
+		r->cred = mig_creds_restore(&r->task);
+		err = PTR_ERR_OR_ZERO(r->cred);
+		if (err)
+			r->cred = NULL;
+	}
 	if (err)
 		goto out;
 
 	mig_unmap_all();
-	for (;;) {
-		f = mig_restore_next(r);
-		if (IS_ERR(f)) {
-			err = PTR_ERR(f);
-			goto out;
-		}
-		if (f->type == MIG_MSG_MOVE_END) {
-			mig_frame_free(f);
-			break;
-		}
-		if (f->type == MIG_MSG_MOVE_VMA)
-			err = mig_restore_vma(r, f);
-		else if (f->type == MIG_MSG_MOVE_PAGES)
-			err = mig_restore_pages(r, f);
-		else
-			err = mig_bad_stream("unexpected message");
-		mig_frame_free(f);
-		if (err)
-			goto out;
-	}
-
-	if (r->nwant) {
-		err = mig_restore_wanted(r);
-		if (err)
-			goto out;
-	}
+	err = mig_restore_mm_as(r);
+	if (err)
+		goto out;
 	err = mig_restore_mm_fields(&r->task);
 	if (err)
 		goto out;
@@ -689,14 +681,18 @@ int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp,
 		err = mig_bad_stream("sleep");
 		goto out;
 	}
-	if (set_creds) {
+	if (r->cred) {
 		mig_restore_limits(&r->task);
-		err = mig_restore_creds(&r->task);
+		err = commit_creds(r->cred);
+		r->cred = NULL;		/* commit_creds() took it */
 		if (err)
 			goto out;
+		mig_creds_restore_task(&r->task);
 	}
 	err = mig_enter_trampoline(r, tramp);
 out:
+	if (r->cred)
+		put_cred(r->cred);
 	for (i = 1; i <= MIG_SHM_MAX; i++)
 		if (r->shm[i])
 			fput(r->shm[i]);	/* the mappings hold their own */

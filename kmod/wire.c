@@ -73,23 +73,24 @@ static_assert(sizeof(struct mig_msg_hello) == 72);
 static_assert(sizeof(struct mig_msg_auth) == 32);
 static_assert(sizeof(struct mig_msg_ping) == 16);
 static_assert(sizeof(struct mig_msg_begin) == 48);
-static_assert(sizeof(struct mig_fileinfo) == 32);
+static_assert(sizeof(struct mig_fileinfo) == 64);
 static_assert(sizeof(struct mig_msg_want) == 24);
 static_assert(sizeof(struct mig_msg_ctl) == 16);
 static_assert(sizeof(struct mig_wire_regs) == 216);
-static_assert(sizeof(struct mig_msg_vma) == 56);
+static_assert(sizeof(struct mig_msg_vma) == 88);
 static_assert(sizeof(struct mig_msg_pages) == 8);
 static_assert(sizeof(struct mig_msg_syscall) == 64);
 static_assert(sizeof(struct mig_msg_sysret) == 16);
 static_assert(sizeof(struct mig_msg_load) == 48);
 /* id+len, regs, 8 ids, personality+umask, blocked, altstack sp+size,
  * altstack flags+rseq_sig, rseq, 11 mm fields, vdso+vvar, actions, limits,
- * ngroups+reserved, groups, sleep left+rmtp, sleep clock+flags
+ * ngroups+reserved, groups, sleep left+rmtp, sleep clock+flags, five
+ * capability sets, securebits+cred_flags
  */
 static_assert(sizeof(struct mig_msg_task) ==
 	      8 + 216 + 32 + 8 + 8 + 16 + 8 + 8 + 88 + 16 +
 	      MIG_NSIG * 32 + MIG_NRLIMITS * 16 + 8 + MIG_NGROUPS * 4 +
-	      16 + 8);
+	      16 + 8 + 40 + 8);
 static_assert(sizeof(struct mig_msg_pages) +
 	      MIG_PAGES_PER_MSG * (8 + MIG_PAGE_SIZE) <= MIG_WIRE_MAX_PAYLOAD);
 

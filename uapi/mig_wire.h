@@ -230,10 +230,25 @@ struct mig_msg_task {
 	__be64 sleep_rmtp;		/* where it reports the rest; 0: nowhere */
 	__be32 sleep_clockid;
 	__be32 flags;			/* MIG_TASK_* */
+	/*
+	 * Capability sets, bit n for capability n; the receiver never grants
+	 * more than these (Documentation/migration.rst, "Credentials").
+	 */
+	__be64 cap_inheritable;
+	__be64 cap_permitted;
+	__be64 cap_effective;
+	__be64 cap_bset;		/* the bounding set */
+	__be64 cap_ambient;
+	__be32 securebits;		/* SECBIT_* and their locks */
+	__be32 cred_flags;		/* MIG_CRED_* */
 };
 
 /* mig_msg_task.flags */
 #define MIG_TASK_SLEEPING	0x1	/* resumes a nanosleep() (restart_syscall) */
+
+/* mig_msg_task.cred_flags */
+#define MIG_CRED_NO_NEW_PRIVS	0x1	/* prctl(PR_SET_NO_NEW_PRIVS) was set */
+#define MIG_CRED_KNOWN		MIG_CRED_NO_NEW_PRIVS
 
 /* mig_msg_vma.flags */
 #define MIG_VMA_FILE		0x1	/* map path at pgoff; else anonymous */
@@ -251,7 +266,14 @@ struct mig_msg_task {
 				 MIG_VMA_SHMEM)
 #define MIG_SHM_MAX		256
 
-/* Fixed part, 56 bytes; path_len bytes of path (no NUL) follow. */
+/*
+ * A digest that tells two copies of a file apart where size and mtime do
+ * not: SHA-256 over the size and sampled blocks of the content
+ * (Documentation/wire-protocol.rst, "File digests").
+ */
+#define MIG_DIGEST_LEN		32
+
+/* Fixed part, 88 bytes; path_len bytes of path (no NUL) follow. */
 struct mig_msg_vma {
 	__be32 mig_id;
 	__be32 flags;
@@ -263,6 +285,7 @@ struct mig_msg_vma {
 	__be32 prot;			/* PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4 */
 	__be16 path_len;
 	__be16 shm_id;			/* MIG_VMA_SHMEM only; else 0 */
+	__u8 file_digest[MIG_DIGEST_LEN];	/* MIG_VMA_FILE; else 0 */
 };
 
 /*
@@ -350,7 +373,7 @@ struct mig_msg_sysret {
 /* args[0]: a fd. Out: struct mig_fileinfo, then path_len bytes of path. */
 #define MIG_CALL_FILEINFO	0x10000
 
-/* 32 bytes. */
+/* 64 bytes. */
 struct mig_fileinfo {
 	__be64 size;
 	__be64 mtime_ns;
@@ -358,6 +381,7 @@ struct mig_fileinfo {
 	__be32 flags;			/* the open file's O_ACCMODE bits */
 	__be32 path_len;		/* including the NUL */
 	__be32 reserved;
+	__u8 digest[MIG_DIGEST_LEN];	/* regular files; else 0 */
 };
 
 #define MIG_TRANSCRIPT_LABEL	"mig-transcript-v5"

@@ -93,8 +93,11 @@ static const struct command commands[] = {
 	  "that node). When no node is less busy by more than the policy's\n"
 	  "threshold, nothing moves and the module says why (EAGAIN); 'migctl\n"
 	  "top' shows the loads it compares.\n"
-	  "You may move your own processes; moving those of other users needs\n"
-	  "CAP_SYS_ADMIN.", CMD_F_JSON },
+	  "You may move a process you could ptrace (yours, not setuid); others\n"
+	  "need CAP_SYS_PTRACE. A process with a root id moves only to nodes\n"
+	  "whose /sys/kernel/mig/accept_root is 1; one in a chroot, another\n"
+	  "mount or user namespace, or under seccomp or an LSM profile does not\n"
+	  "move.", CMD_F_JSON },
 	{ "pin", NULL, cmd_pin, "PID",
 	  "stop the balancer from moving a process",
 	  "Pin process PID where it runs: the balancing policy never moves it,\n"

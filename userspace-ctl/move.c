@@ -114,10 +114,12 @@ static void move_explain(const struct mig_nl_error *e, uint32_t pid,
 		break;
 	case EPERM:
 	case EACCES:
-		if (pid == 1)
+		if (pid == 1) {
 			snprintf(cause, len, "not permitted: init never moves");
-		else
-			snprintf(cause, len, "not permitted: you may only move your own processes (or need CAP_SYS_ADMIN)");
+			break;
+		}
+		snprintf(cause, len, "not permitted (the module's reason follows)");
+		snprintf(hint, len, "a process you could not ptrace (another user's, setuid) needs CAP_SYS_PTRACE; a root process needs accept_root=1 at the destination");
 		break;
 	case ENOENT:
 		if (home || balance)

@@ -44,7 +44,8 @@ static void pin_error(const struct mig_nl_error *e, const struct pin_attrs *a)
 	case EACCES:
 		cause = "not permitted: not your process";
 		snprintf(buf, sizeof(buf),
-			 "%s your own processes, or run as root", verb);
+			 "%s processes you could ptrace, or have CAP_SYS_PTRACE",
+			 verb);
 		hint = buf;
 		break;
 	case ENOSPC:

@@ -30,11 +30,18 @@ def migctl_json(node, args):
     return json.loads(out)
 
 
-def load(node, node_id=None, **params):
-    """insmod mig.ko on node, node_id defaulting to the node's index."""
+def load(node, node_id=None, accept_root=1, **params):
+    """insmod mig.ko on node, node_id defaulting to the node's index.
+
+    accept_root (the /sys/kernel/mig knob, 0 by default in the module) is
+    set to 1 here unless told otherwise: most tests move processes of the
+    harness, which run as root, and a destination with accept_root 0
+    refuses them (tests/45-privilege.py tests the knob itself)."""
     params.setdefault("node_id", node_id or node.index)
     args = " ".join("%s=%s" % kv for kv in params.items())
     node.run_ok("insmod %s %s" % (MODULE, args))
+    if accept_root is not None:
+        node.run_ok("echo %d > %s/accept_root" % (accept_root, SYSFS))
 
 
 def unload(node):
