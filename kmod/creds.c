@@ -382,13 +382,19 @@ struct cred *mig_creds_restore(const struct mig_msg_task *t)
 	}
 	set_groups(new, groups);
 	put_group_info(groups);
-	if (!READ_ONCE(mig_accept_root) && mig_cred_has_root(new)) {
-		pr_info("refused a guest with a root id (uid %u euid %u): accept_root is 0\n",
+	mig_restore_caps(new, current_cred(), t);
+	/*
+	 * A process with capabilities is as mighty as root here, whatever
+	 * its ids: both need accept_root.
+	 */
+	if (!READ_ONCE(mig_accept_root) &&
+	    (mig_cred_has_root(new) || !cap_isclear(new->cap_permitted) ||
+	     !cap_isclear(new->cap_ambient))) {
+		pr_info("refused a guest with a root id or capabilities (uid %u euid %u): accept_root is 0\n",
 			be32_to_cpu(t->uid), be32_to_cpu(t->euid));
 		abort_creds(new);
 		return ERR_PTR(-EPERM);
 	}
-	mig_restore_caps(new, current_cred(), t);
 	return new;
 }
 

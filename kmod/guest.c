@@ -118,6 +118,13 @@ static void mig_guest_start(struct callback_head *cb)
 		mig_guest_put(g);
 		return;
 	}
+	/* Within the limits set for guests, or not at all. */
+	err = mig_account_join();
+	if (err) {
+		mig_guest_fail(g, err);
+		mig_guest_put(g);
+		return;
+	}
 	/* From now on no syscall of it runs here unless the table says so. */
 	kref_get(&g->ref);	/* the hook's, dropped at exit */
 	err = mig_hook_add_task(current, &g->hooked);

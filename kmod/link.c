@@ -168,8 +168,8 @@ static void mig_link_post_work(struct work_struct *work)
  * Replaces a link whose keys are due with a fresh connection, handshake
  * and keys (the record layer cannot change keys in place), made before
  * the old one is broken: the two nodes then move their frames over with
- * SWITCH (mig_link_switch_tx/rx), so no frame is lost and nothing that
- * runs over the link notices. Only the calling node starts one.
+ * SWITCH (mig_link_switch_work(), mig_link_switch_rx()), so no frame is
+ * lost and nothing that runs over the link notices. Only the calling node starts one.
  */
 static void mig_link_rekey_work(struct work_struct *work)
 {
@@ -186,12 +186,15 @@ static void mig_link_rekey_work(struct work_struct *work)
 	WRITE_ONCE(node->rekey_pending, false);
 }
 
+static void mig_link_switch_work(struct work_struct *work);
+
 void mig_link_node_init(struct mig_node *node)
 {
 	spin_lock_init(&node->post_lock);
 	INIT_LIST_HEAD(&node->posted);
 	INIT_WORK(&node->post_work, mig_link_post_work);
 	INIT_WORK(&node->rekey_work, mig_link_rekey_work);
+	INIT_WORK(&node->switch_work, mig_link_switch_work);
 	node->rekey_after = jiffies;
 }
 
@@ -325,16 +328,19 @@ static void mig_link_set_state(struct mig_node *node, enum mig_node_state state)
 /*
  * Moves this node's sending to the connection a rekey sealed: SWITCH is
  * the last frame on the old one, everything after goes on the new one.
- * Under send_lock, so no frame of another thread falls in between.
+ * A work item, not the receive loop: it waits for the send lock, which a
+ * sender may hold, blocked until the peer reads.
  */
-static void mig_link_switch_tx(struct mig_node *node)
+static void mig_link_switch_work(struct work_struct *work)
 {
+	struct mig_node *node = container_of(work, struct mig_node,
+					     switch_work);
 	struct socket *old, *next;
 
 	mutex_lock(&node->send_lock);
 	mutex_lock(&node->lock);
 	old = node->sock;
-	next = node->incoming_rekey ? node->incoming : NULL;
+	next = node->incoming_rekey && !node->stopping ? node->incoming : NULL;
 	if (next) {
 		node->incoming = NULL;
 		node->incoming_rekey = false;
@@ -348,47 +354,70 @@ static void mig_link_switch_tx(struct mig_node *node)
 		mutex_unlock(&node->lock);
 	}
 	mutex_unlock(&node->send_lock);
+	wake_up(&node->wait);	/* the worker may close the old one now */
 }
 
-static bool mig_link_rekey_ready(struct mig_node *node)
+/* The sealed connection that replaces @old, once there is one. */
+static struct socket *mig_link_next_sock(struct mig_node *node,
+					 struct socket *old)
 {
-	return READ_ONCE(node->incoming_rekey) || kthread_should_stop();
+	struct socket *next = NULL;
+
+	mutex_lock(&node->lock);
+	if (node->sock != old)
+		next = node->sock;		/* we switched already */
+	else if (node->incoming_rekey)
+		next = node->incoming;		/* switch_work is on its way */
+	mutex_unlock(&node->lock);
+	return next;
+}
+
+static bool mig_link_has_next(struct mig_node *node, struct socket *old,
+			      struct socket **next)
+{
+	*next = mig_link_next_sock(node, old);
+	return *next || kthread_should_stop();
 }
 
 /*
  * The peer's SWITCH: nothing more comes on *@rx_sock, the peer's frames
- * continue on the new connection. Ours must be there too (the peer sealed
- * it first, so it may take us a moment), then the old one is closed:
- * both sides have said their last word on it.
+ * continue on the new connection, read from now on. The peer sealed it
+ * first, so it may take our side of the rekey a moment to finish. The
+ * old connection is closed once this node has said its last word on it
+ * too (mig_link_close_drained()).
  */
 static int mig_link_switch_rx(struct mig_node *node, struct socket **rx_sock)
 {
-	unsigned long deadline = jiffies +
-				 msecs_to_jiffies(MIG_HANDSHAKE_TIMEOUT_MS);
-	struct socket *old = *rx_sock, *tx;
+	struct socket *next = NULL;
+	long left;
 
-	for (;;) {
-		mutex_lock(&node->lock);
-		tx = node->sock;
-		mutex_unlock(&node->lock);
-		if (tx != old)
-			break;
-		if (READ_ONCE(node->incoming_rekey)) {
-			mig_link_switch_tx(node);
-			continue;
-		}
-		if (time_after(jiffies, deadline) || kthread_should_stop())
-			return -ETIMEDOUT;	/* a SWITCH out of the blue */
-		wait_event_interruptible_timeout(node->wait,
-						 mig_link_rekey_ready(node),
-						 HZ / 10);
-	}
-	*rx_sock = tx;
+	left = wait_event_interruptible_timeout(node->wait,
+			mig_link_has_next(node, *rx_sock, &next),
+			msecs_to_jiffies(MIG_HANDSHAKE_TIMEOUT_MS));
+	if (!next)
+		return left > 0 ? -ESHUTDOWN : -ETIMEDOUT;
+	*rx_sock = next;
+	return 0;
+}
+
+/*
+ * Closes @old once neither direction uses it: the receive loop moved on
+ * and the node sends on another socket. True when it was closed.
+ */
+static bool mig_link_close_drained(struct mig_node *node, struct socket *old)
+{
+	bool done;
+
+	mutex_lock(&node->lock);
+	done = node->sock != old;
+	mutex_unlock(&node->lock);
+	if (!done)
+		return false;
 	kernel_sock_shutdown(old, SHUT_RDWR);
 	sock_release(old);
 	WRITE_ONCE(node->rekey_pending, false);
 	mig_stat_inc(MIG_STAT_REKEYS);
-	return 0;
+	return true;
 }
 
 /*
@@ -420,16 +449,33 @@ static void mig_link_check_rekey(struct mig_node *node, u64 sealed_at)
 	queue_work(system_unbound_wq, &node->rekey_work);
 }
 
-/* Closes what the link still holds: the socket read and the one written. */
-static void mig_link_close_all(struct mig_node *node, struct socket *rx_sock)
+/*
+ * Closes what the link still holds: the socket read, the one written, and
+ * one a rekey left behind. The one written goes last: mig_link_close()
+ * waits for its senders.
+ */
+static void mig_link_close_all(struct mig_node *node, struct socket *rx_sock,
+			       struct socket *drained)
 {
 	struct socket *tx;
 
+	/* First unblock a SWITCH being written where nobody reads now. */
+	kernel_sock_shutdown(rx_sock, SHUT_RDWR);
+	if (drained)
+		kernel_sock_shutdown(drained, SHUT_RDWR);
+	cancel_work_sync(&node->switch_work);
+
 	mutex_lock(&node->lock);
 	tx = node->sock;
+	/* Read from already, but never sent on: not for the next link. */
+	if (node->incoming == rx_sock) {
+		node->incoming = NULL;
+		node->incoming_rekey = false;
+	}
 	mutex_unlock(&node->lock);
+	if (drained && drained != tx)
+		sock_release(drained);
 	if (tx && tx != rx_sock) {
-		kernel_sock_shutdown(rx_sock, SHUT_RDWR);
 		sock_release(rx_sock);
 		rx_sock = tx;
 	}
@@ -443,6 +489,7 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 	unsigned long timeout = msecs_to_jiffies(mig_hb_timeout_ms);
 	unsigned long last_rx = jiffies, last_ping = jiffies - interval;
 	u64 sealed_at = ktime_get_boottime_seconds();
+	struct socket *drained = NULL;	/* read to its end, maybe still sent on */
 	struct mig_rx rx;
 	u64 seq = 0;
 	size_t got;
@@ -459,8 +506,10 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 			mig_link_ping(node, ++seq);
 			last_ping = jiffies;
 		}
-		if (READ_ONCE(node->incoming_rekey))
-			mig_link_switch_tx(node);
+		if (drained && mig_link_close_drained(node, drained)) {
+			drained = NULL;
+			sealed_at = ktime_get_boottime_seconds();
+		}
 		mig_link_check_rekey(node, sealed_at);
 		got = rx.got;
 		err = mig_rx_poll(sock, &rx);
@@ -479,12 +528,15 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 		}
 		last_rx = jiffies;
 		if (rx.hdr.type == MIG_MSG_SWITCH) {
-			err = mig_link_switch_rx(node, &sock);
+			struct socket *old = sock;
+
+			/* A second SWITCH before the first was settled. */
+			err = drained ? -EPROTO : mig_link_switch_rx(node, &sock);
 			if (!err) {
+				drained = old;
 				mig_sock_set_timeouts(sock,
 						      max(mig_hb_interval_ms / 2, 50U),
 						      MIG_SEND_TIMEOUT_MS);
-				sealed_at = ktime_get_boottime_seconds();
 			}
 		} else {
 			err = mig_link_dispatch(node, &rx);
@@ -496,7 +548,7 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 
 	mig_rx_reset(&rx);
 	mig_link_set_state(node, MIG_NODE_DOWN);
-	mig_link_close_all(node, sock);
+	mig_link_close_all(node, sock, drained);
 	mig_stream_node_down(node->id);
 	if (err && err != -ECONNRESET && err != -EPIPE)
 		mig_stat_inc(MIG_STAT_CONN_DROPPED);
@@ -632,6 +684,7 @@ void mig_link_stop(struct mig_node *node)
 
 	cancel_work_sync(&node->rekey_work);
 	kthread_stop(node->worker);
+	cancel_work_sync(&node->switch_work);
 
 	mutex_lock(&node->lock);
 	incoming = node->incoming;
@@ -661,7 +714,9 @@ void mig_link_hand_over(struct mig_node *node, struct socket *sock, u8 flags)
 		node->incoming = sock;
 		node->incoming_rekey = flags & MIG_HELLO_REKEY &&
 				       node->state == MIG_NODE_UP && node->sock;
-		if (!node->incoming_rekey && node->sock)
+		if (node->incoming_rekey)
+			queue_work(system_unbound_wq, &node->switch_work);
+		else if (node->sock)
 			kernel_sock_shutdown(node->sock, SHUT_RDWR);
 	}
 	mutex_unlock(&node->lock);

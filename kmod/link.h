@@ -60,6 +60,7 @@ struct mig_node {
 	struct work_struct rekey_work;
 	bool rekey_pending;		/* from rekey_work queued to the switch */
 	unsigned long rekey_after;	/* jiffies: not before, after a failure */
+	struct work_struct switch_work;	/* moves sending to the rekeyed one */
 };
 
 int mig_node_add(u16 id, __be32 addr, u16 port);

@@ -115,9 +115,12 @@ static int __init mig_init(void)
 	err = mig_quota_init();
 	if (err)
 		goto err_seal;
-	err = mig_creds_init();
+	err = mig_account_init();
 	if (err)
 		goto err_quota;
+	err = mig_creds_init();
+	if (err)
+		goto err_account;
 	err = mig_balance_init();
 	if (err)
 		goto err_creds;
@@ -132,6 +135,8 @@ err_balance:
 	mig_balance_exit();
 err_creds:
 	mig_creds_exit();
+err_account:
+	mig_account_exit();
 err_quota:
 	mig_quota_exit();
 err_seal:
@@ -162,6 +167,7 @@ static void __exit mig_exit(void)
 	mig_nodes_exit();
 	mig_balance_exit();
 	mig_creds_exit();
+	mig_account_exit();
 	mig_quota_exit();
 	mig_seal_exit();
 	mig_sysfs_exit();

@@ -88,6 +88,8 @@ static const char *mig_explain(int err)
 		return "the destination runs as many guests of this node as its peer_max_guests allows";
 	case -ENOBUFS:
 		return "the destination takes no more moves from this node at once (peer_max_incoming)";
+	case -ENOMEDIUM:
+		return "the destination cannot put guests in their cgroup (its guest_cgroup knob; is cgroup2 mounted at /sys/fs/cgroup there?)";
 	case -ENOLINK:
 	case -EHOSTUNREACH:
 		return "the link to the destination failed during the move";

@@ -145,6 +145,11 @@ void mig_on_hooked_exit(void *hooked);
 /* place.c: "migctl exec": a process placed on a node at its next exec */
 int mig_place_at_exec(u32 dest, const char **why);
 
+/* account.c: the cgroup guests run in */
+int mig_account_join(void);
+int mig_account_init(void);
+void mig_account_exit(void);
+
 /* quota.c: what one peer may make this node hold */
 int mig_quota_admit(u16 peer, unsigned int guests, unsigned int arriving);
 int mig_quota_init(void);

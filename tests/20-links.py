@@ -78,7 +78,8 @@ def garbage_is_dropped_and_counted(c):
     key = mig.KEYS["good"]
     auth = ["--key", key, "--src", str(FAKE_PEER), "--dst", "2"]
     for mode, counter in (("auth-then-random", "bad_magic"),
-                          ("auth-then-huge", "bad_length"),
+                          ("auth-then-hugeping", "bad_length"),
+                          ("auth-then-huge", "bad_type"),
                           ("auth-then-hello", "bad_type"),
                           ("auth-then-shortstop", "bad_length")):
         before = mig.status(n2)["stats"]

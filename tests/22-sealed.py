@@ -99,8 +99,9 @@ def knobs_validated(c):
 
 @test
 def rekeyed_while_processes_move(c):
-    """with rekey_mib=1 the link is replaced again and again during moves;
-    the processes moved over it never notice, the link never goes down"""
+    """with rekey_mib=1 the link is replaced again and again while moves
+    cross in both directions; the processes moved over it never notice,
+    the link never goes down"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
     up0 = link_view(n1, 2)["up_secs"]
@@ -108,17 +109,21 @@ def rekeyed_while_processes_move(c):
     # The calling node (the smaller id) decides when keys are due.
     mig.set_knobs(n1, rekey_mib=1)
     try:
-        spins = [start_spin(n1, seconds=14, mib=24) for _ in range(2)]
-        for sp in spins:
-            mig.move(n1, sp.pid, 2)
-        mig.move(n1, spins[0].pid, "home")
-        for sp in spins:
+        ones = [start_spin(n1, seconds=16, mib=24) for _ in range(2)]
+        twos = [start_spin(n2, seconds=16, mib=24) for _ in range(2)]
+        # Both ways at once: each side's senders block on full buffers
+        # while its receive loop must keep reading through every switch.
+        done = mig.moves_at_once(c.workdir, [(n1, sp.pid, 2) for sp in ones] +
+                                 [(n2, sp.pid, 1) for sp in twos])
+        assert all(rc == 0 for rc, _ in done.values()), done
+        mig.move(n1, ones[0].pid, "home")
+        for sp in ones + twos:
             assert sp.wait(120) == 42, sp.output()
     finally:
         mig.set_knobs(n1, rekey_mib=4096)
     after1, after2 = mig.status(n1)["stats"], mig.status(n2)["stats"]
     rekeys = after1["rekeys"] - st1["rekeys"]
-    diag("link replaced %d times during %d MiB of moves" % (rekeys, 3 * 24))
+    diag("link replaced %d times during %d MiB of moves" % (rekeys, 5 * 24))
     assert rekeys >= 5, rekeys
     assert after2["rekeys"] - st2["rekeys"] >= 5
     for before, after in ((st1, after1), (st2, after2)):

@@ -6,6 +6,7 @@ root id need accept_root at the destination; a chroot, a mount namespace
 or seccomp keep a process home; capability sets and no_new_privs arrive
 as they were. Every refused move leaves the process running at home."""
 
+import json
 import os
 import sys
 
@@ -155,6 +156,12 @@ def root_guest_needs_accept_root(c):
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
     refused(n1, sp.pid, 2, "not permitted", "accept_root")
     assert sp.running() and not ps(n1) and not ps(n2), "left a trace"
+    # Capabilities make a process as mighty as root, whatever its ids.
+    capped = n1.spawn("exec %s --inh-caps=+net_raw --ambient-caps=+net_raw %s -s 12 -m 4"
+                      % (AS_USER, SPIN))
+    wait_until(lambda: "ready" in capped.output(), timeout=30, what="ready")
+    refused(n1, capped.pid, 2, "not permitted", "accept_root")
+    assert capped.wait(120) == 42, capped.output()
     mig.set_knobs(n2, accept_root=1)
     mig.move(n1, sp.pid, 2)
     assert [g["home_pid"] for g in ps(n2)] == [sp.pid]
@@ -223,6 +230,76 @@ def capabilities_and_no_new_privs_move(c):
         assert away == home, "at node 2: %s" % away
         sp.kill()
         wait_until(lambda: not ps(n2), timeout=30, what="guest gone")
+
+
+def spin_at(node, seconds=20):
+    sp = node.spawn("exec %s -s %d -m 4 -x 42" % (SPIN, seconds))
+    wait_until(lambda: "ready" in sp.output(), timeout=30, what="spin ready")
+    return sp
+
+
+def guest_cgroup(node, home_pid):
+    """The cgroup of the guest of home_pid at node, as /proc shows it."""
+    (g,) = [e for e in ps(node) if e.get("home_pid") == home_pid]
+    return node.run_ok("cat /proc/%d/cgroup" % g["pid"]).strip()
+
+
+@test
+def guests_run_in_their_cgroup(c):
+    """guests join the guest_cgroup knob's cgroup (made on first use), so
+    its limits hold; one that cannot be joined keeps the process home"""
+    n1, n2 = linked(c, accept_root=1)
+    try:
+        assert mig.knob(n2, "guest_cgroup") == "mig-guests"
+        out = n2.run_ok("python3 tests/progs/knobs.py guest_cgroup=../x "
+                        "guest_cgroup=/abs guest_cgroup=a//b guest_cgroup=. "
+                        "'guest_cgroup=a b'")
+        for name, value, outcome, after in json.loads(out):
+            assert outcome == "EINVAL" and after == "mig-guests", (value, outcome)
+
+        sp = spin_at(n1)
+        mig.move(n1, sp.pid, 2)
+        assert guest_cgroup(n2, sp.pid) == "0::/mig-guests"
+        procs = n2.run_ok("cat /sys/fs/cgroup/mig-guests/cgroup.procs").split()
+        assert len(procs) == 1, procs
+
+        mig.set_knobs(n2, guest_cgroup="batch/mig")
+        sp2 = spin_at(n1)
+        mig.move(n1, sp2.pid, 2)
+        assert guest_cgroup(n2, sp2.pid) == "0::/batch/mig"
+
+        # No cgroup2 there: refused with the reason, the process stays home.
+        n2.run_ok("mount -t tmpfs none /sys/fs/cgroup")
+        sp3 = spin_at(n1)
+        refused(n1, sp3.pid, 2, "cgroup")
+        n2.run_ok("umount /sys/fs/cgroup")
+        for p in (sp, sp2, sp3):
+            assert p.wait(120) == 42, p.output()
+    finally:
+        mig.set_knobs(n2, guest_cgroup="mig-guests")
+
+
+@test
+def peer_quota_refuses_with_reason(c):
+    """past peer_max_guests a move is refused (EUSERS), counted, and the
+    process runs on at home"""
+    n1, n2 = linked(c, accept_root=1)
+    mig.set_knobs(n2, peer_max_guests=1)
+    try:
+        before = mig.status(n2)["stats"]["refused_quota"]
+        sp = spin_at(n1)
+        mig.move(n1, sp.pid, 2)
+        sp2 = spin_at(n1)
+        refused(n1, sp2.pid, 2, "as many processes of this node")
+        assert mig.status(n2)["stats"]["refused_quota"] == before + 1
+        for p in (sp, sp2):
+            assert p.wait(120) == 42, p.output()
+        out = n2.run_ok("python3 tests/progs/knobs.py peer_max_guests=0 "
+                        "peer_max_incoming=0 peer_max_incoming=x")
+        for name, value, outcome, after in json.loads(out):
+            assert outcome == "EINVAL", (name, value, outcome)
+    finally:
+        mig.set_knobs(n2, peer_max_guests=256)
 
 
 run()

@@ -10,7 +10,8 @@ random, truncated, huge, badversion, badtype, preauth (a valid PING before
 any handshake), slow (connect and send nothing), and, with --key,
 badproof (a wrong proof: "refused" when the node hangs up without proving
 anything), auth (handshake only), and after authenticating and sealing:
-auth-then-random, auth-then-huge, auth-then-hello, auth-then-shortstop (a
+auth-then-random, auth-then-huge (a HELLO, no longer acceptable),
+auth-then-hugeping, auth-then-hello, auth-then-shortstop (a
 STOP frame of the wrong size), auth-then-strays (SIGNAL and STOP for no
 process: to be refused with the link kept), all sealed; auth-then-flip (a
 sealed record with a bit flipped), auth-then-replay (a sealed record sent
@@ -154,6 +155,7 @@ PAYLOADS = {
     "random": lambda: os.urandom(4096),
     "truncated": lambda: header(HELLO, HELLO_LEN)[:7],
     "huge": lambda: header(HELLO, 0xFFFFFFFF),
+    "hugeping": lambda: header(PING, 0xFFFFFFFF),
     "badversion": lambda: header(HELLO, HELLO_LEN, version=9) + bytes(HELLO_LEN),
     "badtype": lambda: header(200, 16) + bytes(16),
     "preauth": lambda: header(PING, 16) + bytes(16),
