@@ -149,6 +149,7 @@ void mig_deputy_intr_work(struct callback_head *cb)
 		}
 	}
 	mig_chan_put(chan);
+	mig_work_put();		/* the work's, taken when it was queued */
 }
 
 /*
@@ -223,6 +224,16 @@ static bool mig_deputy_stop_too(struct mig_deputy *dep)
 }
 
 /*
+ * A deputy holds the module from its move until it is freed, including
+ * its gone_work after an exit nobody saw coming.
+ */
+static void mig_deputy_release(struct mig_deputy *dep)
+{
+	kfree(dep);
+	mig_work_put();
+}
+
+/*
  * Ends the deputy the way its process ended: by the same signal, or by
  * exit_group(code) from the stub, which then runs unhooked.
  */
@@ -239,7 +250,7 @@ static void mig_deputy_finish(struct mig_deputy *dep, int status)
 		sig = SIGKILL;
 	mig_chan_close(dep->chan);
 	cancel_delayed_work_sync(&dep->sig_watch);
-	kfree(dep);
+	mig_deputy_release(dep);
 	if (sig) {
 		kernel_sigaction(sig, SIG_DFL);
 		force_sig(sig);
@@ -262,7 +273,7 @@ static void mig_deputy_gone(struct work_struct *work)
 	spin_unlock(&mig_deputies_lock);
 	mig_chan_close(dep->chan);
 	cancel_delayed_work_sync(&dep->sig_watch);
-	kfree(dep);
+	mig_deputy_release(dep);
 }
 
 /* At the deputy's exit, from the hook's exit probe: atomic context. */
@@ -318,7 +329,7 @@ static void mig_deputy_homecoming(struct mig_deputy *dep)
 	mig_hook_del_task(current);
 	mig_chan_close(dep->chan);
 	cancel_delayed_work_sync(&dep->sig_watch);
-	kfree(dep);
+	mig_deputy_release(dep);
 	/* Caught in nanosleep() away: the rest of it is slept here. */
 	if (sleep.active && mig_sleeper_start(&sleep))
 		pr_warn("pid %d: its sleep cannot be resumed; it ends early\n",
@@ -643,16 +654,27 @@ int mig_deputy_enter(struct mig_deputy *dep)
 	return 0;
 }
 
-/* Allocated before the move, so that a move that succeeds has its deputy. */
+/*
+ * Allocated before the move, so that a move that succeeds has its deputy.
+ * The caller (a move) holds a module reference, so this one cannot fail
+ * for an unload under way.
+ */
 struct mig_deputy *mig_deputy_alloc(void)
 {
-	return kzalloc(sizeof(struct mig_deputy), GFP_KERNEL);
+	struct mig_deputy *dep;
+
+	if (!mig_work_get())
+		return NULL;
+	dep = kzalloc(sizeof(*dep), GFP_KERNEL);
+	if (!dep)
+		mig_work_put();
+	return dep;
 }
 
 /* For a deputy that was never added: its move failed. */
 void mig_deputy_free(struct mig_deputy *dep)
 {
-	kfree(dep);
+	mig_deputy_release(dep);
 }
 
 /*

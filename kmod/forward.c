@@ -21,6 +21,7 @@
 
 #include <linux/fcntl.h>
 #include <linux/mman.h>
+#include <linux/resource.h>
 #include <linux/sched/signal.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
@@ -56,7 +57,19 @@ struct mig_fwd_desc {
 	u8 action;
 	u8 nargs;
 	struct mig_arg_desc arg[6];
+	u8 pid;			/* 1 + the argument naming a process; 0: none */
 };
+
+/*
+ * Calls naming a process by pid: 0 or the process's own (home) pid is the
+ * process itself, which runs here, so the call runs here for itself. Any
+ * other pid is a process of the home node: the call is forwarded (PID_FWD)
+ * or, when its arguments do not travel, the process goes home for it
+ * (PID_HOME). Never does it reach an unrelated process of this node.
+ */
+#define PID_FWD(p, ...)	{ MIG_SYS_FORWARD, NARGS(__VA_ARGS__), { __VA_ARGS__ }, \
+			  (p) + 1 }
+#define PID_HOME(p)	{ .action = MIG_SYS_REFUSE, .pid = (p) + 1 }
 
 #define MIG_STAT_SIZE	144	/* struct stat, x86-64 */
 #define MIG_STATX_SIZE	256
@@ -173,6 +186,35 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_rt_sigqueueinfo] = FWD(V, V, INF(MIG_SIGINFO)),
 	[__NR_rt_tgsigqueueinfo] = FWD(V, V, V, INF(MIG_SIGINFO)),
 	[__NR_uname] = FWD(OUTF(sizeof(struct new_utsname))),
+	/* Other processes: home's; see PID_FWD. */
+	[__NR_sched_getaffinity] = PID_FWD(0, V, V, OUT(1)),
+	[__NR_sched_setaffinity] = PID_FWD(0, V, V, IN(1)),
+	[__NR_sched_getparam] = PID_FWD(0, V, OUTF(4)),
+	[__NR_sched_setparam] = PID_FWD(0, V, INF(4)),
+	[__NR_sched_getscheduler] = PID_FWD(0, V),
+	[__NR_sched_setscheduler] = PID_FWD(0, V, V, INF(4)),
+	[__NR_sched_rr_get_interval] = PID_FWD(0, V, OUTF(MIG_TIMESPEC)),
+	[__NR_sched_getattr] = PID_HOME(0),	/* sized by the struct */
+	[__NR_sched_setattr] = PID_HOME(0),
+	[__NR_prlimit64] = PID_FWD(0, V, V, INF(16), OUTF(16)),
+	/* PRIO_PROCESS only: a group's or a user's processes are home's. */
+	[__NR_getpriority] = PID_FWD(1, V, V),
+	[__NR_setpriority] = PID_FWD(1, V, V, V),
+	[__NR_get_robust_list] = PID_FWD(0, V, OUTF(8), OUTF(8)),
+	[__NR_process_vm_readv] = PID_HOME(0),	/* iovecs */
+	[__NR_process_vm_writev] = PID_HOME(0),
+	[__NR_migrate_pages] = PID_HOME(0),
+	[__NR_move_pages] = PID_HOME(0),
+	/*
+	 * Always home's: a pidfd is a descriptor; the deputy, which stands
+	 * for the process at home, does its file I/O, so its I/O priority
+	 * is the one that counts.
+	 */
+	[__NR_pidfd_open] = FWD(V, V),
+	[__NR_pidfd_send_signal] = FWD(V, V, INF(MIG_SIGINFO), V),
+	[__NR_pidfd_getfd] = FWD(V, V, V),
+	[__NR_ioprio_get] = FWD(V, V),
+	[__NR_ioprio_set] = FWD(V, V, V),
 	/* The process's own memory, CPU, clocks and signal state. */
 	[__NR_brk] = LOCAL,
 	[__NR_munmap] = LOCAL,
@@ -189,7 +231,6 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_gettimeofday] = LOCAL,
 	[__NR_time] = LOCAL,
 	[__NR_sched_yield] = LOCAL,
-	[__NR_sched_getaffinity] = LOCAL,
 	[__NR_getcpu] = LOCAL,
 	[__NR_getrandom] = LOCAL,
 	[__NR_rt_sigprocmask] = LOCAL,
@@ -206,13 +247,11 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_arch_prctl] = LOCAL,
 	[__NR_set_tid_address] = LOCAL,
 	[__NR_set_robust_list] = LOCAL,
-	[__NR_get_robust_list] = LOCAL,
 	[__NR_rseq] = LOCAL,
 	[__NR_getrusage] = LOCAL,
 	[__NR_times] = LOCAL,
 	[__NR_getrlimit] = LOCAL,
 	[__NR_setrlimit] = LOCAL,
-	[__NR_prlimit64] = LOCAL,
 	[__NR_sysinfo] = LOCAL,
 	[__NR_membarrier] = LOCAL,
 };
@@ -281,11 +320,44 @@ static int mig_plan_fcntl(struct mig_fwd_plan *p, const u64 *args)
 	return -EOPNOTSUPP;
 }
 
+/* The argument of call @nr that names a process, or -1. */
+static int mig_pid_arg(unsigned long nr, const struct mig_fwd_desc *d,
+		       const u64 *args)
+{
+	if (!d->pid)
+		return -1;
+	if ((nr == __NR_getpriority || nr == __NR_setpriority) &&
+	    args[0] != PRIO_PROCESS)
+		return -1;
+	return d->pid - 1;
+}
+
 /*
- * What to do with syscall @nr and its arguments: MIG_SYS_LOCAL,
- * MIG_SYS_FORWARD with @plan's argument kinds filled, or MIG_SYS_REFUSE.
+ * Whether call @nr names the process itself, as 0 or as @self, its pid at
+ * home: MIG_SYS_LOCAL or MIG_SYS_SELF (the argument is in plan->self_arg),
+ * else 0.
  */
-int mig_fwd_classify(unsigned long nr, const u64 *args,
+static int mig_fwd_self(unsigned long nr, const struct mig_fwd_desc *d,
+			const u64 *args, pid_t self, struct mig_fwd_plan *plan)
+{
+	int i = mig_pid_arg(nr, d, args);
+
+	if (i < 0)
+		return 0;
+	if (!(int)args[i])
+		return MIG_SYS_LOCAL;
+	if ((int)args[i] != self)
+		return 0;
+	plan->self_arg = i;
+	return MIG_SYS_SELF;
+}
+
+/*
+ * What to do with syscall @nr and its arguments, for the process whose
+ * home pid is @self: MIG_SYS_LOCAL, MIG_SYS_SELF, MIG_SYS_FORWARD with
+ * @plan's argument kinds filled, or MIG_SYS_REFUSE.
+ */
+int mig_fwd_classify(unsigned long nr, const u64 *args, pid_t self,
 		     struct mig_fwd_plan *plan)
 {
 	const struct mig_fwd_desc *d;
@@ -295,6 +367,9 @@ int mig_fwd_classify(unsigned long nr, const u64 *args,
 		return MIG_SYS_REFUSE;
 	d = &mig_fwd_table[nr];
 	memset(plan, 0, sizeof(*plan));
+	i = mig_fwd_self(nr, d, args, self, plan);
+	if (i)
+		return i;
 	switch (d->action) {
 	case MIG_SYS_LOCAL:
 	case MIG_SYS_REFUSE:
@@ -841,7 +916,8 @@ int mig_fwd_prepare(const struct mig_frame *f, unsigned long scratch,
 	*nr = be32_to_cpu(m->nr);
 	for (i = 0; i < 6; i++)
 		args[i] = be64_to_cpu(m->args[i]);
-	switch (mig_fwd_classify(*nr, args, plan)) {
+	/* Calls for the process itself run where it is: never here. */
+	switch (mig_fwd_classify(*nr, args, task_tgid_nr(current), plan)) {
 	case MIG_SYS_FORWARD:
 		plan->flags = flags;
 		break;

@@ -46,6 +46,7 @@ enum {
 	MIG_SYS_SPECIAL,
 	MIG_SYS_MAP_FILE,
 	MIG_SYS_FORWARD_MSG,	/* sendmsg, recvmsg: fwdmsg.c */
+	MIG_SYS_SELF,		/* here, with argument .self_arg made 0 */
 };
 
 /* A sendmsg()/recvmsg() laid out in the deputy's scratch area. */
@@ -65,9 +66,10 @@ struct mig_fwd_plan {
 	u32 room[6];		/* OUTL, guest side: what the caller's fits */
 	struct mig_fwd_msg msg;		/* deputy side, sendmsg/recvmsg */
 	u32 flags;		/* deputy side: the request's MIG_SYSCALL_* */
+	int self_arg;		/* MIG_SYS_SELF: the argument naming itself */
 };
 
-int mig_fwd_classify(unsigned long nr, const u64 *args,
+int mig_fwd_classify(unsigned long nr, const u64 *args, pid_t self,
 		     struct mig_fwd_plan *plan);
 long mig_fwd_call(struct mig_chan *chan, unsigned long nr, u64 *args,
 		  struct mig_fwd_plan *plan);

@@ -75,6 +75,7 @@ static void mig_guest_free(struct kref *ref)
 	mig_chan_set_task(g->chan, NULL);
 	mig_chan_close(g->chan);
 	kfree(g);
+	mig_work_put();		/* the guest's, from its BEGIN on */
 }
 
 static void mig_guest_put(struct mig_guest *g)
@@ -320,14 +321,24 @@ int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
 		mig_guest_refuse(peer, begin, err);
 		return 0;
 	}
+	/*
+	 * A guest holds the module from here until it is freed: rmmod is
+	 * refused while one exists, and none comes in once rmmod began.
+	 */
+	if (!mig_work_get()) {
+		mig_guest_refuse(peer, begin, -ECONNREFUSED);
+		return 0;
+	}
 	g = kzalloc(sizeof(*g), GFP_KERNEL);
 	if (!g) {
+		mig_work_put();
 		mig_guest_refuse(peer, begin, -ENOMEM);
 		return 0;
 	}
 	chan = mig_chan_open(peer, be32_to_cpu(begin->mig_id));
 	if (IS_ERR(chan)) {
 		kfree(g);
+		mig_work_put();
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
 		mig_guest_refuse(peer, begin, PTR_ERR(chan));
 		return 0;
@@ -414,6 +425,7 @@ static void mig_guest_recall_work(struct callback_head *cb)
 		return;
 	}
 
+	clear_notify_signal();	/* as in mig_move_run(): not a signal */
 	err = mig_guest_go_home(g, false);
 	if (err)	/* tell the deputy waiting for it */
 		mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, -err, g->pid);
@@ -563,6 +575,22 @@ static void mig_syscall_args(const struct pt_regs *regs, u64 *args)
 	args[5] = regs->r9;
 }
 
+/*
+ * A call that names the process by its home pid: here that pid means
+ * nothing, or another process. It runs here, where the process is, with
+ * 0 (itself) in its place.
+ */
+static long mig_guest_run_self(const struct pt_regs *regs, int arg)
+{
+	struct pt_regs copy = *regs;
+	unsigned long *reg[6] = {
+		&copy.di, &copy.si, &copy.dx, &copy.r10, &copy.r8, &copy.r9,
+	};
+
+	*reg[arg] = 0;
+	return mig_hook_run_copy(&copy);
+}
+
 /* Every syscall of a guest comes here first (syscall_hook.c). */
 static bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 			      long *ret)
@@ -586,9 +614,12 @@ static bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 		g->sleep.active = false;	/* a handler ran: it is over */
 	}
 	mig_syscall_args(regs, args);
-	switch (mig_fwd_classify(nr, args, &plan)) {
+	switch (mig_fwd_classify(nr, args, g->home_pid, &plan)) {
 	case MIG_SYS_LOCAL:
 		return false;
+	case MIG_SYS_SELF:
+		*ret = mig_guest_run_self(regs, plan.self_arg);
+		return true;
 	case MIG_SYS_FORWARD:
 		*ret = mig_fwd_call(g->chan, nr, args, &plan);
 		return true;

@@ -8,6 +8,7 @@
 
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/rcupdate.h>
 
 #include "balance.h"
 #include "mig.h"
@@ -30,6 +31,32 @@ unsigned int mig_hb_timeout_ms = 5000;
 module_param_named(heartbeat_timeout_ms, mig_hb_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(heartbeat_timeout_ms,
 		 "A peer silent this long is declared down, ms (default 5000)");
+
+/* Whether mig_work_get() ever succeeded: unload then waits for its tails. */
+static bool mig_work_refs_used;
+
+/*
+ * A reference for work that outlives its caller. Only while the module is
+ * live: once rmmod has begun (refcount 0, state GOING) a reference would
+ * no longer keep the text in place, so the work must not start.
+ */
+bool mig_work_get(void)
+{
+	if (!try_module_get(THIS_MODULE))
+		return false;
+	WRITE_ONCE(mig_work_refs_used, true);
+	return true;
+}
+
+/*
+ * The last thing such work does: the few instructions between this and
+ * the return into the kernel are covered by synchronize_rcu_tasks() at
+ * unload (a task preempted there has not passed a voluntary switch).
+ */
+void mig_work_put(void)
+{
+	module_put(THIS_MODULE);
+}
 
 static int __init mig_check_params(void)
 {
@@ -175,6 +202,8 @@ static void __exit mig_exit(void)
 	mig_guest_exit();
 	mig_auth_exit();
 	mig_hook_exit();
+	if (READ_ONCE(mig_work_refs_used))
+		synchronize_rcu_tasks();
 	pr_info("node %u unloaded\n", mig_node_id);
 }
 

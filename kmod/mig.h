@@ -20,6 +20,14 @@ extern unsigned short mig_port;
 extern unsigned int mig_hb_interval_ms;
 extern unsigned int mig_hb_timeout_ms;
 
+/*
+ * Work that runs module text after the call that started it returned (a
+ * move, a task_work, a guest, a deputy) holds a module reference, so rmmod
+ * is refused while any exists. mig_work_get() fails once unloading began.
+ */
+bool mig_work_get(void);
+void mig_work_put(void);
+
 /* stats.c */
 extern atomic64_t mig_stats[__MIG_STAT_MAX];
 

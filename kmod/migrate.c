@@ -101,7 +101,7 @@ static const char *mig_explain(int err)
 	case -ESTALE:
 		return "a file the process maps is missing or different at the destination";
 	case -ECONNREFUSED:
-		return "the destination accepts no new guests (its block or expel knob is set)";
+		return "the destination accepts no new guests (its block or expel knob is set, or mig is being unloaded there)";
 	case -EEXIST:
 		return "the destination has a process under the same id; try again";
 	case -EPERM:
@@ -174,10 +174,13 @@ static int mig_leave(u16 dest, struct mig_deputy **depp, int *enter_err)
 	return err;
 }
 
-/* Runs in the process that moves, on its way back to user mode. */
-static void mig_move_work(struct callback_head *work)
+/*
+ * Runs in the process that moves, on its way back to user mode. It was
+ * checked when the move was asked for, but it ran since: a thread or a
+ * CLONE_VM child made in a clone() under way then refuses it here.
+ */
+static void mig_move_run(struct mig_move_req *req)
 {
-	struct mig_move_req *req = container_of(work, struct mig_move_req, work);
 	struct mig_deputy *dep;
 	const char *why;
 	int err, enter_err;
@@ -191,12 +194,21 @@ static void mig_move_work(struct callback_head *work)
 		mig_move_done(req, -EINPROGRESS, NULL);	/* again soon */
 		return;
 	}
-	/* It may have chrooted or taken a filter since migctl checked. */
+	/* It may have chrooted, taken a filter or a thread since migctl checked. */
 	err = mig_check_confined(current, &why);
+	if (!err)
+		err = mig_check_alone(current, &why);
 	if (err) {
 		mig_move_done(req, err, why);
 		return;
 	}
+	/*
+	 * Continued after a stop, the process may run this from the resume
+	 * work rather than from get_signal(), with the TWA_SIGNAL flag still
+	 * set: as a pending signal it would cut every send short. Works
+	 * queued with it run in this same task_work_run() anyway.
+	 */
+	clear_notify_signal();
 	WRITE_ONCE(req->started, true);
 	/* Ready to relay signals before migctl returns. */
 	err = mig_leave(req->dest, &dep, &enter_err);
@@ -208,6 +220,13 @@ static void mig_move_work(struct callback_head *work)
 	mig_deputy_stay(dep, enter_err);
 }
 
+/* The task_work: it holds a module reference from its queueing on. */
+static void mig_move_work(struct callback_head *work)
+{
+	mig_move_run(container_of(work, struct mig_move_req, work));
+	mig_work_put();
+}
+
 /*
  * Moves current, from its own context on its way to user mode, with
  * nobody waiting for the answer (placement at exec). On error it goes on
@@ -216,14 +235,65 @@ static void mig_move_work(struct callback_head *work)
 int mig_move_current(u16 dest)
 {
 	struct mig_deputy *dep;
+	const char *why;
 	int err, enter_err;
 
 	if (fatal_signal_pending(current))
 		return -ECANCELED;
+	err = mig_check_alone(current, &why);
+	if (err)
+		return err;
 	err = mig_leave(dest, &dep, &enter_err);
 	if (!err)
 		mig_deputy_stay(dep, enter_err);
 	return err;
+}
+
+/*
+ * Whether another process uses @task's memory: a vfork child and its
+ * parent, a CLONE_VM child, a kernel thread working in it. Each holds
+ * mm_users, but so do brief users (a /proc reader): only a process found
+ * with the same mm counts.
+ */
+static bool mig_mm_shared(struct task_struct *task)
+{
+	struct mm_struct *mm = READ_ONCE(task->mm);
+	struct task_struct *p;
+	bool shared = false;
+
+	if (!mm || atomic_read(&mm->mm_users) <= get_nr_threads(task))
+		return false;
+	rcu_read_lock();
+	for_each_process(p) {
+		if (!same_thread_group(p, task) && READ_ONCE(p->mm) == mm) {
+			shared = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return shared;
+}
+
+/*
+ * Only one task's state moves: the process must be alone in its memory
+ * and its SysV segments. Checked when a move is asked for, and again by
+ * the process itself just before it is captured.
+ */
+int mig_check_alone(struct task_struct *task, const char **why)
+{
+	if (get_nr_threads(task) > 1) {
+		*why = "multi-threaded processes do not move yet";
+		return -EBUSY;
+	}
+	if (mig_mm_shared(task)) {
+		*why = "the process shares its memory with another process (vfork, CLONE_VM)";
+		return -EBUSY;
+	}
+	if (!list_empty(&task->sysvshm.shm_clist)) {
+		*why = "the process has SysV shared memory attached";
+		return -EBUSY;
+	}
+	return 0;
 }
 
 /*
@@ -232,6 +302,8 @@ int mig_move_current(u16 dest)
  */
 int mig_check_task_state(struct task_struct *task, const char **why)
 {
+	int err;
+
 	if (task->flags & PF_KTHREAD) {
 		*why = "kernel threads do not move";
 		return -EINVAL;
@@ -240,19 +312,12 @@ int mig_check_task_state(struct task_struct *task, const char **why)
 		*why = "init does not move";
 		return -EPERM;
 	}
-	if (get_nr_threads(task) > 1) {
-		*why = "multi-threaded processes do not move yet";
-		return -EBUSY;
-	}
 	if (!task->mm || task->flags & PF_EXITING) {
 		*why = "the process is exiting";
 		return -ESRCH;
 	}
-	if (!list_empty(&task->sysvshm.shm_clist)) {
-		*why = "the process has SysV shared memory attached";
-		return -EBUSY;
-	}
-	return mig_check_confined(task, why);
+	err = mig_check_alone(task, why);
+	return err ?: mig_check_confined(task, why);
 }
 
 /* May current move @task, and may @task move now? */
@@ -294,6 +359,25 @@ int mig_check_dest(u32 dest, bool away, const char **why)
 	return ops && ops->check_dest ? ops->check_dest(dest, why) : 0;
 }
 
+/*
+ * Queues the move on @task, with a reference on the request and one on
+ * the module: the work runs even if nobody waits for it any more (migctl
+ * killed while the process is stopped), and rmmod must wait for that.
+ */
+static int mig_move_queue(struct task_struct *task, struct mig_move_req *req)
+{
+	if (!mig_work_get())
+		return -ESRCH;
+	kref_get(&req->ref);
+	reinit_completion(&req->done);
+	init_task_work(&req->work, mig_move_work);
+	if (!task_work_add(task, &req->work, TWA_SIGNAL))
+		return 0;
+	kref_put(&req->ref, mig_req_free);
+	mig_work_put();
+	return -ESRCH;
+}
+
 static int mig_move_task(struct task_struct *task, u16 dest, const char **why)
 {
 	unsigned long deadline = jiffies + MIG_MOVE_TIMEOUT;
@@ -309,15 +393,11 @@ static int mig_move_task(struct task_struct *task, u16 dest, const char **why)
 	req->dest = dest;
 	/* Caught inside the vDSO, it is asked again a moment later. */
 	do {
-		kref_get(&req->ref);		/* one for the task_work */
-		reinit_completion(&req->done);
-		init_task_work(&req->work, mig_move_work);
-		err = task_work_add(task, &req->work, TWA_SIGNAL);
+		err = mig_move_queue(task, req);
 		if (err) {
 			kref_put(&req->ref, mig_req_free);
-			kref_put(&req->ref, mig_req_free);
 			*why = "the process is exiting";
-			return -ESRCH;
+			return err;
 		}
 		left = wait_for_completion_killable_timeout(&req->done,
 							    max_t(long, deadline - jiffies, 1));
@@ -432,7 +512,7 @@ struct task_struct *mig_get_task(u32 pid, const char **why)
 	return task;
 }
 
-int mig_move(u32 pid, u32 dest, const char **why)
+static int mig_move_pid(u32 pid, u32 dest, const char **why)
 {
 	struct task_struct *task = mig_get_task(pid, why);
 	int err;
@@ -451,3 +531,20 @@ int mig_move(u32 pid, u32 dest, const char **why)
 	return err;
 }
 
+/*
+ * "migctl move PID NODE", or the balancer's. The request holds a module
+ * reference while it runs: rmmod is refused meanwhile, and a move cannot
+ * start once rmmod has begun.
+ */
+int mig_move(u32 pid, u32 dest, const char **why)
+{
+	int err;
+
+	if (!mig_work_get()) {
+		*why = "the mig module is being unloaded";
+		return -ESHUTDOWN;
+	}
+	err = mig_move_pid(pid, dest, why);
+	mig_work_put();
+	return err;
+}

@@ -54,9 +54,8 @@ static int mig_place_check(const struct mig_placer *p, const char **why)
 	return mig_check_task_state(current, why);
 }
 
-static void mig_place_work(struct callback_head *cb)
+static void mig_place_run(struct mig_placer *p)
 {
-	struct mig_placer *p = container_of(cb, struct mig_placer, work);
 	long exec_result = task_pt_regs(current)->ax;
 	u16 dest = p->dest;
 	const char *why = NULL;
@@ -83,6 +82,16 @@ static void mig_place_work(struct callback_head *cb)
 			task_tgid_nr(current), current->comm, dest, err);
 }
 
+/*
+ * The work holds a module reference of its own: the hook's goes with the
+ * placement (or the task's exit) while the work still has to run.
+ */
+static void mig_place_work(struct callback_head *cb)
+{
+	mig_place_run(container_of(cb, struct mig_placer, work));
+	mig_work_put();
+}
+
 /* Every syscall of a process waiting to be placed: all run here. */
 static bool mig_placer_syscall(struct mig_hooked *h,
 			       const struct pt_regs *regs, long *ret)
@@ -93,9 +102,13 @@ static bool mig_placer_syscall(struct mig_hooked *h,
 		return false;
 	if (regs->orig_ax != __NR_execve && regs->orig_ax != __NR_execveat)
 		return false;
+	if (!mig_work_get())
+		return false;
 	init_task_work(&p->work, mig_place_work);
 	if (!task_work_add(current, &p->work, TWA_RESUME))
 		p->queued = true;
+	else
+		mig_work_put();
 	return false;
 }
 
@@ -116,8 +129,7 @@ static const struct mig_hooked_ops mig_placer_ops = {
 	.exited = mig_placer_exited,
 };
 
-/* The caller (migctl exec) asks to be placed on @dest at its next exec. */
-int mig_place_at_exec(u32 dest, const char **why)
+static int mig_place_arm(u32 dest, const char **why)
 {
 	struct mig_placer *p;
 	int err;
@@ -143,5 +155,22 @@ int mig_place_at_exec(u32 dest, const char **why)
 		mig_placer_free(p);
 		*why = "cannot watch the process's exec (ftrace busy?)";
 	}
+	return err;
+}
+
+/*
+ * The caller (migctl exec) asks to be placed on @dest at its next exec.
+ * The placement's hook entry holds the module until it is done.
+ */
+int mig_place_at_exec(u32 dest, const char **why)
+{
+	int err;
+
+	if (!mig_work_get()) {
+		*why = "the mig module is being unloaded";
+		return -ESHUTDOWN;
+	}
+	err = mig_place_arm(dest, why);
+	mig_work_put();
 	return err;
 }

@@ -90,6 +90,7 @@ struct mig_ps_entry {
 int mig_move(u32 pid, u32 dest, const char **why);
 int mig_move_current(u16 dest);
 int mig_check_movable(struct task_struct *task, const char **why);
+int mig_check_alone(struct task_struct *task, const char **why);
 int mig_check_dest(u32 dest, bool away, const char **why);
 u16 mig_begin_flags(struct task_struct *task);
 

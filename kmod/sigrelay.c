@@ -179,6 +179,7 @@ void mig_guest_stop_work(struct callback_head *cb)
 	else
 		send_sig_info(info.si_signo, &info, current);
 	mig_chan_put(chan);
+	mig_work_put();		/* the work's, taken when it was queued */
 }
 
 /*
@@ -229,4 +230,5 @@ void mig_deputy_stop_work(struct callback_head *cb)
 		force_sig(sig);
 	}
 	mig_chan_put(chan);
+	mig_work_put();		/* the work's, taken when it was queued */
 }

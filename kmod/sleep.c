@@ -140,6 +140,7 @@ struct mig_sleeper {
 	bool exited;
 };
 
+/* Holds a module reference: it may run after the hook's is gone (exit). */
 static void mig_sleeper_done(struct callback_head *cb)
 {
 	struct mig_sleeper *sl = container_of(cb, struct mig_sleeper, done_work);
@@ -147,6 +148,7 @@ static void mig_sleeper_done(struct callback_head *cb)
 	if (!sl->exited)
 		mig_hook_del_task(current);
 	kfree(sl);
+	mig_work_put();
 }
 
 static bool mig_sleeper_syscall(struct mig_hooked *h,
@@ -158,11 +160,14 @@ static bool mig_sleeper_syscall(struct mig_hooked *h,
 	if (mine)
 		*ret = mig_sleep_resume(&sl->sleep);
 	/* Done with the sleep (or it was never resumed): let go after it. */
-	if ((!mine || *ret != -ERESTART_RESTARTBLOCK) && !sl->done_work.func) {
+	if ((!mine || *ret != -ERESTART_RESTARTBLOCK) && !sl->done_work.func &&
+	    mig_work_get()) {
 		sl->sleep.active = false;
 		init_task_work(&sl->done_work, mig_sleeper_done);
-		if (task_work_add(current, &sl->done_work, TWA_RESUME))
+		if (task_work_add(current, &sl->done_work, TWA_RESUME)) {
 			sl->done_work.func = NULL;
+			mig_work_put();
+		}
 	}
 	return mine;
 }

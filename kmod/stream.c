@@ -189,17 +189,25 @@ void mig_chan_interrupt(struct mig_chan *chan)
 	bool failed = false;
 
 	spin_lock(&chan->lock);
+	/* The work's references: the channel, and the module (its text). */
 	if (chan->deputy && !test_and_set_bit(0, &chan->intr_queued)) {
-		kref_get(&chan->ref);	/* the work's */
+		if (!mig_work_get()) {
+			clear_bit(0, &chan->intr_queued);
+			goto out;
+		}
+		kref_get(&chan->ref);
 		init_task_work(&chan->intr_work, mig_deputy_intr_work);
 		if (task_work_add(chan->deputy, &chan->intr_work, TWA_SIGNAL)) {
 			clear_bit(0, &chan->intr_queued);
 			failed = true;
 		}
 	}
+out:
 	spin_unlock(&chan->lock);
-	if (failed)
+	if (failed) {
 		mig_chan_put(chan);
+		mig_work_put();
+	}
 }
 
 /*
@@ -244,13 +252,19 @@ static bool mig_chan_queue_stop(struct mig_chan *chan, struct task_struct *task,
 {
 	if (!task || test_and_set_bit(0, &chan->stop_queued))
 		return false;
+	/* The work's references: the channel, and the module (its text). */
+	if (!mig_work_get()) {
+		clear_bit(0, &chan->stop_queued);
+		return false;
+	}
 	chan->stop_info = *info;
-	kref_get(&chan->ref);	/* the work's */
+	kref_get(&chan->ref);
 	init_task_work(&chan->stop_work, fn);
 	if (!task_work_add(task, &chan->stop_work, TWA_SIGNAL))
 		return true;
 	clear_bit(0, &chan->stop_queued);
 	kref_put(&chan->ref, mig_chan_free);	/* never the last one */
+	mig_work_put();
 	return false;
 }
 

@@ -228,6 +228,25 @@ static noinline long mig_hook_run_local(mig_sys_t sys,
 	return ret;
 }
 
+/*
+ * For a callback: the syscall being intercepted, run here with @regs, a
+ * copy of the task's registers with an argument changed. The handler
+ * filled the entry point's slot before it sent the task to the callback.
+ */
+long mig_hook_run_copy(const struct pt_regs *regs)
+{
+	int abi = mig_hook_abi();
+	mig_sys_t sys;
+
+	/* Not the call the handler saw: a caller's bug. */
+	if (WARN_ON_ONCE(regs->orig_ax >= mig_hook_nr_max(abi)))
+		return -EINVAL;
+	sys = (mig_sys_t)READ_ONCE(mig_hook_sys[abi][regs->orig_ax]);
+	if (WARN_ON_ONCE(!sys))
+		return -EINVAL;
+	return mig_hook_run_local(sys, regs);
+}
+
 /* Where a guest's syscall goes instead of its entry point. */
 static long mig_hook_redirect(const struct pt_regs *regs)
 {

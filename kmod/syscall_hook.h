@@ -84,6 +84,12 @@ void mig_hook_del_task(struct task_struct *task);
 /* fn(guest) for a guest reaching do_exit(); atomic context: queue work. */
 void mig_hook_set_exit_fn(void (*fn)(void *guest));
 
+/*
+ * From a callback only: runs the syscall it was called for here, natively,
+ * with regs, a changed copy of the task's (same orig_ax). Returns its result.
+ */
+long mig_hook_run_copy(const struct pt_regs *regs);
+
 /* The guest pointer of task, or NULL. Any context. */
 void *mig_hook_guest(struct task_struct *task);
 
