@@ -530,7 +530,13 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 		if (rx.hdr.type == MIG_MSG_SWITCH) {
 			struct socket *old = sock;
 
-			/* A second SWITCH before the first was settled. */
+			/*
+			 * The next rekey's SWITCH may come as the first frame
+			 * on the new connection: settle the last one first.
+			 * Still sending on the one before is out of turn.
+			 */
+			if (drained && mig_link_close_drained(node, drained))
+				drained = NULL;
 			err = drained ? -EPROTO : mig_link_switch_rx(node, &sock);
 			if (!err) {
 				drained = old;

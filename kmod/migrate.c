@@ -105,7 +105,7 @@ static const char *mig_explain(int err)
 	case -EEXIST:
 		return "the destination has a process under the same id; try again";
 	case -EPERM:
-		return "the destination refuses the process's credentials (a root id needs accept_root=1 there)";
+		return "the destination refuses the process's credentials (a root id or capabilities need accept_root=1 there)";
 	case -ELOOP:
 	case -ENODEV:
 		return "a file the process maps is a symbolic link or not a regular file at the destination";

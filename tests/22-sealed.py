@@ -109,8 +109,8 @@ def rekeyed_while_processes_move(c):
     # The calling node (the smaller id) decides when keys are due.
     mig.set_knobs(n1, rekey_mib=1)
     try:
-        ones = [start_spin(n1, seconds=16, mib=24) for _ in range(2)]
-        twos = [start_spin(n2, seconds=16, mib=24) for _ in range(2)]
+        ones = [start_spin(n1, seconds=12, mib=16) for _ in range(2)]
+        twos = [start_spin(n2, seconds=12, mib=16) for _ in range(2)]
         # Both ways at once: each side's senders block on full buffers
         # while its receive loop must keep reading through every switch.
         done = mig.moves_at_once(c.workdir, [(n1, sp.pid, 2) for sp in ones] +
@@ -123,7 +123,7 @@ def rekeyed_while_processes_move(c):
         mig.set_knobs(n1, rekey_mib=4096)
     after1, after2 = mig.status(n1)["stats"], mig.status(n2)["stats"]
     rekeys = after1["rekeys"] - st1["rekeys"]
-    diag("link replaced %d times during %d MiB of moves" % (rekeys, 5 * 24))
+    diag("link replaced %d times during %d MiB of moves" % (rekeys, 5 * 16))
     assert rekeys >= 5, rekeys
     assert after2["rekeys"] - st2["rekeys"] >= 5
     for before, after in ((st1, after1), (st2, after2)):
@@ -142,19 +142,19 @@ def every_cipher_carries_moves(c):
     mig.link_all(c.nodes)
     try:
         for name in CIPHERS:
-            mig.set_knobs(n1, cipher=name, rekey_mib=1)
-            # New keys come with the next rekey, due after a MiB: the
-            # move itself carries 8.
-            sp = start_spin(n1, seconds=6, mib=8)
-            mig.move(n1, sp.pid, 2)
-            wait_until(lambda: link_view(n1, 2).get("cipher") == name,
-                       timeout=30, what="link under %s" % name)
+            # Loading the key again re-keys the links at once.
+            mig.set_knobs(n1, cipher=name)
+            mig.set_key(n1)
+            mig.wait_state(n1, 2, "up", timeout=60)
+            assert link_view(n1, 2)["cipher"] == name
             assert link_view(n2, 1)["cipher"] == name
+            sp = start_spin(n1, seconds=5, mib=8)
+            mig.move(n1, sp.pid, 2)
             mig.move(n1, sp.pid, "home")
             assert sp.wait(60) == 42, sp.output()
             diag("%s: moved there and back" % name)
     finally:
-        mig.set_knobs(n1, cipher="aes128-gcm", rekey_mib=4096)
+        mig.set_knobs(n1, cipher="aes128-gcm")
 
 
 run()

@@ -152,12 +152,12 @@ def root_guest_needs_accept_root(c):
     """a root process: refused by a destination with accept_root 0 (EPERM,
     the reason at migctl), it runs on at home; accepted with 1"""
     n1, n2 = linked(c, accept_root=0)
-    sp = n1.spawn("exec %s -s 12 -m 4" % SPIN)
+    sp = n1.spawn("exec %s -s 25 -m 4" % SPIN)
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
     refused(n1, sp.pid, 2, "not permitted", "accept_root")
     assert sp.running() and not ps(n1) and not ps(n2), "left a trace"
     # Capabilities make a process as mighty as root, whatever its ids.
-    capped = n1.spawn("exec %s --inh-caps=+net_raw --ambient-caps=+net_raw %s -s 12 -m 4"
+    capped = n1.spawn("exec %s --inh-caps=+net_raw --ambient-caps=+net_raw %s -s 5 -m 4"
                       % (AS_USER, SPIN))
     wait_until(lambda: "ready" in capped.output(), timeout=30, what="ready")
     refused(n1, capped.pid, 2, "not permitted", "accept_root")

@@ -119,7 +119,7 @@ static void move_explain(const struct mig_nl_error *e, uint32_t pid,
 			break;
 		}
 		snprintf(cause, len, "not permitted (the module's reason follows)");
-		snprintf(hint, len, "a process you could not ptrace (another user's, setuid) needs CAP_SYS_PTRACE; a root process needs accept_root=1 at the destination");
+		snprintf(hint, len, "a process you could not ptrace (another user's, setuid) needs CAP_SYS_PTRACE; a root process, or one with capabilities, needs accept_root=1 at the destination");
 		break;
 	case ENOENT:
 		if (home || balance)
