@@ -313,7 +313,7 @@ static void mig_deputy_homecoming(struct mig_deputy *dep)
 	int err;
 
 	err = mig_restore(dep->chan, false, &tramp, &sleep);
-	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, err ? -err : 0,
+	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, mig_ack_value(err),
 			  task_tgid_nr(current));
 	if (err) {
 		pr_warn("pid %d: coming home failed (%d): process killed\n",

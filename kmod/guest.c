@@ -101,7 +101,8 @@ static void mig_guest_set_comm(const u8 *comm)
 static void mig_guest_fail(struct mig_guest *g, int err)
 {
 	g->acked = true;
-	mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, -err, g->pid);
+	mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, mig_ack_value(err),
+			  g->pid);
 	pr_info("guest from node %u (pid %u) not restored: %d\n",
 		g->home_node, g->home_pid, err);
 	mig_guest_unlist(g);
@@ -253,7 +254,7 @@ static void mig_guest_refuse(u16 peer, const struct mig_msg_begin *begin,
 {
 	struct mig_msg_ctl ack = {
 		.mig_id = begin->mig_id,
-		.value = cpu_to_be32(-err),
+		.value = cpu_to_be32(mig_ack_value(err)),
 	};
 
 	/* From the receive loop, which must not wait to send. */
@@ -428,7 +429,8 @@ static void mig_guest_recall_work(struct callback_head *cb)
 	clear_notify_signal();	/* as in mig_move_run(): not a signal */
 	err = mig_guest_go_home(g, false);
 	if (err)	/* tell the deputy waiting for it */
-		mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, -err, g->pid);
+		mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK,
+				  mig_ack_value(err), g->pid);
 	g->recall_queued = false;
 	mig_guest_put(g);
 }

@@ -434,7 +434,12 @@ int mig_ctl_errno(const struct mig_frame *f)
 {
 	const struct mig_msg_ctl *ctl = f->data;
 
-	return -(int)min_t(u32, be32_to_cpu(ctl->value), MAX_ERRNO);
+	u32 value = be32_to_cpu(ctl->value);
+
+	/* From a peer that sent a restart code (mig_ack_value()). */
+	if (value >= ERESTARTSYS && value <= ERESTART_RESTARTBLOCK)
+		return -EINTR;
+	return -(int)min_t(u32, value, MAX_ERRNO);
 }
 
 /*

@@ -6,6 +6,7 @@
 #ifndef _MIG_STREAM_H
 #define _MIG_STREAM_H
 
+#include <linux/errno.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/signal_types.h>
@@ -65,6 +66,18 @@ int mig_chan_send(struct mig_chan *chan, u8 type, const struct kvec *vec,
 		  unsigned int n);
 int mig_chan_send_ctl(struct mig_chan *chan, u8 type, u32 value, u32 pid);
 int mig_ctl_errno(const struct mig_frame *f);
+
+/*
+ * An errno as an ACK carries it: positive, and never one of the kernel's
+ * internal restart codes (ERESTARTSYS...), which mean nothing to the peer
+ * and must not reach a syscall's return there.
+ */
+static inline u32 mig_ack_value(int err)
+{
+	if (err <= -ERESTARTSYS && err >= -ERESTART_RESTARTBLOCK)
+		err = -EINTR;
+	return -err;
+}
 void mig_stream_node_down(u16 peer);
 int mig_stream_init(void);
 void mig_stream_exit(void);
