@@ -54,4 +54,11 @@ bench: deps
 	$(MAKE) all
 	$(PYTHON) tests/bench.py
 
-.PHONY: all module migctl progs clean install deps demo check bench
+# The long fuzzing run (tests/25-fuzz.py at 100000 frames of every type;
+# `make check` runs it at 300). FUZZ_FRAMES=N for another size.
+FUZZ_FRAMES ?= 100000
+fuzz: deps
+	$(MAKE) all
+	$(PYTHON) tests/fuzz.py $(FUZZ_FRAMES)
+
+.PHONY: all module migctl progs clean install deps demo check bench fuzz
