@@ -17,16 +17,6 @@ NODES = 2
 SPIN = "tests/progs/bin/spin"
 
 
-def link(c):
-    """Links the nodes, and lets the link settle: it may go down and up
-    once in its first seconds (an older peer's connection), which would
-    fail a move made meanwhile."""
-    mig.link_all(c.nodes)
-    for a, b in ((c.node(1), 2), (c.node(2), 1)):
-        wait_until(lambda: (mig.nodes(a).get(b) or {}).get("up_secs", 0) >= 5,
-                   timeout=60, what="link up for 5 s")
-
-
 def start_spin(node, seconds, mib=16):
     sp = node.spawn("exec %s -s %d -m %d" % (SPIN, seconds, mib))
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="spin ready")
@@ -63,7 +53,7 @@ def unload_refused_while_a_move_waits(c):
     """a move queued on a stopped process: rmmod refused, the move goes
     on once the process is continued"""
     n1, n2 = c.nodes
-    link(c)
+    mig.link_settled(c.nodes)
     sp = start_spin(n1, seconds=8)
     n1.run_ok("kill -STOP %d" % sp.pid)
     mv = start_move(n1, sp.pid, 2)
@@ -81,7 +71,7 @@ def unload_refused_while_moving_and_away(c):
     """rmmod during a transfer, then with a deputy at home and a guest
     there: refused at both ends, the process unharmed"""
     n1, n2 = c.nodes
-    link(c)
+    mig.link_settled(c.nodes)
     sp = start_spin(n1, seconds=10, mib=192)
     mv = start_move(n1, sp.pid, 2)
     tries = 0
@@ -107,7 +97,7 @@ def unload_after_migctl_was_killed(c):
     refused until the move's work has run; continued, the process goes on
     at home"""
     n1, n2 = c.nodes
-    link(c)
+    mig.link_settled(c.nodes)
     sp = start_spin(n1, seconds=6)
     n1.run_ok("kill -STOP %d" % sp.pid)
     mv = start_move(n1, sp.pid, 2)

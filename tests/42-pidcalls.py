@@ -18,16 +18,6 @@ NODES = 2
 FIFO = "/tmp/w/pidcalls.fifo"
 
 
-def link(c):
-    """Links the nodes, and lets the link settle: it may go down and up
-    once in its first seconds (an older peer's connection), which would
-    fail a move made meanwhile."""
-    mig.link_all(c.nodes)
-    for a, b in ((c.node(1), 2), (c.node(2), 1)):
-        wait_until(lambda: (mig.nodes(a).get(b) or {}).get("up_secs", 0) >= 5,
-                   timeout=60, what="link up for 5 s")
-
-
 def rounds(sp, pid):
     """The rounds pidcalls printed so far, each a list of lines."""
     out = sp.output().split("ready %d\n" % pid, 1)[1]
@@ -61,7 +51,7 @@ def pid_calls_reach_the_right_process(c):
     """nice, rlimits, affinity, scheduler and robust list by pid: the same
     answers at home and away, none from a process of the destination"""
     n1, n2 = c.nodes
-    link(c)
+    mig.link_settled(c.nodes)
     other = n1.spawn("exec nice -n 5 chrt -b 0 prlimit --nofile=33:44 sleep 600")
     stranger = unused_pid(n1, n2, other)
     n1.run_ok("mkdir -p /tmp/w && rm -f %s && mkfifo %s" % (FIFO, FIFO))
@@ -105,7 +95,7 @@ def processes_sharing_memory_are_refused(c):
     """a vfork child and its parent, a CLONE_VM child and its parent: the
     move is refused with a reason and they run on; alone again, it moves"""
     n1, n2 = c.nodes
-    link(c)
+    mig.link_settled(c.nodes)
     for mode in ("vfork", "clonevm"):
         sp = n1.spawn("exec tests/progs/bin/sharer %s 8" % mode)
         wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
@@ -129,7 +119,7 @@ def thread_made_after_the_move_was_accepted(c):
     """a process held (traced) after the move's check, that then makes a
     thread before its capture: refused at the capture, it runs on at home"""
     n1, n2 = c.nodes
-    link(c)
+    mig.link_settled(c.nodes)
     fifo = "/tmp/w/late.fifo"
     n1.run_ok("mkdir -p /tmp/w && rm -f %s && mkfifo %s" % (fifo, fifo))
     sp = n1.spawn("exec tests/progs/bin/latethread %s" % fifo)

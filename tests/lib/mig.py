@@ -110,6 +110,19 @@ def link_all(nodes, timeout=90, **params):
                 wait_state(a, b.index, "up", timeout=timeout)
 
 
+def link_settled(group, secs=5, **params):
+    """link_all(), then waits until every link has been up for secs: a
+    link may go down and up once in its first seconds (an older peer's
+    connection), which would fail a move made meanwhile."""
+    link_all(group, **params)
+    for a in group:
+        for b in group:
+            if a is not b:
+                wait_until(lambda: (nodes(a).get(b.index) or {}).get(
+                    "up_secs", 0) >= secs, timeout=60,
+                    what="link %s -> %d up for %d s" % (a.name, b.index, secs))
+
+
 def ready(sp, timeout=60):
     """Waits for a spawned test program's "ready PID" line; returns PID."""
     wait_until(lambda: "ready" in sp.output(), timeout=timeout, what="ready")
