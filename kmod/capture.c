@@ -459,8 +459,9 @@ struct mig_page_batch {
 	unsigned int count;
 };
 
-static int mig_flush_pages(struct mig_chan *chan, struct mig_page_batch *b,
-			   struct mig_capture_info *info)
+/* Sends the pages queued in @b, if any; counts the bytes in *@bytes. */
+int mig_batch_flush(struct mig_chan *chan, struct mig_page_batch *b,
+		    u64 *bytes)
 {
 	struct kvec vec[3];
 	int err;
@@ -476,9 +477,31 @@ static int mig_flush_pages(struct mig_chan *chan, struct mig_page_batch *b,
 	vec[2].iov_base = b->data;
 	vec[2].iov_len = b->count * MIG_PAGE_SIZE;
 	err = mig_chan_send(chan, MIG_MSG_MOVE_PAGES, vec, 3);
-	info->bytes_sent += vec[0].iov_len + vec[1].iov_len + vec[2].iov_len;
+	*bytes += vec[0].iov_len + vec[1].iov_len + vec[2].iov_len;
 	b->count = 0;
 	return err;
+}
+
+/* Where the next page's content goes before mig_batch_add(). */
+void *mig_batch_slot(struct mig_page_batch *b)
+{
+	return b->data + b->count * MIG_PAGE_SIZE;
+}
+
+/* The page in mig_batch_slot() is that of @addr; sends a full batch. */
+int mig_batch_add(struct mig_chan *chan, struct mig_page_batch *b,
+		  unsigned long addr, u64 *bytes)
+{
+	b->addr[b->count++] = cpu_to_be64(addr);
+	if (b->count < MIG_PAGES_PER_MSG)
+		return 0;
+	return mig_batch_flush(chan, b, bytes);
+}
+
+static int mig_flush_pages(struct mig_chan *chan, struct mig_page_batch *b,
+			   struct mig_capture_info *info)
+{
+	return mig_batch_flush(chan, b, &info->bytes_sent);
 }
 
 /*
@@ -512,10 +535,7 @@ static bool mig_page_wanted(unsigned long addr, bool file_backed,
 static int mig_queue_page(struct mig_chan *chan, struct mig_page_batch *b,
 			  unsigned long addr, struct mig_capture_info *info)
 {
-	b->addr[b->count++] = cpu_to_be64(addr);
-	if (b->count < MIG_PAGES_PER_MSG)
-		return 0;
-	return mig_flush_pages(chan, b, info);
+	return mig_batch_add(chan, b, addr, &info->bytes_sent);
 }
 
 /*
@@ -604,14 +624,24 @@ static int mig_send_vma_pages(struct mig_chan *chan,
 			      struct mig_page_batch *b,
 			      struct mig_capture_info *info)
 {
+	const struct mig_capture_hooks *hooks = info->hooks;
+	int done;
+
 	if (v->flags & MIG_VMA_SHMEM)
 		return mig_send_shmem_pages(chan, v, b, info);
 	if (v->vm_flags & VM_SHARED)
 		return 0;
+	if (hooks && hooks->send_pages) {
+		done = hooks->send_pages(info->hooks_ctx, chan, v->start, v->end,
+					 v->flags, mig_vm_prot(v->vm_flags), b,
+					 &info->bytes_sent);
+		if (done)
+			return done < 0 ? done : 0;
+	}
 	return mig_send_range_pages(chan, v, false, b, info);
 }
 
-static struct mig_page_batch *mig_batch_alloc(void)
+struct mig_page_batch *mig_batch_alloc(void)
 {
 	struct mig_page_batch *b = kzalloc(sizeof(*b), GFP_KERNEL);
 
@@ -624,7 +654,7 @@ static struct mig_page_batch *mig_batch_alloc(void)
 	return b;
 }
 
-static void mig_batch_free(struct mig_page_batch *b)
+void mig_batch_free(struct mig_page_batch *b)
 {
 	if (b)
 		kvfree(b->data);
@@ -713,11 +743,17 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 		goto out;
 	mig_capture_signals(t);
 	mig_capture_misc(t);
-	err = mig_snapshot_vmas(info, t, &snap, &count);
+	/* Before the list of mappings: it may map and unmap a buffer. */
+	if (info->hooks && info->hooks->prepare)
+		err = info->hooks->prepare(info->hooks_ctx);
+	if (!err)
+		err = mig_snapshot_vmas(info, t, &snap, &count);
 	if (err)
 		goto out;
 
-	err = mig_send_begin(chan, info);
+	/* A live move's BEGIN went before its pre-copy rounds. */
+	if (!(info->flags & MIG_BEGIN_LIVE))
+		err = mig_send_begin(chan, info);
 	if (!err)
 		err = mig_send_task(chan, t, xstate, xstate_len, info);
 	if (!err)

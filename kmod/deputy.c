@@ -312,7 +312,7 @@ static void mig_deputy_homecoming(struct mig_deputy *dep)
 	unsigned long tramp;
 	int err;
 
-	err = mig_restore(dep->chan, false, &tramp, &sleep);
+	err = mig_restore(dep->chan, false, false, &tramp, &sleep);
 	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, mig_ack_value(err),
 			  task_tgid_nr(current));
 	if (err) {

@@ -40,6 +40,7 @@ struct mig_guest {
 	struct delayed_work recall_retry;	/* caught in the vDSO */
 	bool recall_queued;
 	bool pinned;			/* never sent home automatically */
+	bool live;			/* pre-copy rounds come first */
 	bool gone_home;			/* it left: its exit means nothing */
 	int exit_status;
 	struct callback_head start_work;
@@ -172,7 +173,7 @@ static bool mig_guest_prelude_syscall(struct mig_guest *g,
 		mig_guest_fail(g, err);
 		return true;
 	}
-	err = mig_restore(g->chan, true, &g->tramp, &g->sleep);
+	err = mig_restore(g->chan, true, g->live, &g->tramp, &g->sleep);
 	if (err) {
 		mig_guest_fail(g, err);
 		return true;
@@ -289,7 +290,7 @@ static int mig_guest_check_begin(u16 peer, const struct mig_msg_begin *begin)
 	int err;
 
 	if (be16_to_cpu(begin->home_node) != peer || begin->reserved ||
-	    be16_to_cpu(begin->flags) & ~MIG_BEGIN_PINNED ||
+	    be16_to_cpu(begin->flags) & ~(MIG_BEGIN_PINNED | MIG_BEGIN_LIVE) ||
 	    be64_to_cpu(begin->monotonic_ns) > MIG_CLOCK_MAX_NS ||
 	    be64_to_cpu(begin->boottime_ns) > MIG_CLOCK_MAX_NS) {
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
@@ -345,6 +346,7 @@ int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
 		return 0;
 	}
 	g->pinned = be16_to_cpu(begin->flags) & MIG_BEGIN_PINNED;
+	g->live = be16_to_cpu(begin->flags) & MIG_BEGIN_LIVE;
 	g->hooked.ops = &mig_guest_ops;
 	kref_init(&g->ref);
 	g->chan = chan;

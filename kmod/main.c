@@ -151,13 +151,18 @@ static int __init mig_init(void)
 	err = mig_balance_init();
 	if (err)
 		goto err_creds;
-	err = mig_genl_init();
+	err = mig_live_init();
 	if (err)
 		goto err_balance;
+	err = mig_genl_init();
+	if (err)
+		goto err_live;
 	pr_info("node %u listening on port %u (wire version %u)\n",
 		mig_node_id, mig_port, MIG_WIRE_VERSION);
 	return 0;
 
+err_live:
+	mig_live_exit();
 err_balance:
 	mig_balance_exit();
 err_creds:
@@ -192,6 +197,7 @@ static void __exit mig_exit(void)
 	mig_genl_exit();
 	mig_listener_stop();
 	mig_nodes_exit();
+	mig_live_exit();
 	mig_balance_exit();
 	mig_creds_exit();
 	mig_account_exit();

@@ -35,12 +35,20 @@ struct mig_move_req {
 	const char *why;
 	bool cancelled;
 	bool started;		/* the process is being sent */
+	struct mig_live *live;	/* pre-copied: the rest to send */
+	u64 freeze_us;		/* from the stop until it ran there */
+	u64 bytes_sent;		/* by the stopped process */
+	bool live_used;		/* the rest went on the live channel */
 };
 
 
 static void mig_req_free(struct kref *ref)
 {
-	kfree(container_of(ref, struct mig_move_req, ref));
+	struct mig_move_req *req = container_of(ref, struct mig_move_req, ref);
+
+	if (req->live)
+		mig_live_end(req->live, NULL);
+	kfree(req);
 }
 
 static const struct mig_policy_ops *mig_policy_ops;
@@ -115,14 +123,38 @@ static const char *mig_explain(int err)
 }
 
 /*
- * Sends current to @dest. On success it is registered as a deputy, still
- * to enter its stub; on error nothing of it has changed.
+ * The channel the rest goes on: that of the pre-copy if the rounds still
+ * hold (the process did not exec since), else a new one.
  */
-static int mig_send_away(u16 dest, struct mig_deputy **depp)
+static struct mig_chan *mig_away_chan(u16 dest, struct mig_live *live,
+				      struct mig_capture_info *info)
+{
+	struct mig_chan *chan;
+
+	if (live && mig_live_usable(live)) {
+		chan = mig_live_take_chan(live);
+		if (chan) {
+			info->flags |= MIG_BEGIN_LIVE;
+			info->hooks = &mig_live_capture_hooks;
+			info->hooks_ctx = live;
+			return chan;
+		}
+	}
+	return mig_chan_open_new(dest);
+}
+
+/*
+ * Sends current to @dest, after the pre-copy @live if there was one. On
+ * success it is registered as a deputy, still to enter its stub; on
+ * error nothing of it has changed.
+ */
+static int mig_send_away(u16 dest, struct mig_live *live,
+			 struct mig_deputy **depp, u64 *bytes)
 {
 	struct mig_capture_info info = {
 		.home_node = mig_node_id,
 		.home_pid = task_tgid_nr(current),
+		.flags = mig_begin_flags(current),
 	};
 	struct mig_deputy *dep;
 	struct mig_chan *chan;
@@ -131,16 +163,25 @@ static int mig_send_away(u16 dest, struct mig_deputy **depp)
 	dep = mig_deputy_alloc();
 	if (!dep)
 		return -ENOMEM;
-	chan = mig_chan_open_new(dest);
+	chan = mig_away_chan(dest, live, &info);
 	if (IS_ERR(chan)) {
 		mig_deputy_free(dep);
 		return PTR_ERR(chan);
 	}
-	info.flags = mig_begin_flags(current);
 
-	err = mig_capture_send(chan, &info);
-	if (!err)
-		err = mig_capture_wait_ack(chan, &info);
+	{
+		ktime_t t0 = ktime_get(), t1;
+
+		err = mig_capture_send(chan, &info);
+		t1 = ktime_get();
+		if (!err)
+			err = mig_capture_wait_ack(chan, &info);
+		pr_debug("pid %d: sent in %lld us, running there %lld us later, %llu bytes\n",
+			 info.home_pid,
+			ktime_us_delta(t1, t0), ktime_us_delta(ktime_get(), t1),
+			info.bytes_sent);
+	}
+	*bytes = info.bytes_sent;
 	if (err) {
 		mig_chan_send_ctl(chan, MIG_MSG_MOVE_ABORT, 0, 0);
 		mig_chan_close(chan);
@@ -152,6 +193,8 @@ static int mig_send_away(u16 dest, struct mig_deputy **depp)
 	}
 
 	mig_stat_inc(MIG_STAT_MOVES_OUT);
+	if (info.hooks)
+		info.bytes_sent += mig_live_bytes_sent(live);
 	mig_deputy_add(dep, chan, dest, info.bytes_sent);
 	*depp = dep;
 	return 0;
@@ -161,13 +204,14 @@ static int mig_send_away(u16 dest, struct mig_deputy **depp)
  * Sends current to @dest; once there, current becomes its deputy, or
  * *enter_err says why it could not.
  */
-static int mig_leave(u16 dest, struct mig_deputy **depp, int *enter_err)
+static int mig_leave(u16 dest, struct mig_live *live, struct mig_deputy **depp,
+		     int *enter_err, u64 *bytes)
 {
 	int err;
 
 	/* The deputy's syscall hook is armed while the memory travels. */
 	mig_hook_hold();
-	err = mig_send_away(dest, depp);
+	err = mig_send_away(dest, live, depp, bytes);
 	if (!err)
 		*enter_err = mig_deputy_enter(*depp);
 	mig_hook_release();
@@ -181,6 +225,7 @@ static int mig_leave(u16 dest, struct mig_deputy **depp, int *enter_err)
  */
 static void mig_move_run(struct mig_move_req *req)
 {
+	ktime_t stopped = ktime_get();
 	struct mig_deputy *dep;
 	const char *why;
 	int err, enter_err;
@@ -211,11 +256,13 @@ static void mig_move_run(struct mig_move_req *req)
 	clear_notify_signal();
 	WRITE_ONCE(req->started, true);
 	/* Ready to relay signals before migctl returns. */
-	err = mig_leave(req->dest, &dep, &enter_err);
+	err = mig_leave(req->dest, req->live, &dep, &enter_err,
+			&req->bytes_sent);
 	if (err) {
 		mig_move_done(req, err, mig_explain(err));
 		return;
 	}
+	req->freeze_us = ktime_us_delta(ktime_get(), stopped);
 	mig_move_done(req, 0, NULL);
 	mig_deputy_stay(dep, enter_err);
 }
@@ -237,13 +284,14 @@ int mig_move_current(u16 dest)
 	struct mig_deputy *dep;
 	const char *why;
 	int err, enter_err;
+	u64 bytes;
 
 	if (fatal_signal_pending(current))
 		return -ECANCELED;
 	err = mig_check_alone(current, &why);
 	if (err)
 		return err;
-	err = mig_leave(dest, &dep, &enter_err);
+	err = mig_leave(dest, NULL, &dep, &enter_err, &bytes);
 	if (!err)
 		mig_deputy_stay(dep, enter_err);
 	return err;
@@ -378,10 +426,54 @@ static int mig_move_queue(struct task_struct *task, struct mig_move_req *req)
 	return -ESRCH;
 }
 
-static int mig_move_task(struct task_struct *task, u16 dest, const char **why)
+/*
+ * The pre-copy rounds of a live move, while @task runs: 0 with *live set
+ * for the final stop, or 0 with *live NULL when it moves stopped
+ * (small, asked so, or the rounds could not hold), or the error that
+ * leaves it here.
+ */
+static int mig_move_precopy(struct task_struct *task, u16 dest, u8 mode,
+			    struct mig_live **livep, const char **why)
 {
-	unsigned long deadline = jiffies + MIG_MOVE_TIMEOUT;
+	struct mig_live *live = mig_live_start(task, dest, mode, why);
+	int err;
+
+	*livep = NULL;
+	if (IS_ERR_OR_NULL(live))
+		return PTR_ERR_OR_ZERO(live);
+	err = mig_live_precopy(live, why);
+	if (err) {
+		mig_live_end(live, NULL);
+		return err == -ESTALE ? 0 : err;
+	}
+	*livep = live;
+	return 0;
+}
+
+static void mig_move_report(struct mig_move_req *req,
+			    struct mig_move_report *rep, ktime_t start)
+{
+	struct mig_live *live = req->live;
+
+	if (!rep)
+		return;
+	memset(rep, 0, sizeof(*rep));
+	rep->freeze_us = req->freeze_us;
+	rep->bytes_sent = req->bytes_sent;
+	rep->how = MIG_MOVED_STOP_COPY;
+	if (live) {
+		req->live = NULL;
+		mig_live_end(live, rep);
+	}
+	rep->elapsed_us = ktime_us_delta(ktime_get(), start);
+}
+
+static int mig_move_task(struct task_struct *task, u16 dest, u8 mode,
+			 struct mig_move_report *rep, const char **why)
+{
+	unsigned long deadline;
 	struct mig_move_req *req;
+	ktime_t start = ktime_get();
 	long left;
 	int err;
 
@@ -391,6 +483,12 @@ static int mig_move_task(struct task_struct *task, u16 dest, const char **why)
 	kref_init(&req->ref);
 	init_completion(&req->done);
 	req->dest = dest;
+	err = mig_move_precopy(task, dest, mode, &req->live, why);
+	if (err) {
+		kref_put(&req->ref, mig_req_free);
+		return err;
+	}
+	deadline = jiffies + MIG_MOVE_TIMEOUT;
 	/* Caught inside the vDSO, it is asked again a moment later. */
 	do {
 		err = mig_move_queue(task, req);
@@ -427,6 +525,9 @@ static int mig_move_task(struct task_struct *task, u16 dest, const char **why)
 		err = -ETIMEDOUT;
 		*why = "the process did not reach a safe point in time (stopped?)";
 	}
+	/* Else the work may still run: the request's end ends the pre-copy. */
+	if (left > 0)
+		mig_move_report(req, rep, start);
 	kref_put(&req->ref, mig_req_free);
 	return err;
 }
@@ -512,7 +613,8 @@ struct task_struct *mig_get_task(u32 pid, const char **why)
 	return task;
 }
 
-static int mig_move_pid(u32 pid, u32 dest, const char **why)
+static int mig_move_pid(u32 pid, u32 dest, u8 mode,
+			struct mig_move_report *rep, const char **why)
 {
 	struct task_struct *task = mig_get_task(pid, why);
 	int err;
@@ -526,17 +628,19 @@ static int mig_move_pid(u32 pid, u32 dest, const char **why)
 	if (!err && mig_is_deputy(task_tgid_nr(task)))
 		err = mig_recall(task_tgid_nr(task), dest, why);
 	else if (!err)
-		err = mig_move_task(task, dest, why);
+		err = mig_move_task(task, dest, mode, rep, why);
 	put_task_struct(task);
 	return err;
 }
 
 /*
- * "migctl move PID NODE", or the balancer's. The request holds a module
+ * "migctl move", or the balancer's: @mode is an enum mig_move_mode, and
+ * @rep, if not NULL, says how it went. The request holds a module
  * reference while it runs: rmmod is refused meanwhile, and a move cannot
  * start once rmmod has begun.
  */
-int mig_move(u32 pid, u32 dest, const char **why)
+int mig_move_how(u32 pid, u32 dest, u8 mode, struct mig_move_report *rep,
+		 const char **why)
 {
 	int err;
 
@@ -544,7 +648,12 @@ int mig_move(u32 pid, u32 dest, const char **why)
 		*why = "the mig module is being unloaded";
 		return -ESHUTDOWN;
 	}
-	err = mig_move_pid(pid, dest, why);
+	err = mig_move_pid(pid, dest, mode, rep, why);
 	mig_work_put();
 	return err;
+}
+
+int mig_move(u32 pid, u32 dest, const char **why)
+{
+	return mig_move_how(pid, dest, MIG_MOVE_AUTO, NULL, why);
 }

@@ -28,6 +28,7 @@ static const struct nla_policy mig_genl_policy[MIG_A_MAX + 1] = {
 	[MIG_A_PID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[MIG_A_BALANCE] = { .type = NLA_FLAG },
 	[MIG_A_PINNED] = NLA_POLICY_MAX(NLA_U8, 1),
+	[MIG_A_MOVE_MODE] = NLA_POLICY_MAX(NLA_U8, __MIG_MOVE_MODE_MAX - 1),
 };
 
 static bool mig_addr_is_peer(__be32 addr)
@@ -294,30 +295,66 @@ static int mig_cmd_move_balance(struct genl_info *info, u32 pid)
 	return genlmsg_reply(msg, info);
 }
 
+/* A move's reply: how it went (migctl prints the summary). */
+static int mig_move_reply(struct genl_info *info, u32 pid, u32 dest,
+			  const struct mig_move_report *rep)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &mig_genl_family, 0, MIG_CMD_MOVE);
+	if (!hdr || nla_put_u32(msg, MIG_A_PID, pid) ||
+	    nla_put_u32(msg, MIG_A_WHERE_NODE, dest) ||
+	    nla_put_u8(msg, MIG_A_MOVE_MODE, rep->how) ||
+	    nla_put_u32(msg, MIG_A_MOVE_ROUND, rep->rounds) ||
+	    nla_put_u64_64bit(msg, MIG_A_BYTES_SENT, rep->bytes_sent,
+			      MIG_A_PAD) ||
+	    nla_put_u64_64bit(msg, MIG_A_MOVE_RESIDENT, rep->resident,
+			      MIG_A_PAD) ||
+	    nla_put_u64_64bit(msg, MIG_A_MOVE_FREEZE_US, rep->freeze_us,
+			      MIG_A_PAD) ||
+	    nla_put_u64_64bit(msg, MIG_A_MOVE_ELAPSED_US, rep->elapsed_us,
+			      MIG_A_PAD)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 static int mig_cmd_move(struct sk_buff *skb, struct genl_info *info)
 {
+	struct mig_move_report rep = { .how = MIG_MOVED_STOP_COPY };
 	const char *why = NULL;
-	u32 dest;
+	u8 mode = MIG_MOVE_AUTO;
+	u32 pid, dest;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, MIG_A_PID))
 		return -EINVAL;
+	pid = nla_get_u32(info->attrs[MIG_A_PID]);
 	if (info->attrs[MIG_A_BALANCE]) {
 		if (info->attrs[MIG_A_NODE_ID]) {
 			NL_SET_ERR_MSG(info->extack,
 				       "give a node or ask for balance, not both");
 			return -EINVAL;
 		}
-		return mig_cmd_move_balance(info,
-					    nla_get_u32(info->attrs[MIG_A_PID]));
+		return mig_cmd_move_balance(info, pid);
 	}
+	if (info->attrs[MIG_A_MOVE_MODE])
+		mode = nla_get_u8(info->attrs[MIG_A_MOVE_MODE]);
 	/* No node id means home. */
 	dest = info->attrs[MIG_A_NODE_ID] ?
 	       nla_get_u32(info->attrs[MIG_A_NODE_ID]) : 0;
-	err = mig_move(nla_get_u32(info->attrs[MIG_A_PID]), dest, &why);
-	if (err)
+	err = mig_move_how(pid, dest, mode, &rep, &why);
+	if (err) {
 		mig_set_why(info, why);
-	return err;
+		return err;
+	}
+	return mig_move_reply(info, pid, dest, &rep);
 }
 
 /* The caller goes to NODE_ID at its next successful exec. */
@@ -368,6 +405,14 @@ static int mig_put_ps_entry(struct sk_buff *skb, const struct mig_ps_entry *e)
 	    nla_put_u64_64bit(skb, MIG_A_BYTES_SENT, e->bytes_sent, MIG_A_PAD) ||
 	    nla_put_u8(skb, MIG_A_PINNED, e->pinned))
 		return -EMSGSIZE;
+	if (e->moving &&
+	    (nla_put_u8(skb, MIG_A_MOVE_MODE, e->how) ||
+	     nla_put_u32(skb, MIG_A_MOVE_ROUND, e->round) ||
+	     nla_put_u64_64bit(skb, MIG_A_MOVE_TOTAL, e->total, MIG_A_PAD) ||
+	     nla_put_u64_64bit(skb, MIG_A_MOVE_RATE, e->rate, MIG_A_PAD) ||
+	     nla_put_u64_64bit(skb, MIG_A_MOVE_ELAPSED_US, e->elapsed_us,
+			       MIG_A_PAD)))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -390,6 +435,7 @@ static int mig_dump_ps(struct sk_buff *skb, struct netlink_callback *cb)
 		e[i].pinned = mig_pin_test_pid(e[i].pid);
 	count += mig_guest_ps(e + count, MIG_PS_MAX - count);
 	count += mig_pin_ps(e + count, MIG_PS_MAX - count);
+	count += mig_live_ps(e + count, MIG_PS_MAX - count);
 	len = mig_dump_entries(skb, cb, MIG_CMD_PS, e, count, mig_put_ps_at);
 	kvfree(e);
 	return len;

@@ -7,6 +7,7 @@
 #ifndef _MIG_PROCESS_H
 #define _MIG_PROCESS_H
 
+#include <linux/mman.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -27,7 +28,28 @@ int mig_sleep_restore(const struct mig_msg_task *t, struct mig_sleep *s);
 long mig_sleep_resume(struct mig_sleep *s);
 int mig_sleeper_start(const struct mig_sleep *s);
 
+/*
+ * What a move mode adds to the capture (live.c's final pass), called in
+ * the process's context; each member may be NULL.
+ */
+struct mig_page_batch;
+
+struct mig_capture_hooks {
+	/* Before the mappings are listed (it may map a buffer): 0 or -errno. */
+	int (*prepare)(void *ctx);
+	/*
+	 * The pages of private mapping [start, end) with wire flags @flags
+	 * and protection @prot: 1 if it sent them, 0 to leave them to the
+	 * usual pass, or -errno.
+	 */
+	int (*send_pages)(void *ctx, struct mig_chan *chan,
+			  unsigned long start, unsigned long end, u32 flags,
+			  u32 prot, struct mig_page_batch *b, u64 *bytes);
+};
+
 struct mig_capture_info {
+	const struct mig_capture_hooks *hooks;
+	void *hooks_ctx;
 	u16 home_node;
 	u32 home_pid;
 	u16 flags;			/* MIG_BEGIN_* */
@@ -41,6 +63,28 @@ struct mig_capture_info {
 #define MIG_ACK_TIMEOUT		(60 * HZ)
 
 int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info);
+
+/* Pages sent in PAGES messages of up to MIG_PAGES_PER_MSG. */
+struct mig_page_batch *mig_batch_alloc(void);
+void mig_batch_free(struct mig_page_batch *b);
+void *mig_batch_slot(struct mig_page_batch *b);
+int mig_batch_add(struct mig_chan *chan, struct mig_page_batch *b,
+		  unsigned long addr, u64 *bytes);
+int mig_batch_flush(struct mig_chan *chan, struct mig_page_batch *b,
+		    u64 *bytes);
+
+/*
+ * Whether pages pre-copied into a private mapping with these wire flags
+ * (MIG_VMA_*) and protection stay valid at the destination: anonymous,
+ * read-write, not a stack. Both ends decide with this same rule (live.c
+ * sends, restore.c keeps).
+ */
+static inline bool mig_live_mapping(u32 flags, u32 prot)
+{
+	return !(flags & (MIG_VMA_FILE | MIG_VMA_GROWSDOWN | MIG_VMA_SHARED |
+			  MIG_VMA_SHMEM)) &&
+	       prot == (PROT_READ | PROT_WRITE);
+}
 int mig_capture_wait_ack(struct mig_chan *chan, struct mig_capture_info *info);
 bool mig_in_vdso(void);
 /* A range of user addresses, [start, end). */
@@ -52,8 +96,8 @@ void mig_unmap_all_but(const struct mig_span *keep, int nkeep);
 void mig_unmap_all(void);
 
 /* restore.c: rebuild the current process from a channel */
-int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp,
-		struct mig_sleep *sleep);
+int mig_restore(struct mig_chan *chan, bool set_creds, bool live,
+		unsigned long *tramp, struct mig_sleep *sleep);
 
 /* timens.c: a moved process keeps its home node's clocks */
 struct mig_clock_offsets {
@@ -76,6 +120,12 @@ int mig_timens_prelude(const struct mig_clock_offsets *off,
 /* deputy.c and guest.c: one line of "migctl ps" */
 struct mig_ps_entry {
 	u8 role;			/* enum mig_role */
+	bool moving;			/* a live move under way: the rest */
+	u8 how;				/* enum mig_move_how */
+	u32 round;
+	u64 total;
+	u64 rate;
+	u64 elapsed_us;
 	u8 state;			/* enum mig_proc_state */
 	pid_t pid;
 	u16 home_node;
@@ -86,8 +136,36 @@ struct mig_ps_entry {
 	bool pinned;
 };
 
+/* What a move did, for its caller (migctl's summary). */
+struct mig_move_report {
+	u8 how;				/* enum mig_move_how */
+	u32 rounds;			/* pre-copy rounds */
+	u64 bytes_sent;
+	u64 resident;			/* bytes of memory at the start */
+	u64 freeze_us;			/* stopped, until it ran there */
+	u64 elapsed_us;
+};
+
+/* live.c: pre-copy, the memory sent while the process runs */
+struct mig_live;
+
+struct mig_live *mig_live_start(struct task_struct *task, u16 dest,
+				u8 mode, const char **why);
+int mig_live_precopy(struct mig_live *live, const char **why);
+bool mig_live_usable(struct mig_live *live);
+u64 mig_live_bytes_sent(const struct mig_live *live);
+struct mig_chan *mig_live_take_chan(struct mig_live *live);
+extern const struct mig_capture_hooks mig_live_capture_hooks;
+void mig_live_end(struct mig_live *live, struct mig_move_report *rep);
+bool mig_live_busy(pid_t pid);
+int mig_live_ps(struct mig_ps_entry *e, int max);
+int mig_live_init(void);
+void mig_live_exit(void);
+
 /* migrate.c: moving a process of this node away, and calling it back */
 int mig_move(u32 pid, u32 dest, const char **why);
+int mig_move_how(u32 pid, u32 dest, u8 mode, struct mig_move_report *rep,
+		 const char **why);
 int mig_move_current(u16 dest);
 int mig_check_movable(struct task_struct *task, const char **why);
 int mig_check_alone(struct task_struct *task, const char **why);

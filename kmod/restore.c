@@ -59,6 +59,15 @@ struct mig_restore {
 	/* The last file found the same as at home, not digested again. */
 	struct inode *same_inode;
 	u8 same_digest[MIG_DIGEST_LEN];
+	/*
+	 * A live move: pages came before TASK into stand-in mappings; the
+	 * mappings after it keep them where mig_live_mapping() says, and
+	 * everything below @live_end not in a mapping so far is gone.
+	 */
+	ktime_t t_task;
+	bool live;
+	bool live_mapped;		/* all mappings are in place */
+	unsigned long live_end;
 };
 
 static struct mig_frame *mig_restore_next(struct mig_restore *r)
@@ -202,6 +211,64 @@ static bool mig_want_content(struct mig_restore *r, int err, u64 start,
 	return true;
 }
 
+/* Anonymous read-write memory wherever [start, end) has no mapping. */
+static int mig_map_holes(unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long hole_end, addr;
+
+	while (start < end) {
+		mmap_read_lock(mm);
+		vma = find_vma(mm, start);
+		if (vma && vma->vm_start <= start) {
+			start = min(vma->vm_end, end);
+			mmap_read_unlock(mm);
+			continue;
+		}
+		hole_end = vma ? min(vma->vm_start, end) : end;
+		mmap_read_unlock(mm);
+		addr = vm_mmap(NULL, start, hole_end - start,
+			       PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, 0);
+		if (IS_ERR_VALUE(addr))
+			return (long)addr;
+		if (addr != start)
+			return -EFAULT;
+		start = hole_end;
+	}
+	return 0;
+}
+
+/*
+ * A mapping of a live move, in address order: what lies between it and
+ * the one before goes; where the pre-copied pages stay valid the
+ * stand-ins are kept and completed, else the mapping is made anew.
+ * 1 when done, 0 to map it the usual way.
+ */
+static int mig_restore_live_vma(struct mig_restore *r, u64 start, u64 end,
+				u32 flags, u32 prot)
+{
+	if (start < r->live_end)
+		return mig_bad_stream("mappings out of order");
+	if (start > r->live_end)
+		vm_munmap(r->live_end, start - r->live_end);
+	r->live_end = end;
+	if (!mig_live_mapping(flags, prot))
+		return 0;
+	return mig_map_holes(start, end) ?: 1;
+}
+
+/* After the last mapping: no stand-in of the pre-copy is left. */
+static void mig_restore_live_done(struct mig_restore *r)
+{
+	if (!r->live || r->live_mapped)
+		return;
+	r->live_mapped = true;
+	if (r->live_end < TASK_SIZE)
+		vm_munmap(r->live_end, TASK_SIZE - r->live_end);
+}
+
 static int mig_restore_vma(struct mig_restore *r, struct mig_frame *f)
 {
 	const struct mig_msg_vma *v = f->data;
@@ -218,6 +285,15 @@ static int mig_restore_vma(struct mig_restore *r, struct mig_frame *f)
 	    (!(flags & MIG_VMA_SHMEM) && v->shm_id) ||
 	    be64_to_cpu(v->pgoff) > (ULONG_MAX >> PAGE_SHIFT))
 		return mig_bad_stream("mapping");
+	if (r->live) {
+		int done;
+
+		if (r->live_mapped)
+			return mig_bad_stream("mapping after pages");
+		done = mig_restore_live_vma(r, start, end, flags, prot);
+		if (done)
+			return done < 0 ? done : 0;
+	}
 
 	if (flags & MIG_VMA_SHMEM) {
 		file = mig_restore_shm(r, be16_to_cpu(v->shm_id),
@@ -237,6 +313,8 @@ static int mig_restore_vma(struct mig_restore *r, struct mig_frame *f)
 	}
 	if (IS_ERR(file))
 		return PTR_ERR(file);
+	if (r->live)
+		vm_munmap(start, end - start);	/* stand-ins of the pre-copy */
 	addr = vm_mmap(file, start, end - start, prot, mflags,
 		       be64_to_cpu(v->pgoff) << PAGE_SHIFT);
 	if (file)
@@ -330,6 +408,124 @@ static int mig_restore_pages(struct mig_restore *r, struct mig_frame *f)
 	return 0;
 }
 
+/*
+ * Pages sent before TASK that the process no longer has: each is in a
+ * mapping that kept its pre-copied pages, and reads as zeros again.
+ */
+static int mig_restore_forget(struct mig_frame *f)
+{
+	const struct mig_msg_pages *p = f->data;
+	const __be64 *addrs = (const __be64 *)(p + 1);
+	u32 count = be32_to_cpu(p->count), i;
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool ok;
+
+	if (!count || count > MIG_FORGET_PER_MSG ||
+	    f->len != sizeof(*p) + count * sizeof(*addrs))
+		return mig_bad_stream("forget size");
+	for (i = 0; i < count; i++) {
+		u64 addr = be64_to_cpu(addrs[i]);
+
+		if (!mig_user_range_ok(addr, addr + PAGE_SIZE))
+			return mig_bad_stream("forget address");
+		mmap_read_lock(mm);
+		vma = find_vma(mm, addr);
+		ok = vma && vma->vm_start <= addr && !vma->vm_file &&
+		     (vma->vm_flags & (VM_SHARED | VM_WRITE)) == VM_WRITE;
+		mmap_read_unlock(mm);
+		if (!ok)
+			return mig_bad_stream("forget outside a kept mapping");
+		if (clear_user((void __user *)addr, PAGE_SIZE))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * One page of a pre-copy round: into a stand-in mapping (anonymous,
+ * read-write) made for it if none covers it yet; pages in a run are
+ * usually fresh together, so a run is mapped at once.
+ */
+static int mig_precopy_map(unsigned long addr, unsigned long len)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long got;
+	bool free;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, addr);
+	free = !vma || vma->vm_start >= addr + len;
+	mmap_read_unlock(mm);
+	if (!free)
+		return len == PAGE_SIZE ? 0 : -EEXIST;
+	got = vm_mmap(NULL, addr, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, 0);
+	if (IS_ERR_VALUE(got))
+		return (long)got;
+	return got == addr ? 0 : -EFAULT;
+}
+
+static int mig_restore_precopy_pages(struct mig_frame *f)
+{
+	const struct mig_msg_pages *p = f->data;
+	u32 count = be32_to_cpu(p->count), i, n;
+	const __be64 *addrs = (const __be64 *)(p + 1);
+	const u8 *data = (const u8 *)(addrs + count);
+	int err;
+
+	if (!count || count > MIG_PAGES_PER_MSG ||
+	    f->len != sizeof(*p) + count * (8 + MIG_PAGE_SIZE))
+		return mig_bad_stream("page batch size");
+	for (i = 0; i < count; i += n) {
+		u64 addr = be64_to_cpu(addrs[i]);
+
+		for (n = 1; i + n < count &&
+		     be64_to_cpu(addrs[i + n]) == addr + n * PAGE_SIZE; n++)
+			;
+		if (!mig_user_range_ok(addr, addr + n * PAGE_SIZE))
+			return mig_bad_stream("page address");
+		err = mig_precopy_map(addr, n * PAGE_SIZE);
+		if (err == -EEXIST) {	/* partly mapped: page by page */
+			n = 1;
+			err = mig_precopy_map(addr, PAGE_SIZE);
+		}
+		if (err)
+			return err;
+		if (copy_to_user((void __user *)addr, data + i * MIG_PAGE_SIZE,
+				 n * PAGE_SIZE))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * A live move's pre-copy: its rounds of PAGES, up to TASK, which is
+ * returned in *@fp. The process's own memory goes first, all of it.
+ */
+static int mig_restore_precopy(struct mig_restore *r, struct mig_frame **fp)
+{
+	struct mig_frame *f;
+	int err;
+
+	mig_unmap_all();
+	for (;;) {
+		f = mig_restore_next(r);
+		if (IS_ERR(f))
+			return PTR_ERR(f);
+		if (f->type != MIG_MSG_MOVE_PAGES) {
+			*fp = f;
+			return 0;
+		}
+		err = mig_restore_precopy_pages(f);
+		mig_frame_free(f);
+		if (err)
+			return err;
+		cond_resched();
+	}
+}
+
 /* Asks for every wanted mapping's content, then takes it in. */
 static int mig_restore_wanted(struct mig_restore *r)
 {
@@ -372,6 +568,8 @@ static int mig_restore_mm(struct mig_restore *r)
 		f = mig_restore_next(r);
 		if (IS_ERR(f))
 			return PTR_ERR(f);
+		if (f->type != MIG_MSG_MOVE_VMA)
+			mig_restore_live_done(r);
 		if (f->type == MIG_MSG_MOVE_END) {
 			mig_frame_free(f);
 			break;
@@ -380,6 +578,8 @@ static int mig_restore_mm(struct mig_restore *r)
 			err = mig_restore_vma(r, f);
 		else if (f->type == MIG_MSG_MOVE_PAGES)
 			err = mig_restore_pages(r, f);
+		else if (f->type == MIG_MSG_MOVE_FORGET && r->live)
+			err = mig_restore_forget(f);
 		else
 			err = mig_bad_stream("unexpected message");
 		mig_frame_free(f);
@@ -638,8 +838,8 @@ static int mig_enter_trampoline(struct mig_restore *r, unsigned long *tramp)
  * task returns to user mode as the migrated process; on error the task is
  * no longer what it was and the caller must end it.
  */
-int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp,
-		struct mig_sleep *sleep)
+int mig_restore(struct mig_chan *chan, bool set_creds, bool live,
+		unsigned long *tramp, struct mig_sleep *sleep)
 {
 	struct mig_restore *r;
 	struct mig_frame *f;
@@ -649,12 +849,20 @@ int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp,
 	if (!r)
 		return -ENOMEM;
 	r->chan = chan;
+	r->live = live;
 
-	f = mig_restore_next(r);
+	if (live) {
+		err = mig_restore_precopy(r, &f);
+		if (err)
+			goto out;
+	} else {
+		f = mig_restore_next(r);
+	}
 	if (IS_ERR(f)) {
 		err = PTR_ERR(f);
 		goto out;
 	}
+	r->t_task = ktime_get();
 	err = mig_restore_take_task(r, f);
 	mig_frame_free(f);
 	if (!err && set_creds) {
@@ -667,7 +875,8 @@ int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp,
 	if (err)
 		goto out;
 
-	mig_unmap_all();
+	if (!live)
+		mig_unmap_all();
 	err = mig_restore_mm_as(r);
 	if (err)
 		goto out;
@@ -690,6 +899,8 @@ int mig_restore(struct mig_chan *chan, bool set_creds, unsigned long *tramp,
 		mig_creds_restore_task(&r->task);
 	}
 	err = mig_enter_trampoline(r, tramp);
+	pr_debug("restored %lld us after its task state\n",
+		 ktime_us_delta(ktime_get(), r->t_task));
 out:
 	if (r->cred)
 		put_cred(r->cred);

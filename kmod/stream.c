@@ -465,7 +465,7 @@ static struct mig_chan *mig_msg_chan(struct mig_node *node,
 }
 
 /* A message for the process's own context: queued in its channel. */
-static int mig_stream_rx_queue(struct mig_node *node, struct mig_rx *rx)
+int mig_stream_rx_queue(struct mig_node *node, struct mig_rx *rx)
 {
 	struct mig_chan *chan = mig_msg_chan(node, rx);
 	int err;

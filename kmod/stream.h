@@ -78,6 +78,9 @@ static inline u32 mig_ack_value(int err)
 		err = -EINTR;
 	return -err;
 }
+struct mig_rx;
+/* A message handler (link.h) that queues it in the channel it names. */
+int mig_stream_rx_queue(struct mig_node *node, struct mig_rx *rx);
 void mig_stream_node_down(u16 peer);
 int mig_stream_init(void);
 void mig_stream_exit(void);

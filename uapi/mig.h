@@ -78,6 +78,17 @@ enum mig_attr {
 				 * node's, NODE_LIST: the peer's last report */
 	MIG_A_NODE_CIPHER,	/* u8: enum mig_cipher (mig_wire.h) of the link */
 	MIG_A_NODE_KEY_SECS,	/* u32: age of the link's keys, seconds */
+	/*
+	 * MOVE request: u8 enum mig_move_mode. MOVE reply and PS (a move
+	 * under way): u8 enum mig_move_how, how it went or goes.
+	 */
+	MIG_A_MOVE_MODE,
+	MIG_A_MOVE_ROUND,	/* u32: pre-copy rounds done (PS: current) */
+	MIG_A_MOVE_FREEZE_US,	/* u64: the process stood still, microseconds */
+	MIG_A_MOVE_ELAPSED_US,	/* u64: since the move started */
+	MIG_A_MOVE_TOTAL,	/* u64: bytes to send as known so far */
+	MIG_A_MOVE_RESIDENT,	/* u64: the process's memory when it started */
+	MIG_A_MOVE_RATE,	/* u64: bytes per second sent lately */
 	__MIG_A_MAX
 };
 
@@ -108,6 +119,27 @@ enum mig_proc_state {
 	MIG_PROC_RETURNING,	/* coming home */
 	MIG_PROC_HOME,		/* at home, not moved (MIG_ROLE_LOCAL) */
 	__MIG_PROC_STATE_MAX
+};
+
+/* How a move is to be made (MIG_A_MOVE_MODE in a MOVE request). */
+enum mig_move_mode {
+	MIG_MOVE_AUTO,		/* live above live_min_kb, else stop-and-copy */
+	MIG_MOVE_STOP_COPY,	/* stopped for the whole copy */
+	MIG_MOVE_LIVE,		/* pre-copy whatever the size */
+	__MIG_MOVE_MODE_MAX
+};
+
+/* How a move was made (MIG_A_MOVE_MODE in a MOVE reply, or in PS). */
+enum mig_move_how {
+	MIG_MOVED_STOP_COPY,	/* stopped for the whole copy */
+	MIG_MOVED_LIVE,		/* pre-copy converged: a short freeze */
+	/*
+	 * Pre-copy stopped without converging (the process dirtied memory
+	 * faster than the link carried it): the rest went stopped.
+	 */
+	MIG_MOVED_LIVE_UNCONVERGED,
+	MIG_MOVED_PRECOPY,	/* PS only: pre-copy rounds running */
+	__MIG_MOVED_MAX
 };
 
 /*
@@ -145,6 +177,9 @@ enum mig_stat {
 	MIG_STAT_BAD_RECORD,		/* sealed record failed to authenticate */
 	MIG_STAT_REKEYS,		/* links replaced by freshly keyed ones */
 	MIG_STAT_REFUSED_QUOTA,		/* incoming moves over a peer's quota */
+	MIG_STAT_MOVES_LIVE,		/* moves made with pre-copy */
+	MIG_STAT_LIVE_UNCONVERGED,	/* of those, ended stopped without converging */
+	MIG_STAT_LIVE_ABORTED,		/* pre-copies given up (the process stays) */
 	__MIG_STAT_MAX
 };
 

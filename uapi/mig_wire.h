@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 #define MIG_WIRE_MAGIC		0x4d494721	/* "MIG!" */
-#define MIG_WIRE_VERSION	5
+#define MIG_WIRE_VERSION	6
 #define MIG_NONCE_LEN		32
 #define MIG_SHARE_LEN		32		/* X25519 public key */
 #define MIG_MAC_LEN		32		/* HMAC-SHA256 */
@@ -40,6 +40,7 @@ enum mig_msg_type {
 	MIG_MSG_LOAD = 21,	/* struct mig_msg_load: the sender's load */
 	MIG_MSG_PIN = 22,	/* struct mig_msg_ctl: home (un)pins its process */
 	MIG_MSG_SWITCH = 23,	/* no payload: the sender's last frame here */
+	MIG_MSG_MOVE_FORGET = 24, /* struct mig_msg_pages + addrs: pages gone */
 	__MIG_MSG_MAX
 };
 
@@ -136,6 +137,12 @@ struct mig_msg_load {
 /* mig_msg_begin.flags */
 #define MIG_BEGIN_HOMECOMING	0x1	/* to the home node: deputy takes it */
 #define MIG_BEGIN_PINNED	0x2	/* never moved automatically */
+/*
+ * Live (pre-copy): PAGES of the running process come before TASK, in
+ * rounds; the stream after TASK then only carries what changed since,
+ * and FORGET for pages sent before that the process no longer has.
+ */
+#define MIG_BEGIN_LIVE		0x4
 
 /*
  * 48 bytes. monotonic_ns and boottime_ns are CLOCK_MONOTONIC and
@@ -301,11 +308,18 @@ struct mig_msg_want {
 	__be64 end;
 };
 
-/* Fixed part, 8 bytes; count __be64 page addresses, then count pages. */
+/*
+ * Fixed part, 8 bytes; count __be64 page addresses, then count pages.
+ * FORGET has the same fixed part and addresses, no pages: each names a
+ * page sent before TASK in a mapping whose pre-copied pages are kept
+ * (private, anonymous, read-write, not a stack) that now reads as zeros.
+ */
 struct mig_msg_pages {
 	__be32 mig_id;
 	__be32 count;
 };
+
+#define MIG_FORGET_PER_MSG	512
 
 /*
  * Syscall forwarding: the guest sends the call, the deputy runs it at home

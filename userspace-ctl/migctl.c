@@ -81,13 +81,27 @@ static const struct command commands[] = {
 	  "followed by a blank line. With -j it prints one snapshot as JSON\n"
 	  "and exits.",
 	  CMD_F_JSON | CMD_F_OPTS },
-	{ "move", NULL, cmd_move, "PID NODE|home|balance",
+	{ "move", NULL, cmd_move, "[--live|--stop-copy] [--quiet] PID NODE|home|balance",
 	  "move a process to another node, or home",
 	  "Move process PID to node NODE (1..65535), or back to its home node\n"
-	  "with 'home'. Waits until the process runs at its destination and\n"
-	  "prints nothing on success; with -j it prints\n"
-	  "{\"pid\":PID,\"node\":N,\"elapsed_us\":T}, N being 0 for home and T\n"
-	  "the time the move took in microseconds.\n"
+	  "with 'home'. Waits until the process runs at its destination.\n"
+	  "A process with more memory than /sys/kernel/mig/live_min_kb moves\n"
+	  "live: its memory is sent in rounds while it keeps running, and it\n"
+	  "stops only for the last changes (pre-copy); a smaller one is stopped\n"
+	  "for the whole copy.\n"
+	  "  --live          pre-copy whatever the size\n"
+	  "  --stop-copy     stop the process for the whole copy\n"
+	  "  -q, --quiet     print nothing on success\n"
+	  "On a terminal the pre-copy's progress (round, bytes sent of those\n"
+	  "known so far, rate, ETA) shows on stderr. At the end migctl prints\n"
+	  "how it went: rounds, bytes sent, the time the process stood still.\n"
+	  "A process that writes memory about as fast as the link carries it\n"
+	  "stops after live_max_rounds rounds, or when the rounds stop\n"
+	  "shrinking, and the rest goes stopped: migctl says so. With -j it\n"
+	  "prints {\"pid\":PID,\"node\":N,\"elapsed_us\":T,\"how\":HOW,\n"
+	  "\"rounds\":R,\"bytes_sent\":B,\"resident\":M,\"freeze_us\":F,\n"
+	  "\"move_us\":K}, N being 0 for home, HOW one of stop-copy, live,\n"
+	  "live-unconverged; 'migctl ps' shows a move under way.\n"
 	  "With 'balance' the balancing policy picks the node now, as for its\n"
 	  "own moves, and migctl prints \"moved PID to node N\" (with -j, N is\n"
 	  "that node). When no node is less busy by more than the policy's\n"
@@ -97,7 +111,7 @@ static const struct command commands[] = {
 	  "need CAP_SYS_PTRACE. A process with a root id moves only to nodes\n"
 	  "whose /sys/kernel/mig/accept_root is 1; one in a chroot, another\n"
 	  "mount or user namespace, or under seccomp or an LSM profile does not\n"
-	  "move.", CMD_F_JSON },
+	  "move.", CMD_F_JSON | CMD_F_OPTS },
 	{ "pin", NULL, cmd_pin, "PID",
 	  "stop the balancer from moving a process",
 	  "Pin process PID where it runs: the balancing policy never moves it,\n"

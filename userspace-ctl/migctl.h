@@ -11,6 +11,8 @@
 #define MIGCTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #ifndef MIGCTL_VERSION
 #define MIGCTL_VERSION "0.1"
@@ -79,6 +81,10 @@ int cmd_move(const struct command *cmd, int argc, char **argv,
 	     const struct opts *o);
 int cmd_exec(const struct command *cmd, int argc, char **argv,
 	     const struct opts *o);
+/* move.c: "live", "stop-copy"... for an enum mig_move_how */
+const char *move_how_name(uint8_t how);
+/* ps.c: a move under way of pid, as one line of text */
+int ps_move_progress(uint32_t pid, char *buf, size_t len);
 int cmd_ps(const struct command *cmd, int argc, char **argv,
 	   const struct opts *o);
 int cmd_pin(const struct command *cmd, int argc, char **argv,

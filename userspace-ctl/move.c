@@ -16,11 +16,15 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "json.h"
 #include "migctl.h"
 #include "nl.h"
@@ -38,9 +42,30 @@ struct move_attrs {
 	uint32_t pid;	/* 0 for exec: the placement is for the caller */
 	uint32_t node;	/* MIGCTL_NODE_HOME, _BALANCE or a node ID */
 	bool pinned;	/* exec --pin */
+	uint8_t mode;	/* move --live, --stop-copy: enum mig_move_mode */
+	bool quiet;	/* move --quiet */
 	bool has_where;	/* the reply named the node picked: */
 	uint32_t where;
+	/* How the move went (MOVE_MODE present in the reply). */
+	bool has_report;
+	uint8_t how;
+	uint32_t rounds;
+	uint64_t bytes_sent, resident, freeze_us, move_us;
 };
+
+static const char *const move_how_names[] = {
+	[MIG_MOVED_STOP_COPY]		= "stop-copy",
+	[MIG_MOVED_LIVE]		= "live",
+	[MIG_MOVED_LIVE_UNCONVERGED]	= "live-unconverged",
+	[MIG_MOVED_PRECOPY]		= "pre-copy",
+};
+_Static_assert(ARRAY_SIZE(move_how_names) == __MIG_MOVED_MAX,
+	       "move_how_names[] out of sync with enum mig_move_how");
+
+const char *move_how_name(uint8_t how)
+{
+	return how < ARRAY_SIZE(move_how_names) ? move_how_names[how] : "unknown";
+}
 
 static const char *put_move(struct nl_msg *msg, void *arg)
 {
@@ -56,6 +81,8 @@ static const char *put_move(struct nl_msg *msg, void *arg)
 		err = nla_put_u32(msg, MIG_A_NODE_ID, a->node);
 	if (!err && a->pinned)
 		err = nla_put_u8(msg, MIG_A_PINNED, 1);
+	if (!err && a->mode != MIG_MOVE_AUTO)
+		err = nla_put_u8(msg, MIG_A_MOVE_MODE, a->mode);
 	return err < 0 ? "message too long" : NULL;
 }
 
@@ -67,6 +94,20 @@ static const char *parse_move_reply(struct nlattr **tb, void *arg)
 		a->where = nla_get_u32(tb[MIG_A_WHERE_NODE]);
 		a->has_where = true;
 	}
+	if (!tb[MIG_A_MOVE_MODE])
+		return NULL;
+	a->has_report = true;
+	a->how = nla_get_u8(tb[MIG_A_MOVE_MODE]);
+	if (tb[MIG_A_MOVE_ROUND])
+		a->rounds = nla_get_u32(tb[MIG_A_MOVE_ROUND]);
+	if (tb[MIG_A_BYTES_SENT])
+		a->bytes_sent = nla_get_u64(tb[MIG_A_BYTES_SENT]);
+	if (tb[MIG_A_MOVE_RESIDENT])
+		a->resident = nla_get_u64(tb[MIG_A_MOVE_RESIDENT]);
+	if (tb[MIG_A_MOVE_FREEZE_US])
+		a->freeze_us = nla_get_u64(tb[MIG_A_MOVE_FREEZE_US]);
+	if (tb[MIG_A_MOVE_ELAPSED_US])
+		a->move_us = nla_get_u64(tb[MIG_A_MOVE_ELAPSED_US]);
 	return NULL;
 }
 
@@ -194,7 +235,29 @@ static void move_error(const struct mig_nl_error *e, uint32_t pid,
 		      "cannot move process %u %s", pid, dest);
 }
 
-/* Plain text only for a balancing move: the user did not know where. */
+/* "moved 812 to node 2 live: 3 rounds, 270.1MiB sent ..." */
+static void print_summary(const struct move_attrs *a, uint32_t node)
+{
+	char sent[16], resident[16];
+
+	format_bytes(a->bytes_sent, sent, sizeof(sent));
+	format_bytes(a->resident, resident, sizeof(resident));
+	printf("moved %u to node %u ", a->pid, node);
+	if (a->how == MIG_MOVED_STOP_COPY)
+		printf("stopped for the copy: %s sent", sent);
+	else
+		printf("live: %u pre-copy round%s, %s sent for %s resident",
+		       a->rounds, a->rounds == 1 ? "" : "s", sent, resident);
+	printf(", frozen %.3f s, %.3f s in all\n", a->freeze_us / 1e6,
+	       a->move_us / 1e6);
+	if (a->how == MIG_MOVED_LIVE_UNCONVERGED)
+		printf("pre-copy did not converge (the process writes memory about as fast as the link carries it): the rest went while it was stopped\n");
+}
+
+/*
+ * Plain text: a balancing move says where it went; others, unless quiet,
+ * how (a module without reports says nothing).
+ */
 static void print_moved(const struct move_attrs *a, bool json)
 {
 	uint32_t node = a->node == MIGCTL_NODE_BALANCE ? a->where : a->node;
@@ -203,6 +266,8 @@ static void print_moved(const struct move_attrs *a, bool json)
 	if (!json) {
 		if (a->node == MIGCTL_NODE_BALANCE)
 			printf("moved %u to node %u\n", a->pid, node);
+		else if (!a->quiet && a->has_report && a->node != MIGCTL_NODE_HOME)
+			print_summary(a, node);
 		return;
 	}
 	json_init(&j, stdout);
@@ -211,8 +276,70 @@ static void print_moved(const struct move_attrs *a, bool json)
 	json_uint(&j, "node", node);
 	/* The move itself, without migctl's own start-up. */
 	json_uint(&j, "elapsed_us", mig_nl_talk_us);
+	if (a->has_report) {
+		json_string(&j, "how", move_how_name(a->how));
+		json_uint(&j, "rounds", a->rounds);
+		json_uint(&j, "bytes_sent", a->bytes_sent);
+		json_uint(&j, "resident", a->resident);
+		json_uint(&j, "freeze_us", a->freeze_us);
+		json_uint(&j, "move_us", a->move_us);
+	}
 	json_object_end(&j);
 	json_finish(&j);
+}
+
+/*
+ * On a terminal, a child shows the progress of the move while the
+ * request blocks: it asks for the list of processes twice a second.
+ * Returns its pid, or 0 when there is none.
+ */
+static pid_t start_progress(uint32_t pid)
+{
+	struct timespec half = { 0, 500000000 };
+	char line[160];
+	pid_t child;
+
+	child = fork();
+	if (child)
+		return child < 0 ? 0 : child;
+	for (;;) {
+		nanosleep(&half, NULL);
+		if (!ps_move_progress(pid, line, sizeof(line)))
+			fprintf(stderr, "\r\033[K%u: %s", pid, line);
+	}
+}
+
+static void stop_progress(pid_t child)
+{
+	if (!child)
+		return;
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	fprintf(stderr, "\r\033[K");
+}
+
+/*
+ * move's own options, wherever they are: they are taken out of argv.
+ * Returns how many words are left, or -1 after a usage error.
+ */
+static int move_options(const struct command *cmd, int argc, char **argv,
+			struct move_attrs *a)
+{
+	int i, n = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (!is_option(argv[i]))
+			argv[n++] = argv[i];
+		else if (!strcmp(argv[i], "--live"))
+			a->mode = MIG_MOVE_LIVE;
+		else if (!strcmp(argv[i], "--stop-copy"))
+			a->mode = MIG_MOVE_STOP_COPY;
+		else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
+			a->quiet = true;
+		else
+			return usage_error(cmd, "unknown option '%s'", argv[i]), -1;
+	}
+	return n;
 }
 
 int cmd_move(const struct command *cmd, int argc, char **argv,
@@ -221,15 +348,22 @@ int cmd_move(const struct command *cmd, int argc, char **argv,
 	struct move_attrs a = { .pid = 0 };
 	char err[PARSE_ERR_LEN];
 	struct mig_nl_error e;
+	pid_t progress = 0;
 	int ret;
 
+	argc = move_options(cmd, argc, argv, &a);
+	if (argc < 0)
+		return EXIT_USAGE;
 	if (argc != 2)
 		return usage_error(cmd, argc < 2 ? "missing arguments"
 						 : "too many arguments");
 	if (parse_pid(argv[0], &a.pid, err) ||
 	    parse_dest_node(argv[1], &a.node, err))
 		return usage_error(cmd, "%s", err);
+	if (!a.quiet && !o->json && isatty(STDERR_FILENO))
+		progress = start_progress(a.pid);
 	ret = move_request(MIG_CMD_MOVE, &a, &e);
+	stop_progress(progress);
 	if (ret == -1)
 		move_error(&e, a.pid, a.node);
 	if (ret)

@@ -21,6 +21,11 @@ struct proc_info {
 	bool has_role, has_home, has_home_pid, has_where, has_state,
 	     has_moves, has_bytes;
 	bool pinned;		/* absent means not pinned */
+	/* A live move under way (MOVE_MODE present). */
+	bool moving;
+	uint8_t how;
+	uint32_t round;
+	uint64_t total, rate, elapsed_us;
 };
 
 static const char *const role_names[] = {
@@ -89,6 +94,33 @@ static void read_proc(struct nlattr **tb, struct proc_info *p)
 	if (p->has_bytes)
 		p->bytes_sent = nla_get_u64(tb[MIG_A_BYTES_SENT]);
 	p->pinned = tb[MIG_A_PINNED] && nla_get_u8(tb[MIG_A_PINNED]);
+	p->moving = tb[MIG_A_MOVE_MODE];
+	if (!p->moving)
+		return;
+	p->how = nla_get_u8(tb[MIG_A_MOVE_MODE]);
+	if (tb[MIG_A_MOVE_ROUND])
+		p->round = nla_get_u32(tb[MIG_A_MOVE_ROUND]);
+	if (tb[MIG_A_MOVE_TOTAL])
+		p->total = nla_get_u64(tb[MIG_A_MOVE_TOTAL]);
+	if (tb[MIG_A_MOVE_RATE])
+		p->rate = nla_get_u64(tb[MIG_A_MOVE_RATE]);
+	if (tb[MIG_A_MOVE_ELAPSED_US])
+		p->elapsed_us = nla_get_u64(tb[MIG_A_MOVE_ELAPSED_US]);
+}
+
+/* "round 2: 120.3MiB of 262.1MiB sent, 15.1MiB/s, ETA 9s" */
+static void format_progress(const struct proc_info *p, char *buf, size_t len)
+{
+	char sent[16], total[16], rate[16], eta[16] = "-";
+	uint64_t left = p->total > p->bytes_sent ? p->total - p->bytes_sent : 0;
+
+	format_bytes(p->bytes_sent, sent, sizeof(sent));
+	format_bytes(p->total, total, sizeof(total));
+	format_bytes(p->rate, rate, sizeof(rate));
+	if (p->rate)
+		format_uptime((uint32_t)(left / p->rate), eta, sizeof(eta));
+	snprintf(buf, len, "pre-copy round %u: %s of %s sent, %s/s, ETA %s",
+		 p->round, sent, total, rate, eta);
 }
 
 static const char *parse_proc(struct nlattr **tb, void *arg)
@@ -119,13 +151,13 @@ static void format_opt(bool has, uint32_t v, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-#define PS_ROW "%-7s  %-6s  %-13s  %-5s  %-9s  %-6s  %5s  %9s\n"
+#define PS_ROW "%-7s  %-6s  %-13s  %-5s  %-9s  %-6s  %5s  %9s%s%s\n"
 
 static void print_proc_row(const void *rec)
 {
 	const struct proc_info *p = rec;
 	char pid[16], home[16], hpid[16], homepid[40], where[16], moves[16];
-	char sent[16] = "-";
+	char sent[16] = "-", progress[128] = "";
 
 	snprintf(pid, sizeof(pid), "%u", p->pid);
 	format_opt(p->has_home, p->home_node, home, sizeof(home));
@@ -138,14 +170,17 @@ static void print_proc_row(const void *rec)
 	format_opt(p->has_moves, p->moves, moves, sizeof(moves));
 	if (p->has_bytes)
 		format_bytes(p->bytes_sent, sent, sizeof(sent));
+	if (p->moving)
+		format_progress(p, progress, sizeof(progress));
 	printf(PS_ROW, pid, role_name(p), homepid, where, proc_state_name(p),
-	       p->pinned ? "yes" : "-", moves, sent);
+	       p->pinned ? "yes" : "-", moves, sent, p->moving ? "  " : "",
+	       progress);
 }
 
 static void print_proc_header(void)
 {
 	printf(PS_ROW, "PID", "ROLE", "HOME", "WHERE", "STATE", "PINNED",
-	       "MOVES", "SENT");
+	       "MOVES", "SENT", "", "");
 }
 
 static void print_proc_json(struct json *j, const void *rec)
@@ -162,6 +197,15 @@ static void print_proc_json(struct json *j, const void *rec)
 	json_bool(j, "pinned", p->pinned);
 	json_opt_uint(j, "moves", p->has_moves, p->moves);
 	json_opt_uint(j, "bytes_sent", p->has_bytes, p->bytes_sent);
+	if (p->moving) {
+		json_object_begin(j, "move");
+		json_string(j, "how", move_how_name(p->how));
+		json_uint(j, "round", p->round);
+		json_uint(j, "total", p->total);
+		json_uint(j, "rate", p->rate);
+		json_uint(j, "elapsed_us", p->elapsed_us);
+		json_object_end(j);
+	}
 	json_object_end(j);
 }
 
@@ -186,6 +230,30 @@ static const struct dump_ops ps_ops = {
 	.row	= print_proc_row,
 	.json	= print_proc_json,
 };
+
+/*
+ * The progress of a move of @pid under way here, as ps shows it, in buf;
+ * 0, or -1 if there is none (or the list failed: nothing is printed).
+ */
+int ps_move_progress(uint32_t pid, char *buf, size_t len)
+{
+	struct dump_array a;
+	size_t i;
+	int found = -1;
+
+	if (dump_fetch(&ps_ops, &a))
+		return -1;
+	for (i = 0; i < a.n; i++) {
+		const struct proc_info *p = dump_at(&a, i);
+
+		if (p->pid == pid && p->moving) {
+			format_progress(p, buf, len);
+			found = 0;
+		}
+	}
+	dump_free(&a);
+	return found;
+}
 
 int cmd_ps(const struct command *cmd, int argc, char **argv,
 	   const struct opts *o)

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dirtier: a process that keeps rewriting its memory, for live moves.
+ *
+ *   dirtier [-m MiB] [-r KiB/s] [-x EXITCODE]
+ *
+ * Maps MiB (default 64) of private anonymous memory and fills every page
+ * with a pattern derived from the page's number and its generation, kept
+ * in a separate table. Prints "ready PID" (flushed), then rewrites pages
+ * one after the other, cyclically, each with its next generation, at
+ * KiB/s (default 1024; 0: none, it only watches the clock; -1: as fast as
+ * it can). It reads CLOCK_MONOTONIC before every page and remembers the
+ * longest gap between two readings: the time it stood still.
+ *
+ * SIGUSR1: check every page against its generation (a page being
+ * rewritten when the signal came is finished first), print
+ *   "checked PAGES pages, WRITES rewrites, max gap US us"
+ * and exit with EXITCODE (default 42), or print the first wrong word and
+ * exit with 3. SIGUSR2: print "gap US us" and start measuring afresh.
+ *
+ * The process may be stopped or moved at any instruction: its memory at
+ * the destination must be exactly what it was, or the check fails.
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE		4096UL
+#define WORDS		(PAGE / sizeof(uint64_t))
+
+static volatile sig_atomic_t check_asked, gap_asked;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	check_asked = 1;
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	gap_asked = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t word(uint64_t page, uint64_t gen, uint64_t j)
+{
+	uint64_t x = (page << 32) ^ (gen << 12) ^ j ^ 0x9e3779b97f4a7c15ULL;
+
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 29;
+	return x;
+}
+
+static void fill(uint64_t *p, uint64_t page, uint64_t gen)
+{
+	uint64_t j;
+
+	for (j = 0; j < WORDS; j++)
+		p[j] = word(page, gen, j);
+}
+
+static int check(const uint64_t *mem, const uint32_t *gen, uint64_t pages)
+{
+	uint64_t i, j;
+
+	for (i = 0; i < pages; i++)
+		for (j = 0; j < WORDS; j++)
+			if (mem[i * WORDS + j] != word(i, gen[i], j)) {
+				printf("page %lu word %lu: %#lx, want %#lx (generation %u)\n",
+				       (unsigned long)i, (unsigned long)j,
+				       (unsigned long)mem[i * WORDS + j],
+				       (unsigned long)word(i, gen[i], j), gen[i]);
+				return 0;
+			}
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t pages, i, cur = 0, writes = 0, t, last, gap = 0, start;
+	long mib = 64, rate_kib = 1024;
+	int opt, code = 42;
+	uint64_t *mem;
+	uint32_t *gen;
+
+	while ((opt = getopt(argc, argv, "m:r:x:")) != -1) {
+		switch (opt) {
+		case 'm':
+			mib = atol(optarg);
+			break;
+		case 'r':
+			rate_kib = atol(optarg);
+			break;
+		case 'x':
+			code = atoi(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: dirtier [-m MiB] [-r KiB/s] [-x EXITCODE]\n");
+			return 2;
+		}
+	}
+	pages = (uint64_t)mib * 256;
+	mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	gen = calloc(pages ? pages : 1, sizeof(*gen));
+	if (mem == MAP_FAILED || !gen) {
+		perror("dirtier: memory");
+		return 2;
+	}
+	for (i = 0; i < pages; i++)
+		fill(mem + i * WORDS, i, 0);
+	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR2, on_usr2);
+	printf("ready %d\n", getpid());
+	fflush(stdout);
+
+	start = last = now_ns();
+	for (;;) {
+		t = now_ns();
+		if (t - last > gap)
+			gap = t - last;
+		last = t;
+		if (check_asked)
+			break;
+		if (gap_asked) {
+			printf("gap %lu us\n", (unsigned long)(gap / 1000));
+			fflush(stdout);
+			gap = 0;
+			gap_asked = 0;
+		}
+		/* Ahead of the rate: wait, watching the clock. */
+		if (rate_kib == 0 || (rate_kib > 0 &&
+		    writes * 4 * 1000000000ULL > (t - start) * (uint64_t)rate_kib)) {
+			struct timespec ms = { 0, 1000000 };
+
+			nanosleep(&ms, NULL);
+			continue;
+		}
+		if (!pages)
+			continue;
+		gen[cur]++;
+		fill(mem + cur * WORDS, cur, gen[cur]);
+		writes++;
+		cur = (cur + 1) % pages;
+	}
+	if (!check(mem, gen, pages))
+		return 3;
+	printf("checked %lu pages, %lu rewrites, max gap %lu us\n",
+	       (unsigned long)pages, (unsigned long)writes,
+	       (unsigned long)(gap / 1000));
+	fflush(stdout);
+	return code;
+}
