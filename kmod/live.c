@@ -257,8 +257,9 @@ static int mig_live_walk(struct mig_live *live, struct mig_live_range *ranges,
 			got = live->pagemap->f_op->read(live->pagemap,
 							(char __user *)ubuf,
 							n * sizeof(u64), &pos);
+			/* Not the pagemap this code knows: move stopped. */
 			if (got != n * sizeof(u64)) {
-				err = got < 0 ? got : -EIO;
+				err = got < 0 ? got : -EOPNOTSUPP;
 				break;
 			}
 			if (copy_from_user(kbuf, (void __user *)ubuf, got)) {
@@ -282,7 +283,7 @@ static int mig_live_walk(struct mig_live *live, struct mig_live_range *ranges,
 							     (char __user *)ubuf,
 							     1, &pos);
 			if (done != 1)
-				err = done < 0 ? done : -EIO;
+				err = done < 0 ? done : -EOPNOTSUPP;
 		}
 	}
 	vm_munmap(ubuf, MIG_BOUNCE_SIZE);
@@ -606,7 +607,7 @@ static bool mig_live_enough(struct mig_live *live, unsigned long n,
 	if (live->round >= READ_ONCE(mig_live_max_rounds))
 		return true;
 	/* Not shrinking: it writes about as fast as the link carries. */
-	return live->round > 2 && n * 10 > prev * 9;
+	return n * 10 > prev * 9;
 }
 
 /*
@@ -787,6 +788,14 @@ bool mig_live_usable(struct mig_live *live)
 u64 mig_live_bytes_sent(const struct mig_live *live)
 {
 	return live->bytes_sent;
+}
+
+/* The move it began succeeded: counted by how. */
+void mig_live_count(const struct mig_live *live)
+{
+	mig_stat_inc(MIG_STAT_MOVES_LIVE);
+	if (!live->converged)
+		mig_stat_inc(MIG_STAT_LIVE_UNCONVERGED);
 }
 
 struct mig_chan *mig_live_take_chan(struct mig_live *live)

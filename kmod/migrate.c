@@ -100,6 +100,9 @@ static const char *mig_explain(int err)
 		return "the destination cannot put guests in their cgroup (its guest_cgroup knob; is cgroup2 mounted at /sys/fs/cgroup there?)";
 	case -ENOLINK:
 	case -EHOSTUNREACH:
+	case -EIO:
+	case -ECONNRESET:
+	case -EPIPE:
 		return "the link to the destination failed during the move";
 	case -ETIMEDOUT:
 		return "the destination did not answer in time";
@@ -193,8 +196,10 @@ static int mig_send_away(u16 dest, struct mig_live *live,
 	}
 
 	mig_stat_inc(MIG_STAT_MOVES_OUT);
-	if (info.hooks)
+	if (info.hooks) {
 		info.bytes_sent += mig_live_bytes_sent(live);
+		mig_live_count(live);
+	}
 	mig_deputy_add(dep, chan, dest, info.bytes_sent);
 	*depp = dep;
 	return 0;
@@ -444,7 +449,14 @@ static int mig_move_precopy(struct task_struct *task, u16 dest, u8 mode,
 	err = mig_live_precopy(live, why);
 	if (err) {
 		mig_live_end(live, NULL);
-		return err == -ESTALE ? 0 : err;
+		if (err == -ESTALE)
+			return 0;	/* it moves stopped, from scratch */
+		mig_stat_inc(MIG_STAT_MOVES_FAILED);
+		pr_info("pid %d stays home: pre-copy to node %u failed: %d\n",
+			task_tgid_nr(task), dest, err);
+		if (!*why)
+			*why = mig_explain(err);
+		return err;
 	}
 	*livep = live;
 	return 0;

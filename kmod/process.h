@@ -154,6 +154,7 @@ struct mig_live *mig_live_start(struct task_struct *task, u16 dest,
 int mig_live_precopy(struct mig_live *live, const char **why);
 bool mig_live_usable(struct mig_live *live);
 u64 mig_live_bytes_sent(const struct mig_live *live);
+void mig_live_count(const struct mig_live *live);
 struct mig_chan *mig_live_take_chan(struct mig_live *live);
 extern const struct mig_capture_hooks mig_live_capture_hooks;
 void mig_live_end(struct mig_live *live, struct mig_move_report *rep);

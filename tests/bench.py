@@ -3,7 +3,10 @@
 printed, not asserted.
 
 Move time and data rate for processes of 16, 64 and 256 MiB beside the
-raw TCP rate of the same link, and of 64 MiB under each cipher of the
+raw TCP rate of the same link; live moves of 16, 64 and 256 MiB, idle
+and with a writer dirtying 1 and 10 MiB/s, beside stopped moves of the
+same process (freeze seen by the process, whole time, bytes sent per
+resident byte) and CRIU's dump to a page server; 64 MiB under each cipher of the
 sealed link (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305); a forwarded 1-byte write beside a raw
 TCP round trip; a CPU-bound loop's speed away versus at home. Then, on
 three nodes, automatic balancing: the makespan of 6 equal CPU-bound jobs
@@ -70,6 +73,72 @@ def bench_ciphers(n1, raw, rows):
         if rc == 0 and out.split():
             rows.append(("%s, one CPU (openssl)" % name, "",
                          "%.1f MB/s" % (float(out.split()[-1].rstrip("k")) / 1000)))
+
+
+def dirtier_move(n1, mib, rate_kib, opts):
+    """One move of tests/progs/dirtier: (freeze the process saw in s,
+    migctl's JSON)."""
+    sp = n1.spawn("exec %s/bin/dirtier -m %d -r %d" % (PROGS, mib, rate_kib))
+    pid = mig.ready(sp, timeout=300)
+    time.sleep(1)
+    res = mig.migctl_json(n1, "move %s %d 2" % (opts, pid))
+    n1.run("kill -USR1 %d" % pid)
+    rc = sp.wait(300)
+    out = sp.output()
+    assert rc == 42, out[-500:]
+    return int(out.rsplit("max gap ", 1)[1].split()[0]) / 1e6, res
+
+
+def criu_dump(n1, n2, mib, rate_kib):
+    """Seconds CRIU takes to dump the same process to a page server on
+    node 2 (leaving it running), or None where criu is not installed."""
+    if n1.run("command -v criu")[0] != 0:
+        return None
+    n2.run("rm -rf /tmp/criu; mkdir -p /tmp/criu")
+    srv = n2.spawn("exec criu page-server --images-dir /tmp/criu --port 2222")
+    time.sleep(2)
+    sp = n1.spawn("exec setsid %s/bin/dirtier -m %d -r %d </dev/null" % (
+        PROGS, mib, rate_kib))
+    pid = mig.ready(sp, timeout=300)
+    n1.run("rm -rf /tmp/criu; mkdir -p /tmp/criu")
+    t0 = time.monotonic()
+    rc, out = n1.run("criu dump -t %d --images-dir /tmp/criu --page-server "
+                     "--address %s --port 2222 --leave-running --shell-job "
+                     "--ext-unix-sk 2>&1 | tail -3" % (pid, n2.ip), timeout=600)
+    secs = time.monotonic() - t0
+    n1.run("kill -KILL %d" % pid)
+    sp.wait(60)
+    srv.kill()
+    return secs if rc == 0 and "rror" not in out else "failed: " + out.strip()[-120:]
+
+
+def bench_live(n1, n2, rows):
+    """Live (pre-copy) beside stopped moves of the same process: the
+    freeze as the process itself saw it (its longest gap between two
+    clock reads), the whole move, bytes sent per resident byte; and
+    CRIU's page-server dump of it where criu is installed."""
+    for mib in (16, 64, 256):
+        for rate in (0, 1024, 10240):
+            stop_gap, stop = dirtier_move(n1, mib, rate, "--stop-copy")
+            live_gap, live = dirtier_move(n1, mib, rate, "--live")
+            what = "%3d MiB, writer %s" % (mib, "idle" if not rate else
+                                          "%d MiB/s" % (rate // 1024))
+            rows.append(("live " + what, "%.2f s" % (live["move_us"] / 1e6),
+                         "frozen %.3f s (%.3f x stopped %.2f s), %.2f x its "
+                         "time, sent %.2f x resident, %d rounds, %s" % (
+                             live_gap, live_gap / stop_gap, stop_gap,
+                             live["move_us"] / max(1, stop["move_us"]),
+                             live["bytes_sent"] / max(1, live["resident"]),
+                             live["rounds"], live["how"])))
+    for mib in (64, 256):
+        secs = criu_dump(n1, n2, mib, 1024)
+        if secs is None:
+            rows.append(("criu dump %d MiB" % mib, "", "criu not installed "
+                         "(apt-get install criu)"))
+        else:
+            rows.append(("criu dump %d MiB, page server" % mib,
+                         "%.2f s" % secs if isinstance(secs, float) else "",
+                         "" if isinstance(secs, float) else secs))
 
 
 def bench_python(n1, n2):
@@ -226,7 +295,12 @@ def main():
         rtt = n1.run_ok("python3 %s/tcpbench.py rtt %s 7900 2000" % (PROGS, n2.ip),
                         timeout=600).split()[1]
         rows.append(("raw TCP rate, same link", "", "%s MB/s" % raw))
+        if os.environ.get("MIG_BENCH_ONLY") == "live":
+            bench_live(n1, n2, rows)
+            print_rows(rows)
+            return 0
         bench_moves(n1, n2, rows)
+        bench_live(n1, n2, rows)
         bench_ciphers(n1, float(raw), rows)
         runs = bench_python(n1, n2)
         rows.append(("raw TCP round trip (1 byte)", "", "%s us" % rtt))
@@ -242,10 +316,14 @@ def main():
         bench_cpu(n1, rows)
         srv.kill()
     bench_balance(rows)
+    print_rows(rows)
+    return 0
+
+
+def print_rows(rows):
     print("%-30s %-10s %s" % ("measure", "time", "figure"))
     for r in rows:
         print("%-30s %-10s %s" % r)
-    return 0
 
 
 if __name__ == "__main__":

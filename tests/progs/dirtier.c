@@ -2,7 +2,7 @@
 /*
  * dirtier: a process that keeps rewriting its memory, for live moves.
  *
- *   dirtier [-m MiB] [-r KiB/s] [-x EXITCODE]
+ *   dirtier [-m MiB] [-r KiB/s] [-x EXITCODE] [-f | -e COMMAND]
  *
  * Maps MiB (default 64) of private anonymous memory and fills every page
  * with a pattern derived from the page's number and its generation, kept
@@ -11,6 +11,9 @@
  * KiB/s (default 1024; 0: none, it only watches the clock; -1: as fast as
  * it can). It reads CLOCK_MONOTONIC before every page and remembers the
  * longest gap between two readings: the time it stood still.
+ *
+ * SIGHUP, with -f: fork a child that exits 7 at once (and reap it),
+ * printing "forked PID"; with -e: exec /bin/sh -c COMMAND.
  *
  * SIGUSR1: check every page against its generation (a page being
  * rewritten when the signal came is finished first), print
@@ -27,13 +30,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define PAGE		4096UL
 #define WORDS		(PAGE / sizeof(uint64_t))
 
-static volatile sig_atomic_t check_asked, gap_asked;
+static volatile sig_atomic_t check_asked, gap_asked, hup;
 
 static void on_usr1(int sig)
 {
@@ -45,6 +49,32 @@ static void on_usr2(int sig)
 {
 	(void)sig;
 	gap_asked = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	hup = 1;
+}
+
+static void on_hangup(int do_fork, const char *cmd)
+{
+	pid_t child;
+
+	hup = 0;
+	if (cmd) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		perror("dirtier: exec");
+		exit(2);
+	}
+	if (!do_fork)
+		return;
+	child = fork();
+	if (child == 0)
+		_exit(7);
+	waitpid(child, NULL, 0);
+	printf("forked %d\n", (int)child);
+	fflush(stdout);
 }
 
 static uint64_t now_ns(void)
@@ -93,11 +123,12 @@ int main(int argc, char **argv)
 {
 	uint64_t pages, i, cur = 0, writes = 0, t, last, gap = 0, start;
 	long mib = 64, rate_kib = 1024;
-	int opt, code = 42;
+	int opt, code = 42, do_fork = 0;
+	const char *cmd = NULL;
 	uint64_t *mem;
 	uint32_t *gen;
 
-	while ((opt = getopt(argc, argv, "m:r:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:r:x:fe:")) != -1) {
 		switch (opt) {
 		case 'm':
 			mib = atol(optarg);
@@ -108,8 +139,14 @@ int main(int argc, char **argv)
 		case 'x':
 			code = atoi(optarg);
 			break;
+		case 'f':
+			do_fork = 1;
+			break;
+		case 'e':
+			cmd = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: dirtier [-m MiB] [-r KiB/s] [-x EXITCODE]\n");
+			fprintf(stderr, "usage: dirtier [-m MiB] [-r KiB/s] [-x EXITCODE] [-f | -e COMMAND]\n");
 			return 2;
 		}
 	}
@@ -125,6 +162,7 @@ int main(int argc, char **argv)
 		fill(mem + i * WORDS, i, 0);
 	signal(SIGUSR1, on_usr1);
 	signal(SIGUSR2, on_usr2);
+	signal(SIGHUP, on_hup);
 	printf("ready %d\n", getpid());
 	fflush(stdout);
 
@@ -136,6 +174,8 @@ int main(int argc, char **argv)
 		last = t;
 		if (check_asked)
 			break;
+		if (hup)
+			on_hangup(do_fork, cmd);
 		if (gap_asked) {
 			printf("gap %lu us\n", (unsigned long)(gap / 1000));
 			fflush(stdout);
