@@ -694,6 +694,7 @@ static int mig_send_begin(struct mig_chan *chan, struct mig_capture_info *info)
 		.home_pid = cpu_to_be32(info->home_pid),
 		.home_node = cpu_to_be16(info->home_node),
 		.flags = cpu_to_be16(info->flags),
+		.reserved = cpu_to_be32(info->ticket),
 	};
 	struct kvec vec = { &begin, sizeof(begin) };
 	u64 monotonic, boottime;
@@ -833,7 +834,8 @@ int mig_capture_wait_ack(struct mig_chan *chan, struct mig_capture_info *info)
 				return err;
 			continue;
 		}
-		err = f->type == MIG_MSG_MOVE_ACK ? mig_ctl_errno(f) : -EPROTO;
+		info->answered = f->type == MIG_MSG_MOVE_ACK;
+		err = info->answered ? mig_ctl_errno(f) : -EPROTO;
 		mig_frame_free(f);
 		return err;
 	}

@@ -10,7 +10,8 @@
  * stop, and when the guest ends it ends the same way, so its parent's
  * wait() sees the guest's status. If the process comes home, the deputy
  * rebuilds it and becomes it again; if it is sent on to another node, the
- * deputy passes the stream on and stays the deputy, now of the new guest.
+ * node it runs on sends it there directly, to await it there told by home
+ * (MIG_BEGIN_AWAIT), and the deputy stays, now of the new guest.
  *
  * A deputy killed at home takes its guest along: the process must not
  * live on at the destination without its home.
@@ -51,7 +52,10 @@ struct mig_deputy {
 	bool stop_self;			/* SIGSTOP relayed: stop here too */
 	bool reblock;			/* a job stop unblocked its signal */
 	int recall_err;			/* why "move home" failed */
-	u16 onward;			/* recalled to be relayed to this node */
+	u16 onward;			/* recalled to go on to this node */
+	struct mig_chan *onward_chan;	/* ... which awaits it on this one */
+	bool exit_held;			/* the old copy ended meanwhile, so: */
+	int held_status;
 	unsigned long nr;
 	u64 args[6];
 	struct mig_fwd_plan plan;
@@ -233,6 +237,9 @@ static void mig_deputy_release(struct mig_deputy *dep)
 	mig_work_put();
 }
 
+static void mig_deputy_onward_done(struct mig_deputy *dep, int err,
+				   bool tell);
+
 /*
  * Ends the deputy the way its process ended: by the same signal, or by
  * exit_group(code) from the stub, which then runs unhooked.
@@ -248,6 +255,8 @@ static void mig_deputy_finish(struct mig_deputy *dep, int status)
 	mig_hook_del_task(current);
 	if (!sig && copy_to_user((void __user *)dep->blk, blk, sizeof(blk)))
 		sig = SIGKILL;
+	if (dep->onward_chan)
+		mig_deputy_onward_done(dep, -ECANCELED, true);
 	mig_chan_close(dep->chan);
 	cancel_delayed_work_sync(&dep->sig_watch);
 	mig_deputy_release(dep);
@@ -271,6 +280,8 @@ static void mig_deputy_gone(struct work_struct *work)
 	spin_lock(&mig_deputies_lock);
 	list_del(&dep->list);
 	spin_unlock(&mig_deputies_lock);
+	if (dep->onward_chan)
+		mig_deputy_onward_done(dep, -ECANCELED, true);
 	mig_chan_close(dep->chan);
 	cancel_delayed_work_sync(&dep->sig_watch);
 	mig_deputy_release(dep);
@@ -336,118 +347,67 @@ static void mig_deputy_homecoming(struct mig_deputy *dep)
 			task_tgid_nr(current));
 }
 
-/* Copies one stream message from the old channel to the new, renamed. */
-static int mig_relay_frame(struct mig_chan *to, struct mig_frame *f)
-{
-	struct kvec vec = { f->data, f->len };
-
-	*(__be32 *)f->data = cpu_to_be32(to->id);
-	return mig_chan_send(to, f->type, &vec, 1);
-}
-
-/* Passes frames of the stream from @from to @to up to its END. */
-static int mig_relay_stream(struct mig_chan *from, struct mig_chan *to)
-{
-	struct mig_frame *f;
-	int err = 0;
-
-	while (!err) {
-		f = mig_chan_recv(from, 30 * HZ);
-		if (IS_ERR(f))
-			return PTR_ERR(f);
-		if (f->type < MIG_MSG_MOVE_TASK || f->type > MIG_MSG_MOVE_ABORT) {
-			mig_stat_inc(MIG_STAT_BAD_STREAM);
-			err = -EPROTO;
-		} else {
-			err = mig_relay_frame(to, f);
-			if (!err && f->type == MIG_MSG_MOVE_ABORT)
-				err = -ECANCELED;
-			if (!err && f->type == MIG_MSG_MOVE_END) {
-				mig_frame_free(f);
-				break;
-			}
-		}
-		mig_frame_free(f);
-	}
-	return err;
-}
-
 /*
- * B's answer to a relayed stream. B may want the content of mappings it
- * could not make from files: the question goes to A, the pages back.
+ * A direct onward move is over, one way or the other; @tell: the node it
+ * was going to must drop what it has of it.
  */
-static int mig_relay_wait_ack(struct mig_chan *a, struct mig_chan *b)
+static void mig_deputy_onward_done(struct mig_deputy *dep, int err, bool tell)
 {
-	struct mig_frame *f;
-	int err;
+	struct mig_chan *to = dep->onward_chan;
 
-	for (;;) {
-		f = mig_chan_recv(b, MIG_ACK_TIMEOUT);
-		if (IS_ERR(f))
-			return PTR_ERR(f);
-		if (f->type != MIG_MSG_MOVE_WANT)
-			break;
-		err = mig_relay_frame(a, f);
-		mig_frame_free(f);
-		if (!err)
-			err = mig_relay_stream(a, b);
-		if (err)
-			return err;
+	spin_lock(&mig_deputies_lock);
+	if (!err) {
+		dep->chan = to;
+		dep->where = dep->onward;
+		dep->moves++;
+	} else {
+		dep->recall_err = err;
 	}
-	err = f->type == MIG_MSG_MOVE_ACK ? mig_ctl_errno(f) : -EPROTO;
-	mig_frame_free(f);
-	return err;
-}
-
-/*
- * An onward move: the process leaves node A for home (a homecoming
- * stream), and the deputy passes the stream straight on to node B
- * without restoring it, so it stays the deputy, now of B's guest.
- * A's copy ends only once B runs the process.
- */
-static void mig_deputy_relay(struct mig_deputy *dep, struct mig_frame *begin)
-{
-	u16 dest = READ_ONCE(dep->onward);
-	struct mig_chan *to;
-	int err;
-
-	to = mig_chan_open_new(dest);
-	if (IS_ERR(to)) {
-		err = PTR_ERR(to);
-		mig_frame_free(begin);
-		goto fail;
-	}
-	((struct mig_msg_begin *)begin->data)->flags =
-		cpu_to_be16(mig_begin_flags(current));
-	((struct mig_msg_begin *)begin->data)->home_node = cpu_to_be16(mig_node_id);
-	err = mig_relay_frame(to, begin);
-	mig_frame_free(begin);
-	if (!err)
-		err = mig_relay_stream(dep->chan, to);
-	if (!err)
-		err = mig_relay_wait_ack(dep->chan, to);
-	/* A's copy goes on if B does not run it, and ends if it does. */
-	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, err ? EAGAIN : 0, 0);
+	dep->onward = 0;
+	dep->onward_chan = NULL;
+	spin_unlock(&mig_deputies_lock);
 	if (err) {
-		mig_chan_send_ctl(to, MIG_MSG_MOVE_ABORT, 0, 0);
+		if (tell)
+			mig_chan_send_ctl(to, MIG_MSG_MOVE_ABORT, 0, 0);
 		mig_chan_close(to);
-		goto fail;
 	}
-	mig_chan_close(dep->chan);
-	mig_chan_set_deputy(to, current);
-	spin_lock(&mig_deputies_lock);
-	dep->chan = to;
-	dep->where = dest;
-	dep->moves++;
-	dep->onward = 0;
-	spin_unlock(&mig_deputies_lock);
-	mig_stat_inc(MIG_STAT_MOVES_OUT);
-	return;
-fail:
-	spin_lock(&mig_deputies_lock);
-	dep->onward = 0;
-	dep->recall_err = err ?: -EIO;
-	spin_unlock(&mig_deputies_lock);
+}
+
+/*
+ * A direct onward move (migctl move PID OTHER of a process away): the
+ * node it goes to answers on home's channel to it. 0 there: the process
+ * runs there and that channel is the deputy's from now on (the old
+ * node's copy ended); an errno: it stays where it was, if it still runs
+ * there. False when the deputy is done.
+ */
+static bool mig_deputy_onward_answer(struct mig_deputy *dep)
+{
+	struct mig_frame *f = mig_chan_recv(dep->onward_chan, 0);
+	struct mig_chan *old = dep->chan;
+	int err;
+
+	if (PTR_ERR(f) == -ETIMEDOUT)
+		return true;
+	if (IS_ERR(f)) {
+		err = PTR_ERR(f);
+	} else {
+		err = f->type == MIG_MSG_MOVE_ACK ? mig_ctl_errno(f) : -EPROTO;
+		mig_frame_free(f);
+	}
+	/* Its own failure needs no ABORT; a bad answer does. */
+	mig_deputy_onward_done(dep, err, IS_ERR(f) || err == -EPROTO);
+	if (!err) {
+		mig_chan_set_deputy(dep->chan, current);
+		mig_chan_close(old);
+		dep->exit_held = false;
+		return true;
+	}
+	/* Its old copy ended while it was sent: nothing runs it now. */
+	if (dep->exit_held) {
+		mig_deputy_finish(dep, dep->held_status);
+		return false;
+	}
+	return true;
 }
 
 /* Hands the next request to the stub; false when the deputy is done. */
@@ -461,6 +421,8 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 			mig_deputy_relay_signals(dep);
 		if (dep->stop_self && mig_deputy_stop_too(dep))
 			return true;
+		if (dep->onward_chan && !mig_deputy_onward_answer(dep))
+			return false;
 		f = mig_chan_recv_any(dep->chan, HZ / 10, true);
 
 		if (PTR_ERR(f) == -EINTR && fatal_signal_pending(current)) {
@@ -490,24 +452,31 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 						  f->data)->value) & 0xffff;
 
 			mig_frame_free(f);
+			/* Moving on: the new node's answer decides. */
+			if (dep->onward_chan) {
+				dep->exit_held = true;
+				dep->held_status = status;
+				continue;
+			}
 			mig_deputy_finish(dep, status);
 			return false;
 		}
-		if (f->type == MIG_MSG_MOVE_BEGIN && READ_ONCE(dep->onward)) {
-			mig_deputy_relay(dep, f);
-			continue;
-		}
 		if (f->type == MIG_MSG_MOVE_BEGIN) {
 			mig_frame_free(f);
+			if (dep->onward_chan)	/* it came home instead */
+				mig_deputy_onward_done(dep, -ECANCELED, true);
 			mig_deputy_homecoming(dep);
 			return false;
 		}
 		if (f->type == MIG_MSG_MOVE_ACK) {
-			/* The guest could not come home when asked. */
-			spin_lock(&mig_deputies_lock);
-			dep->recall_err = mig_ctl_errno(f) ?: -EIO;
-			spin_unlock(&mig_deputies_lock);
+			/* The guest could not come home (or move on) when asked. */
+			err = mig_ctl_errno(f) ?: -EIO;
 			mig_frame_free(f);
+			if (dep->onward_chan)
+				mig_deputy_onward_done(dep, err, true);
+			spin_lock(&mig_deputies_lock);
+			dep->recall_err = err;
+			spin_unlock(&mig_deputies_lock);
 			continue;
 		}
 		if (f->type != MIG_MSG_SYSCALL) {
@@ -756,6 +725,8 @@ int mig_deputy_recall_begin(pid_t pid, u16 onward, u32 *id, u16 *where)
 		err = -ESRCH;
 	} else if (dep->where == onward) {
 		err = -EALREADY;
+	} else if (dep->onward || dep->onward_chan) {
+		err = -EBUSY;
 	} else {
 		dep->recall_err = 0;
 		dep->onward = onward;
@@ -764,6 +735,38 @@ int mig_deputy_recall_begin(pid_t pid, u16 onward, u32 *id, u16 *where)
 	}
 	spin_unlock(&mig_deputies_lock);
 	return err;
+}
+
+/*
+ * The channel on which node @onward awaits the process of deputy @pid
+ * (a direct onward move): its answer comes there. Fails if the recall
+ * was given up meanwhile.
+ */
+int mig_deputy_recall_onward(pid_t pid, u16 onward, struct mig_chan *to)
+{
+	struct mig_deputy *dep;
+	int err = -ESRCH;
+
+	spin_lock(&mig_deputies_lock);
+	dep = mig_find_deputy(pid);
+	if (dep && dep->onward == onward && !dep->onward_chan) {
+		dep->onward_chan = to;
+		err = 0;
+	}
+	spin_unlock(&mig_deputies_lock);
+	return err;
+}
+
+/* The recall could not even be asked for. */
+void mig_deputy_recall_cancel(pid_t pid)
+{
+	struct mig_deputy *dep;
+
+	spin_lock(&mig_deputies_lock);
+	dep = mig_find_deputy(pid);
+	if (dep && !dep->onward_chan)
+		dep->onward = 0;
+	spin_unlock(&mig_deputies_lock);
 }
 
 /* How far the recall of @pid (to @onward, 0: home) has come; *err: why not. */

@@ -47,7 +47,17 @@ struct mig_guest {
 	struct mig_clock_offsets clocks;
 	unsigned long prelude_start;	/* where its trap comes from */
 	unsigned long prelude_end;
-	struct mig_chan *chan;
+	struct mig_chan *chan;		/* to and from home */
+	/*
+	 * A direct onward move: the node the state comes from, and its
+	 * channel once its BEGIN came; until then the guest waits (AWAIT).
+	 */
+	u16 await_from;
+	struct mig_chan *stream;
+	struct delayed_work await_timeout;
+	/* At the node it leaves: where home sends it, with which ticket. */
+	u16 onward;
+	u32 ticket;
 	u16 home_node;
 	u32 home_pid;
 	pid_t pid;
@@ -59,10 +69,14 @@ struct mig_guest {
 	bool acked;			/* home has its answer to the move */
 };
 
+/* How long a guest waits for the state home announced (AWAIT). */
+#define MIG_AWAIT_TIMEOUT	(60 * HZ)
+
 /* A sender's clock reading past this (146 years) is not a clock. */
 #define MIG_CLOCK_MAX_NS	(S64_MAX / 2)
 
 static void mig_guest_recall_retry(struct work_struct *work);
+static void mig_guest_claim_early(struct mig_guest *g);
 static const struct mig_hooked_ops mig_guest_ops;
 
 static LIST_HEAD(mig_guests);
@@ -75,6 +89,10 @@ static void mig_guest_free(struct kref *ref)
 
 	mig_chan_set_task(g->chan, NULL);
 	mig_chan_close(g->chan);
+	if (g->stream) {
+		mig_chan_set_task(g->stream, NULL);
+		mig_chan_close(g->stream);
+	}
 	kfree(g);
 	mig_work_put();		/* the guest's, from its BEGIN on */
 }
@@ -98,12 +116,24 @@ static void mig_guest_set_comm(const u8 *comm)
 	task_unlock(current);
 }
 
+/*
+ * The answer to the move: to home, and on a direct onward move to the
+ * node the process leaves as well (whose copy ends on 0, else goes on).
+ */
+static void mig_guest_ack(struct mig_guest *g, int err)
+{
+	g->acked = true;
+	if (g->stream)
+		mig_chan_send_ctl(g->stream, MIG_MSG_MOVE_ACK,
+				  mig_ack_value(err), g->pid);
+	mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, mig_ack_value(err),
+			  g->pid);
+}
+
 /* The guest could not become its process: home keeps it, this copy dies. */
 static void mig_guest_fail(struct mig_guest *g, int err)
 {
-	g->acked = true;
-	mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, mig_ack_value(err),
-			  g->pid);
+	mig_guest_ack(g, err);
 	pr_info("guest from node %u (pid %u) not restored: %d\n",
 		g->home_node, g->home_pid, err);
 	mig_guest_unlist(g);
@@ -173,7 +203,8 @@ static bool mig_guest_prelude_syscall(struct mig_guest *g,
 		mig_guest_fail(g, err);
 		return true;
 	}
-	err = mig_restore(g->chan, true, g->live, &g->tramp, &g->sleep);
+	err = mig_restore(g->stream ?: g->chan, true, g->live, &g->tramp,
+			  &g->sleep);
 	if (err) {
 		mig_guest_fail(g, err);
 		return true;
@@ -181,8 +212,7 @@ static bool mig_guest_prelude_syscall(struct mig_guest *g,
 	mig_guest_set_comm(g->comm);
 	g->restored = true;
 	mig_stat_inc(MIG_STAT_MOVES_IN);
-	g->acked = true;
-	mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, 0, g->pid);
+	mig_guest_ack(g, 0);
 	return true;
 }
 
@@ -200,6 +230,8 @@ static int mig_guest_umh_init(struct subprocess_info *info, struct cred *new)
 	}
 	g->pid = task_pid_nr(current);
 	mig_chan_set_task(g->chan, current);
+	if (g->stream)
+		mig_chan_set_task(g->stream, current);
 	return 0;
 }
 
@@ -210,7 +242,7 @@ static void mig_guest_exit_work(struct work_struct *work)
 
 	/* Died before it became its process (a fault in the prelude...). */
 	if (!g->acked)
-		mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, ECHILD, g->pid);
+		mig_guest_ack(g, -ECHILD);
 	else if (g->restored && !g->gone_home)
 		mig_chan_send_ctl(g->chan, MIG_MSG_EXIT, g->exit_status, g->pid);
 	mig_guest_unlist(g);
@@ -244,7 +276,7 @@ static void mig_guest_run(struct work_struct *work)
 	if (err) {
 		pr_info("cannot start a guest process with %s: %d\n",
 			mig_umh_path, err);
-		mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK, ECHILD, 0);
+		mig_guest_ack(g, -ECHILD);
 		mig_guest_unlist(g);
 	}
 	mig_guest_put(g);
@@ -288,9 +320,14 @@ static int mig_guest_check_begin(u16 peer, const struct mig_msg_begin *begin)
 	const struct mig_policy_ops *ops = mig_policy();
 	unsigned int guests, arriving;
 	int err;
+	u16 flags = be16_to_cpu(begin->flags);
+	u32 reserved = be32_to_cpu(begin->reserved);
 
-	if (be16_to_cpu(begin->home_node) != peer || begin->reserved ||
-	    be16_to_cpu(begin->flags) & ~(MIG_BEGIN_PINNED | MIG_BEGIN_LIVE) ||
+	if (be16_to_cpu(begin->home_node) != peer ||
+	    flags & ~(MIG_BEGIN_PINNED | MIG_BEGIN_LIVE | MIG_BEGIN_AWAIT) ||
+	    (flags & MIG_BEGIN_AWAIT ?
+	     !reserved || reserved > U16_MAX || reserved == peer ||
+	     reserved == mig_node_id || flags & MIG_BEGIN_LIVE : reserved) ||
 	    be64_to_cpu(begin->monotonic_ns) > MIG_CLOCK_MAX_NS ||
 	    be64_to_cpu(begin->boottime_ns) > MIG_CLOCK_MAX_NS) {
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
@@ -306,6 +343,42 @@ static int mig_guest_check_begin(u16 peer, const struct mig_msg_begin *begin)
 	if (err)
 		mig_stat_inc(MIG_STAT_REFUSED_BLOCKED);
 	return err;
+}
+
+/* Home gave up a direct onward move before the state came (ABORT). */
+void mig_guest_abort_await(u16 peer, u32 id)
+{
+	struct mig_guest *g, *found = NULL;
+
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry(g, &mig_guests, list) {
+		if (g->home_node == peer && g->chan->id == id &&
+		    g->await_from && !g->stream) {
+			found = g;
+			break;
+		}
+	}
+	if (found && cancel_delayed_work(&found->await_timeout))
+		list_del_init(&found->list);
+	else
+		found = NULL;
+	spin_unlock(&mig_guests_lock);
+	if (found) {
+		mig_guest_put(found);	/* the timeout's */
+		mig_guest_put(found);	/* the BEGIN's */
+	}
+}
+
+/* The state home announced never came from the node it was on. */
+static void mig_guest_await_timeout(struct work_struct *work)
+{
+	struct mig_guest *g = container_of(to_delayed_work(work),
+					   struct mig_guest, await_timeout);
+
+	mig_guest_ack(g, -ETIMEDOUT);
+	mig_guest_unlist(g);
+	mig_guest_put(g);	/* its own */
+	mig_guest_put(g);	/* the BEGIN's: no helper was started */
 }
 
 /*
@@ -347,6 +420,8 @@ int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
 	}
 	g->pinned = be16_to_cpu(begin->flags) & MIG_BEGIN_PINNED;
 	g->live = be16_to_cpu(begin->flags) & MIG_BEGIN_LIVE;
+	if (be16_to_cpu(begin->flags) & MIG_BEGIN_AWAIT)
+		g->await_from = be32_to_cpu(begin->reserved);
 	g->hooked.ops = &mig_guest_ops;
 	kref_init(&g->ref);
 	g->chan = chan;
@@ -358,11 +433,185 @@ int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
 			  be64_to_cpu(begin->boottime_ns), &g->clocks);
 	INIT_WORK(&g->work, mig_guest_run);
 	INIT_DELAYED_WORK(&g->recall_retry, mig_guest_recall_retry);
+	INIT_DELAYED_WORK(&g->await_timeout, mig_guest_await_timeout);
 
 	spin_lock(&mig_guests_lock);
 	list_add_tail(&g->list, &mig_guests);
 	spin_unlock(&mig_guests_lock);
+	if (g->await_from) {
+		/* The state comes from another node: wait for it, not forever. */
+		kref_get(&g->ref);
+		queue_delayed_work(mig_guest_wq, &g->await_timeout,
+				   MIG_AWAIT_TIMEOUT);
+		mig_guest_claim_early(g);
+		return 0;
+	}
 	queue_work(mig_guest_wq, &g->work);
+	return 0;
+}
+
+/*
+ * An ONWARD BEGIN may overtake home's AWAIT (two links, two receive
+ * loops): its channel is opened at once, so that the stream queues
+ * there, and it waits here for its AWAIT, a few of them at most and
+ * for MIG_EARLY_TIMEOUT at most.
+ */
+#define MIG_EARLY_MAX		16
+#define MIG_EARLY_TIMEOUT	(10 * HZ)
+
+struct mig_early {
+	struct list_head list;
+	u16 peer;
+	unsigned long since;
+	struct mig_chan *chan;
+	struct mig_msg_begin begin;
+};
+
+static LIST_HEAD(mig_earlies);		/* under mig_guests_lock */
+static unsigned int mig_nr_early;
+static void mig_early_sweep(struct work_struct *work);
+static DECLARE_DELAYED_WORK(mig_early_work, mig_early_sweep);
+
+static bool mig_onward_matches(const struct mig_guest *g, u16 peer,
+			       const struct mig_msg_begin *begin)
+{
+	return g->home_node == be16_to_cpu(begin->home_node) &&
+	       g->chan->id == be32_to_cpu(begin->reserved) &&
+	       g->await_from == peer && !g->stream &&
+	       g->home_pid == be32_to_cpu(begin->home_pid);
+}
+
+/*
+ * The awaited state comes: the guest starts, its restore reading from
+ * @chan. Called with a reference on @g, which it drops; false if @g's
+ * wait just timed out (@chan is then the caller's).
+ */
+static bool mig_guest_attach(struct mig_guest *g, struct mig_chan *chan,
+			     const struct mig_msg_begin *begin)
+{
+	if (!cancel_delayed_work(&g->await_timeout)) {
+		mig_guest_put(g);
+		return false;
+	}
+	mig_guest_put(g);		/* the timeout's */
+	mig_guest_put(g);		/* ours: the BEGIN's starts it */
+	g->stream = chan;
+	memcpy(g->comm, begin->comm, sizeof(g->comm));
+	g->comm[MIG_COMM_LEN - 1] = 0;
+	queue_work(mig_guest_wq, &g->work);
+	return true;
+}
+
+/* An ONWARD BEGIN that no AWAIT claimed in time is refused. */
+static void mig_early_refuse(struct mig_early *e, int err)
+{
+	mig_stat_inc(MIG_STAT_BAD_STREAM);
+	pr_info_ratelimited("onward stream from node %u for %u:%u refused: %d\n",
+			    e->peer, be16_to_cpu(e->begin.home_node),
+			    be32_to_cpu(e->begin.home_pid), err);
+	mig_chan_send_ctl(e->chan, MIG_MSG_MOVE_ACK, mig_ack_value(err), 0);
+	mig_chan_close(e->chan);
+	kfree(e);
+}
+
+static void mig_early_sweep(struct work_struct *work)
+{
+	struct mig_early *e, *tmp;
+	LIST_HEAD(old);
+
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry_safe(e, tmp, &mig_earlies, list) {
+		if (time_before(jiffies, e->since + MIG_EARLY_TIMEOUT))
+			continue;
+		list_move(&e->list, &old);
+		mig_nr_early--;
+	}
+	if (mig_nr_early)
+		mod_delayed_work(mig_guest_wq, &mig_early_work, HZ);
+	spin_unlock(&mig_guests_lock);
+	list_for_each_entry_safe(e, tmp, &old, list)
+		mig_early_refuse(e, -ETIMEDOUT);
+}
+
+/* After an AWAIT: its state may have come first. */
+static void mig_guest_claim_early(struct mig_guest *g)
+{
+	struct mig_early *e, *found = NULL;
+
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry(e, &mig_earlies, list) {
+		if (mig_onward_matches(g, e->peer, &e->begin)) {
+			found = e;
+			list_del(&e->list);
+			mig_nr_early--;
+			kref_get(&g->ref);
+			break;
+		}
+	}
+	spin_unlock(&mig_guests_lock);
+	if (!found)
+		return;
+	if (!mig_guest_attach(g, found->chan, &found->begin)) {
+		mig_early_refuse(found, -ETIMEDOUT);
+		return;
+	}
+	kfree(found);
+}
+
+/*
+ * The state of a process of @home that this node awaits (AWAIT) arrives
+ * from @peer (ONWARD): the guest starts, its restore reading from the
+ * channel @peer opened; or the BEGIN waits for its AWAIT.
+ */
+int mig_guest_onward(u16 peer, const struct mig_msg_begin *begin)
+{
+	u16 home = be16_to_cpu(begin->home_node);
+	struct mig_guest *g, *found = NULL;
+	struct mig_early *e = NULL;
+	struct mig_chan *chan;
+	int err = -EPROTO;
+
+	if (be16_to_cpu(begin->flags) & ~(MIG_BEGIN_ONWARD | MIG_BEGIN_PINNED) ||
+	    home == peer || home == mig_node_id ||
+	    mig_chan_id_node(be32_to_cpu(begin->mig_id)) != peer)
+		goto refuse;
+	chan = mig_chan_open(peer, be32_to_cpu(begin->mig_id));
+	err = PTR_ERR_OR_ZERO(chan);
+	if (err)
+		goto refuse;
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry(g, &mig_guests, list) {
+		if (mig_onward_matches(g, peer, begin)) {
+			found = g;
+			kref_get(&g->ref);
+			break;
+		}
+	}
+	if (!found && e && mig_nr_early < MIG_EARLY_MAX) {
+		e->peer = peer;
+		e->since = jiffies;
+		e->chan = chan;
+		e->begin = *begin;
+		list_add_tail(&e->list, &mig_earlies);
+		if (!mig_nr_early++)
+			mod_delayed_work(mig_guest_wq, &mig_early_work, HZ);
+		e = NULL;
+		chan = NULL;
+	}
+	spin_unlock(&mig_guests_lock);
+	kfree(e);
+	if (!chan)
+		return 0;		/* waits for its AWAIT */
+	if (found && mig_guest_attach(found, chan, begin))
+		return 0;
+	mig_chan_close(chan);
+	err = found ? -ETIMEDOUT : -EBUSY;
+refuse:
+	mig_stat_inc(MIG_STAT_BAD_STREAM);
+	pr_info_ratelimited("onward stream from node %u for %u:%u refused: %d\n",
+			    peer, home, be32_to_cpu(begin->home_pid), err);
+	mig_guest_refuse(peer, begin, err);
 	return 0;
 }
 
@@ -393,6 +642,53 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 	}
 	g->gone_home = true;
 	mig_stat_inc(MIG_STAT_MOVES_OUT);
+	send_sig(SIGKILL, current, 1);
+	return 0;
+}
+
+/*
+ * A direct onward move: the process goes from here straight to the node
+ * home named, which awaits it under home's ticket. Once the stream is
+ * all sent, this copy goes on only if that node said it failed: when its
+ * answer is lost, the process may run there, and home decides.
+ */
+static int mig_guest_go_onward(struct mig_guest *g)
+{
+	struct mig_capture_info info = {
+		.home_node = g->home_node,
+		.home_pid = g->home_pid,
+		.flags = MIG_BEGIN_ONWARD | (g->pinned ? MIG_BEGIN_PINNED : 0),
+		.ticket = g->ticket,
+		.skip_start = g->tramp,
+		.sleep = &g->sleep,
+	};
+	struct mig_chan *chan = mig_chan_open_new(g->onward);
+	bool sent;
+	int err;
+
+	if (IS_ERR(chan))
+		return PTR_ERR(chan);
+	err = mig_capture_send(chan, &info);
+	sent = !err;
+	if (!err)
+		err = mig_capture_wait_ack(chan, &info);
+	if (err && !info.answered)
+		mig_chan_send_ctl(chan, MIG_MSG_MOVE_ABORT, 0, 0);
+	mig_chan_close(chan);
+	/* Not all sent, or refused there: it goes on here. */
+	if (err && (!sent || info.answered)) {
+		pr_info("guest %d could not move on to node %u: %d (%s)\n",
+			g->pid, g->onward, err,
+			info.answered ? "refused there" : "not sent");
+		return err;
+	}
+	/* Gone there (or maybe): no EXIT for home from this copy. */
+	g->gone_home = !err;
+	if (!err)
+		mig_stat_inc(MIG_STAT_MOVES_OUT);
+	else
+		pr_warn("guest %d: no answer from node %u after its state went (%d); this copy ends, home decides\n",
+			g->pid, g->onward, err);
 	send_sig(SIGKILL, current, 1);
 	return 0;
 }
@@ -429,7 +725,7 @@ static void mig_guest_recall_work(struct callback_head *cb)
 	}
 
 	clear_notify_signal();	/* as in mig_move_run(): not a signal */
-	err = mig_guest_go_home(g, false);
+	err = g->onward ? mig_guest_go_onward(g) : mig_guest_go_home(g, false);
 	if (err)	/* tell the deputy waiting for it */
 		mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK,
 				  mig_ack_value(err), g->pid);
@@ -437,11 +733,16 @@ static void mig_guest_recall_work(struct callback_head *cb)
 	mig_guest_put(g);
 }
 
-/* Names a guest: by its home's node and channel id, or by its pid here. */
+/*
+ * Names a guest: by its home's node and channel id, or by its pid here;
+ * and where it is to go (0: home, with its ticket there).
+ */
 struct mig_guest_key {
 	u16 peer;
 	u32 id;
 	pid_t pid;
+	u16 onward;
+	u32 ticket;
 };
 
 static bool mig_guest_is(const struct mig_guest *g,
@@ -469,6 +770,8 @@ static int mig_guest_call_home(const struct mig_guest_key *k)
 		if (task) {
 			found = g;
 			g->recall_queued = true;
+			g->onward = k->onward;
+			g->ticket = k->ticket;
 			kref_get(&g->ref);
 		}
 		break;
@@ -486,11 +789,22 @@ static int mig_guest_call_home(const struct mig_guest_key *k)
 	return found ? 0 : -ESRCH;
 }
 
-/* Home asks for process @id back (migctl move PID home). */
-void mig_guest_recall(u16 peer, u32 id)
+/*
+ * Home asks for process @id back (migctl move PID home), or, @onward not
+ * 0, to send it on to that node, which awaits it under @ticket.
+ */
+void mig_guest_recall(u16 peer, u32 id, u16 onward, u32 ticket)
 {
-	struct mig_guest_key k = { .peer = peer, .id = id };
+	struct mig_guest_key k = {
+		.peer = peer, .id = id, .onward = onward, .ticket = ticket,
+	};
 
+	if (onward && (onward == mig_node_id || onward == peer ||
+		       mig_chan_id_node(ticket) != peer ||
+		       !mig_link_is_up(onward))) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		return;
+	}
 	if (mig_guest_call_home(&k))
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
 }
@@ -695,7 +1009,16 @@ int mig_guest_init(void)
 /* Guests die with their links (nodes_exit ran first); wait for them. */
 void mig_guest_exit(void)
 {
+	struct mig_early *e, *tmp;
 	struct mig_guest *g;
+
+	cancel_delayed_work_sync(&mig_early_work);
+	list_for_each_entry_safe(e, tmp, &mig_earlies, list) {
+		list_del(&e->list);
+		mig_chan_close(e->chan);
+		kfree(e);
+	}
+	mig_nr_early = 0;
 
 	spin_lock(&mig_guests_lock);
 	list_for_each_entry(g, &mig_guests, list)

@@ -470,6 +470,7 @@ static void mig_move_report(struct mig_move_req *req,
 	if (!rep)
 		return;
 	memset(rep, 0, sizeof(*rep));
+	rep->valid = true;
 	rep->freeze_us = req->freeze_us;
 	rep->bytes_sent = req->bytes_sent;
 	rep->how = MIG_MOVED_STOP_COPY;
@@ -545,13 +546,53 @@ static int mig_move_task(struct task_struct *task, u16 dest, u8 mode,
 }
 
 /*
- * Sends RECALL to the node running @pid: it is to send the process home,
- * where the deputy relays it on to @onward if that is not 0.
+ * A direct onward move: node @onward is told to await process @pid from
+ * node @where (BEGIN with AWAIT, on a channel of home's own, whose id is
+ * the ticket the RECALL carries). Returns that channel.
  */
-static int mig_recall_ask(pid_t pid, u16 onward, const char **why)
+static struct mig_chan *mig_recall_await(struct task_struct *task, u16 onward,
+					 u16 where)
 {
+	struct mig_msg_begin begin = {
+		.home_pid = cpu_to_be32(task_tgid_nr(task)),
+		.home_node = cpu_to_be16(mig_node_id),
+		.flags = cpu_to_be16(mig_begin_flags(task) | MIG_BEGIN_AWAIT),
+		.reserved = cpu_to_be32(where),
+	};
+	struct kvec vec = { &begin, sizeof(begin) };
+	struct mig_chan *to = mig_chan_open_new(onward);
+	u64 monotonic, boottime;
+	int err;
+
+	if (IS_ERR(to))
+		return to;
+	begin.mig_id = cpu_to_be32(to->id);
+	get_task_comm(begin.comm, task);
+	/* The process reads this node's clocks, wherever it runs. */
+	mig_clock_sample(&monotonic, &boottime);
+	begin.monotonic_ns = cpu_to_be64(monotonic);
+	begin.boottime_ns = cpu_to_be64(boottime);
+	err = mig_chan_send(to, MIG_MSG_MOVE_BEGIN, &vec, 1);
+	if (!err)
+		err = mig_deputy_recall_onward(task_tgid_nr(task), onward, to);
+	if (err) {
+		mig_chan_close(to);
+		return ERR_PTR(err);
+	}
+	return to;
+}
+
+/*
+ * Sends RECALL to the node running @task: it is to send the process
+ * home, or straight on to @onward if that is not 0.
+ */
+static int mig_recall_ask(struct task_struct *task, u16 onward,
+			  const char **why)
+{
+	pid_t pid = task_tgid_nr(task);
 	struct mig_msg_ctl ctl = { 0 };
 	struct kvec vec = { &ctl, sizeof(ctl) };
+	struct mig_chan *to;
 	u32 id;
 	u16 where;
 	int err;
@@ -561,9 +602,23 @@ static int mig_recall_ask(pid_t pid, u16 onward, const char **why)
 		*why = "the process is at home already";
 		return -EINVAL;
 	}
+	if (err == -EBUSY) {
+		*why = "a move of this process is under way (see migctl ps)";
+		return err;
+	}
 	if (err) {
 		*why = "the process runs there already";
 		return -EINVAL;
+	}
+	if (onward) {
+		to = mig_recall_await(task, onward, where);
+		if (IS_ERR(to)) {
+			mig_deputy_recall_cancel(pid);
+			*why = "the destination cannot be reached";
+			return PTR_ERR(to);
+		}
+		ctl.value = cpu_to_be32(onward);
+		ctl.pid = cpu_to_be32(to->id);
 	}
 	ctl.mig_id = cpu_to_be32(id);
 	err = mig_link_sendv(where, MIG_MSG_RECALL, &vec, 1);
@@ -576,13 +631,14 @@ static int mig_recall_ask(pid_t pid, u16 onward, const char **why)
  * Asks the node running @pid to send it home, and waits until it is here
  * (@onward 0) or, relayed by the deputy, runs at node @onward.
  */
-static int mig_recall(pid_t pid, u16 onward, const char **why)
+static int mig_recall(struct task_struct *task, u16 onward, const char **why)
 {
 	unsigned long deadline = jiffies + MIG_MOVE_TIMEOUT;
+	pid_t pid = task_tgid_nr(task);
 	enum mig_recall_state state;
 	int err;
 
-	err = mig_recall_ask(pid, onward, why);
+	err = mig_recall_ask(task, onward, why);
 	if (err)
 		return err;
 	for (;;) {
@@ -638,7 +694,7 @@ static int mig_move_pid(u32 pid, u32 dest, u8 mode,
 		err = mig_check_dest(dest, mig_is_deputy(task_tgid_nr(task)),
 				     why);
 	if (!err && mig_is_deputy(task_tgid_nr(task)))
-		err = mig_recall(task_tgid_nr(task), dest, why);
+		err = mig_recall(task, dest, why);
 	else if (!err)
 		err = mig_move_task(task, dest, mode, rep, why);
 	put_task_struct(task);

@@ -307,8 +307,11 @@ static int mig_move_reply(struct genl_info *info, u32 pid, u32 dest,
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &mig_genl_family, 0, MIG_CMD_MOVE);
 	if (!hdr || nla_put_u32(msg, MIG_A_PID, pid) ||
-	    nla_put_u32(msg, MIG_A_WHERE_NODE, dest) ||
-	    nla_put_u8(msg, MIG_A_MOVE_MODE, rep->how) ||
+	    nla_put_u32(msg, MIG_A_WHERE_NODE, dest))
+		goto nospace;
+	/* Moves home and onward are the remote node's: no figures here. */
+	if (rep->valid &&
+	    (nla_put_u8(msg, MIG_A_MOVE_MODE, rep->how) ||
 	    nla_put_u32(msg, MIG_A_MOVE_ROUND, rep->rounds) ||
 	    nla_put_u64_64bit(msg, MIG_A_BYTES_SENT, rep->bytes_sent,
 			      MIG_A_PAD) ||
@@ -317,12 +320,14 @@ static int mig_move_reply(struct genl_info *info, u32 pid, u32 dest,
 	    nla_put_u64_64bit(msg, MIG_A_MOVE_FREEZE_US, rep->freeze_us,
 			      MIG_A_PAD) ||
 	    nla_put_u64_64bit(msg, MIG_A_MOVE_ELAPSED_US, rep->elapsed_us,
-			      MIG_A_PAD)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
+			      MIG_A_PAD)))
+		goto nospace;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
+
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
 }
 
 static int mig_cmd_move(struct sk_buff *skb, struct genl_info *info)

@@ -53,6 +53,8 @@ struct mig_capture_info {
 	u16 home_node;
 	u32 home_pid;
 	u16 flags;			/* MIG_BEGIN_* */
+	u32 ticket;			/* ONWARD: home's channel id */
+	bool answered;			/* an ACK came, with its errno */
 	unsigned long skip_start;	/* a mig trampoline to leave out */
 	bool rewind_syscall;		/* re-run the current syscall there */
 	const struct mig_sleep *sleep;	/* a sleep mig resumed, if any */
@@ -138,6 +140,7 @@ struct mig_ps_entry {
 
 /* What a move did, for its caller (migctl's summary). */
 struct mig_move_report {
+	bool valid;			/* a move away from home was made */
 	u8 how;				/* enum mig_move_how */
 	u32 rounds;			/* pre-copy rounds */
 	u64 bytes_sent;
@@ -192,6 +195,8 @@ int mig_deputy_enter(struct mig_deputy *dep);
 void mig_deputy_stay(struct mig_deputy *dep, int enter_err);
 bool mig_is_deputy(pid_t pid);
 int mig_deputy_recall_begin(pid_t pid, u16 onward, u32 *id, u16 *where);
+int mig_deputy_recall_onward(pid_t pid, u16 onward, struct mig_chan *to);
+void mig_deputy_recall_cancel(pid_t pid);
 enum mig_recall_state mig_deputy_recall_state(pid_t pid, u16 onward,
 					      int *err);
 void mig_deputy_intr_work(struct callback_head *cb);
@@ -239,8 +244,10 @@ void mig_quota_exit(void);
 int mig_guest_ps(struct mig_ps_entry *e, int max);
 void mig_queue_work(struct work_struct *work);
 void mig_queue_delayed_work(struct delayed_work *work, unsigned long delay);
-void mig_guest_recall(u16 peer, u32 id);
+void mig_guest_recall(u16 peer, u32 id, u16 onward, u32 ticket);
 int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin);
+int mig_guest_onward(u16 peer, const struct mig_msg_begin *begin);
+void mig_guest_abort_await(u16 peer, u32 id);
 int mig_guest_init(void);
 void mig_guest_exit(void);
 

@@ -476,8 +476,10 @@ int mig_stream_rx_queue(struct mig_node *node, struct mig_rx *rx)
 	 * An abort that crosses a late ACK would leave the process running
 	 * at both ends: the sender keeps it, so end ours.
 	 */
-	if (rx->hdr.type == MIG_MSG_MOVE_ABORT)
+	if (rx->hdr.type == MIG_MSG_MOVE_ABORT) {
 		mig_chan_signal(chan, SIGKILL);
+		mig_guest_abort_await(node->id, chan->id);
+	}
 	/* A deputy deep in a forwarded call must see the end. */
 	if (rx->hdr.type == MIG_MSG_EXIT)
 		mig_chan_interrupt(chan);
@@ -498,6 +500,8 @@ static int mig_stream_rx_begin(struct mig_node *node, struct mig_rx *rx)
 
 	if (be16_to_cpu(begin->flags) & MIG_BEGIN_HOMECOMING)
 		return mig_stream_rx_queue(node, rx);
+	if (be16_to_cpu(begin->flags) & MIG_BEGIN_ONWARD)
+		return mig_guest_onward(node->id, begin);
 	if (mig_chan_id_node(be32_to_cpu(begin->mig_id)) != node->id) {
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
 		return 0;
@@ -507,7 +511,15 @@ static int mig_stream_rx_begin(struct mig_node *node, struct mig_rx *rx)
 
 static int mig_stream_rx_recall(struct mig_node *node, struct mig_rx *rx)
 {
-	mig_guest_recall(node->id, mig_msg_chan_id(rx));
+	const struct mig_msg_ctl *m = (const void *)rx->payload;
+	u32 onward = be32_to_cpu(m->value);
+
+	if (onward > U16_MAX || m->reserved) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		return 0;
+	}
+	mig_guest_recall(node->id, mig_msg_chan_id(rx), onward,
+			 be32_to_cpu(m->pid));
 	return 0;
 }
 

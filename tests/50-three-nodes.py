@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Moves across three nodes: 1 -> 2 -> 3 -> home, the deputy staying at
-home throughout; the interpreter's output and exit status are exact."""
+home throughout; the interpreter's output and exit status are exact; an
+onward move goes from node to node directly, not through home."""
 
 import os
 import sys
@@ -41,10 +42,76 @@ def interpreter_tours_three_nodes(c):
     assert out[1].startswith("pid %d ppid " % pid), out
 
 
+def tx_bytes(node):
+    """Bytes the node's network interface sent so far."""
+    return int(node.run_ok("cat /sys/class/net/$(ls /sys/class/net | "
+                           "grep -v '^lo$' | head -1)/statistics/tx_bytes"))
+
+
+@test(timeout=600)
+def onward_moves_go_directly(c):
+    """a 64 MiB process moved 1 -> 2 -> 3 -> home: from 2 to 3 its state
+    goes directly (home's interface sends a few KiB, node 2's all of
+    it); its memory is exact at the end"""
+    n1, n2, n3 = c.nodes
+    mig.link_all(c.nodes)
+    sp = n1.spawn("exec tests/progs/bin/dirtier -m 64 -r 256")
+    pid = mig.ready(sp, timeout=120)
+    mig.move(n1, pid, 2)
+    home0, node2 = tx_bytes(n1), tx_bytes(n2)
+    mig.move(n1, pid, 3)
+    home_sent, node2_sent = tx_bytes(n1) - home0, tx_bytes(n2) - node2
+    diag("2 -> 3: home sent %d bytes, node 2 sent %d" % (home_sent, node2_sent))
+    assert node2_sent > 64 << 20, node2_sent
+    assert home_sent < 2 << 20, home_sent
+    (dep,) = mig.migctl_json(n1, "ps")
+    assert dep["where"] == 3 and dep["moves"] == 2, dep
+    wait_until(lambda: not mig.migctl_json(n2, "ps"), timeout=15, what="2 empty")
+    (guest,) = mig.migctl_json(n3, "ps")
+    assert guest["home_pid"] == pid and guest["state"] == "running", guest
+    # Signals and forwarded output still go through home's deputy.
+    n1.run_ok("kill -USR2 %d" % pid)
+    wait_until(lambda: "gap" in sp.output(), timeout=30, what="its answer")
+    mig.move(n1, pid, "home")
+    n1.run_ok("kill -USR1 %d" % pid)
+    assert sp.wait(120) == 42, sp.output()
+    assert "checked 16384 pages" in sp.output(), sp.output()
+
+
+@test(timeout=600)
+def refused_onward_move_leaves_it_there(c):
+    """an onward move to a node that takes no guests (block) fails with
+    the reason; the process goes on at node 2, unharmed, and still moves
+    on once the node takes guests again"""
+    n1, n2, n3 = c.nodes
+    mig.link_all(c.nodes)
+    sp = n1.spawn("exec tests/progs/bin/dirtier -m 8 -r 256")
+    pid = mig.ready(sp, timeout=120)
+    mig.move(n1, pid, 2)
+    mig.set_knobs(n3, block=1)
+    try:
+        rc, out = mig.move(n1, pid, 3, check=False)
+        diag("refused: rc %d: %s" % (rc, out.strip()))
+        assert rc != 0 and "accepts no new guests" in out, out
+        (dep,) = mig.migctl_json(n1, "ps")
+        assert dep["where"] == 2 and dep["moves"] == 1, dep
+        (guest,) = mig.migctl_json(n2, "ps")
+        assert guest["state"] == "running", guest
+        wait_until(lambda: not mig.migctl_json(n3, "ps"), timeout=30,
+                   what="nothing left at node 3")
+    finally:
+        mig.set_knobs(n3, block=0)
+    mig.move(n1, pid, 3)
+    mig.move(n1, pid, "home")
+    n1.run_ok("kill -USR1 %d" % pid)
+    assert sp.wait(120) == 42, sp.output()
+    assert "checked 2048 pages" in sp.output(), sp.output()
+
+
 @test(timeout=600)
 def missing_file_pages_are_relayed(c):
     """a program from /tmp of nodes 1 and 2 (same file) moved 1 -> 2 -> 3:
-    node 3 lacks it and asks through the deputy for node 2's pages"""
+    node 3 lacks it and asks node 2 for its pages"""
     n1, n2, n3 = c.nodes
     mig.link_all(c.nodes)
     spin = "%s/tests/progs/bin/spin" % os.getcwd()

@@ -143,6 +143,17 @@ struct mig_msg_load {
  * and FORGET for pages sent before that the process no longer has.
  */
 #define MIG_BEGIN_LIVE		0x4
+/*
+ * Direct onward moves, a process of home H leaving node A for node B:
+ * H sends B a BEGIN with AWAIT on a channel of its own (no stream follows
+ * on it; reserved: A's node id), then asks A with RECALL (value: B,
+ * pid: that channel's id, the "ticket"); A sends B the stream with a
+ * BEGIN carrying ONWARD (home_node: H, reserved: the ticket). B restores
+ * it, answers ACK to both, and serves the process's home traffic on H's
+ * channel.
+ */
+#define MIG_BEGIN_AWAIT		0x8
+#define MIG_BEGIN_ONWARD	0x10
 
 /*
  * 48 bytes. monotonic_ns and boottime_ns are CLOCK_MONOTONIC and
@@ -155,7 +166,7 @@ struct mig_msg_begin {
 	__be32 home_pid;
 	__be16 home_node;
 	__be16 flags;
-	__be32 reserved;
+	__be32 reserved;	/* AWAIT: node id; ONWARD: ticket; else 0 */
 	__u8 comm[MIG_COMM_LEN];
 	__be64 monotonic_ns;
 	__be64 boottime_ns;
@@ -165,8 +176,9 @@ struct mig_msg_begin {
 struct mig_msg_ctl {
 	__be32 mig_id;
 	__be32 value;		/* ACK: errno, 0 = ok; EXIT: wait status;
-				 * KILL, STOP: signal; PIN: 0 or 1 */
-	__be32 pid;		/* ACK: pid at the receiver */
+				 * KILL, STOP: signal; PIN: 0 or 1;
+				 * RECALL: 0 home, else the onward node */
+	__be32 pid;		/* ACK: pid at the receiver; RECALL: ticket */
 	__be32 reserved;
 };
 
