@@ -80,19 +80,19 @@ def onward_moves_go_directly(c):
 
 @test(timeout=600)
 def refused_onward_move_leaves_it_there(c):
-    """an onward move to a node that takes no guests (block) fails with
-    the reason; the process goes on at node 2, unharmed, and still moves
-    on once the node takes guests again"""
+    """an onward move that node 3 refuses once the state came (root
+    process, accept_root 0 there) fails with the reason; the process
+    goes on at node 2, unharmed, and moves on once node 3 accepts it"""
     n1, n2, n3 = c.nodes
     mig.link_all(c.nodes)
     sp = n1.spawn("exec tests/progs/bin/dirtier -m 8 -r 256")
     pid = mig.ready(sp, timeout=120)
     mig.move(n1, pid, 2)
-    mig.set_knobs(n3, block=1)
+    mig.set_knobs(n3, accept_root=0)
     try:
         rc, out = mig.move(n1, pid, 3, check=False)
         diag("refused: rc %d: %s" % (rc, out.strip()))
-        assert rc != 0 and "accepts no new guests" in out, out
+        assert rc != 0 and "EPERM" in out, out
         (dep,) = mig.migctl_json(n1, "ps")
         assert dep["where"] == 2 and dep["moves"] == 1, dep
         (guest,) = mig.migctl_json(n2, "ps")
@@ -100,7 +100,7 @@ def refused_onward_move_leaves_it_there(c):
         wait_until(lambda: not mig.migctl_json(n3, "ps"), timeout=30,
                    what="nothing left at node 3")
     finally:
-        mig.set_knobs(n3, block=0)
+        mig.set_knobs(n3, accept_root=1)
     mig.move(n1, pid, 3)
     mig.move(n1, pid, "home")
     n1.run_ok("kill -USR1 %d" % pid)

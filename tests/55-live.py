@@ -106,6 +106,22 @@ def live_256_byte_exact(c):
 
 
 @test(timeout=600)
+def layout_changes_during_precopy(c):
+    """pages dropped (MADV_DONTNEED) and ranges unmapped and mapped anew
+    while the pre-copy runs: they read as zeros there, the rest exact"""
+    n1, n2 = c.nodes
+    ensure_linked(c)
+    sp = n1.spawn("exec %s -m 64 -r 2048 -z" % DIRTIER)
+    pid = mig.ready(sp, timeout=120)
+    res = move_json(n1, pid, 2, "--live")
+    diag(json.dumps(res))
+    assert res["rounds"] >= 2, res
+    forgot = mig.status(n2)["stats"]
+    diag("node 2: bad_stream %d" % forgot["bad_stream"])
+    check_exit(sp, pid, n1, 64 * 256)
+
+
+@test(timeout=600)
 def fast_writer_falls_back(c):
     """a process dirtying memory faster than the link carries it: a
     bounded number of rounds, the rest stopped, migctl says so; memory

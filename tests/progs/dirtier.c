@@ -2,7 +2,7 @@
 /*
  * dirtier: a process that keeps rewriting its memory, for live moves.
  *
- *   dirtier [-m MiB] [-r KiB/s] [-x EXITCODE] [-f | -e COMMAND]
+ *   dirtier [-m MiB] [-r KiB/s] [-x EXITCODE] [-f | -e COMMAND] [-z]
  *
  * Maps MiB (default 64) of private anonymous memory and fills every page
  * with a pattern derived from the page's number and its generation, kept
@@ -11,6 +11,11 @@
  * KiB/s (default 1024; 0: none, it only watches the clock; -1: as fast as
  * it can). It reads CLOCK_MONOTONIC before every page and remembers the
  * longest gap between two readings: the time it stood still.
+ *
+ * -z: the memory's layout changes too: every 64 rewrites, 16 pages are
+ * dropped with MADV_DONTNEED (they read as zeros), and every 2048
+ * rewrites 16 pages are unmapped and mapped anew (zeros again); the
+ * rewrites come back to them later.
  *
  * SIGHUP, with -f: fork a child that exits 7 at once (and reap it),
  * printing "forked PID"; with -e: exec /bin/sh -c COMMAND.
@@ -36,6 +41,8 @@
 
 #define PAGE		4096UL
 #define WORDS		(PAGE / sizeof(uint64_t))
+#define ZEROED		0xffffffffU	/* a generation: reads as zeros */
+#define CHUNK		16
 
 static volatile sig_atomic_t check_asked, gap_asked, hup;
 
@@ -77,6 +84,31 @@ static void on_hangup(int do_fork, const char *cmd)
 	fflush(stdout);
 }
 
+/* -z: pages that go, at a place away from the one being rewritten. */
+static void reshape(uint64_t *mem, uint32_t *gen, uint64_t pages,
+		    uint64_t cur, uint64_t writes)
+{
+	uint64_t at, k;
+
+	if (pages < 4 * CHUNK || writes % 64)
+		return;
+	at = ((cur + pages / 2) % pages) / CHUNK * CHUNK;
+	if (at + CHUNK > pages)
+		return;
+	if (writes % 2048) {
+		madvise(mem + at * WORDS, CHUNK * PAGE, MADV_DONTNEED);
+	} else {
+		munmap(mem + at * WORDS, CHUNK * PAGE);
+		if (mmap(mem + at * WORDS, CHUNK * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
+			perror("dirtier: mmap");
+			exit(2);
+		}
+	}
+	for (k = 0; k < CHUNK; k++)
+		gen[at + k] = ZEROED;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -109,7 +141,8 @@ static int check(const uint64_t *mem, const uint32_t *gen, uint64_t pages)
 
 	for (i = 0; i < pages; i++)
 		for (j = 0; j < WORDS; j++)
-			if (mem[i * WORDS + j] != word(i, gen[i], j)) {
+			if (mem[i * WORDS + j] !=
+			    (gen[i] == ZEROED ? 0 : word(i, gen[i], j))) {
 				printf("page %lu word %lu: %#lx, want %#lx (generation %u)\n",
 				       (unsigned long)i, (unsigned long)j,
 				       (unsigned long)mem[i * WORDS + j],
@@ -123,12 +156,12 @@ int main(int argc, char **argv)
 {
 	uint64_t pages, i, cur = 0, writes = 0, t, last, gap = 0, start;
 	long mib = 64, rate_kib = 1024;
-	int opt, code = 42, do_fork = 0;
+	int opt, code = 42, do_fork = 0, shapes = 0;
 	const char *cmd = NULL;
 	uint64_t *mem;
 	uint32_t *gen;
 
-	while ((opt = getopt(argc, argv, "m:r:x:fe:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:r:x:fe:z")) != -1) {
 		switch (opt) {
 		case 'm':
 			mib = atol(optarg);
@@ -145,8 +178,11 @@ int main(int argc, char **argv)
 		case 'e':
 			cmd = optarg;
 			break;
+		case 'z':
+			shapes = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: dirtier [-m MiB] [-r KiB/s] [-x EXITCODE] [-f | -e COMMAND]\n");
+			fprintf(stderr, "usage: dirtier [-m MiB] [-r KiB/s] [-x EXITCODE] [-f | -e COMMAND] [-z]\n");
 			return 2;
 		}
 	}
@@ -192,9 +228,11 @@ int main(int argc, char **argv)
 		}
 		if (!pages)
 			continue;
-		gen[cur]++;
+		gen[cur] = gen[cur] == ZEROED - 1 ? 0 : gen[cur] + 1;
 		fill(mem + cur * WORDS, cur, gen[cur]);
 		writes++;
+		if (shapes)
+			reshape(mem, gen, pages, cur, writes);
 		cur = (cur + 1) % pages;
 	}
 	if (!check(mem, gen, pages))
