@@ -186,6 +186,32 @@ def fork_during_precopy(c):
 
 
 @test(timeout=600)
+def signals_stops_and_moves_during_precopy(c):
+    """during the pre-copy the process handles its signals at home, a
+    second move of it is refused (EBUSY), and a SIGSTOP holds the move
+    until SIGCONT; then it moves, memory exact"""
+    n1, n2 = c.nodes
+    ensure_linked(c)
+    sp = n1.spawn("exec %s -m 128 -r 512" % DIRTIER)
+    pid = mig.ready(sp, timeout=120)
+    mover = start_move(n1, pid, 2)
+    wait_precopy(n1, pid)
+    n1.run_ok("kill -USR2 %d" % pid)
+    wait_until(lambda: "gap" in sp.output(), timeout=30, what="USR2 handled")
+    rc, out = mig.migctl(n1, "move %d 2" % pid, check=False)
+    assert rc != 0 and "EBUSY" in out and "under way" in out, out
+    n1.run_ok("kill -STOP %d" % pid)
+    time.sleep(4)
+    assert mover.running(), "the move ended while the process was stopped"
+    n1.run_ok("kill -CONT %d" % pid)
+    assert mover.wait(300) == 0, mover.output()
+    res = json.loads(mover.output())
+    diag(json.dumps(res))
+    assert [p.get("where") for p in mig.ps(n1) if p["pid"] == pid] == [2]
+    check_exit(sp, pid, n1, 128 * 256)
+
+
+@test(timeout=600)
 def exec_during_precopy(c):
     """the process execs during the pre-copy: the move starts over
     stopped and the new program runs there"""
