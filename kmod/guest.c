@@ -457,6 +457,7 @@ int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
  * for MIG_EARLY_TIMEOUT at most.
  */
 #define MIG_EARLY_MAX		16
+#define MIG_EARLY_PER_PEER	4
 #define MIG_EARLY_TIMEOUT	(10 * HZ)
 
 struct mig_early {
@@ -533,6 +534,17 @@ static void mig_early_sweep(struct work_struct *work)
 		mig_early_refuse(e, -ETIMEDOUT);
 }
 
+/* How many early ONWARD BEGINs of @peer wait (under mig_guests_lock). */
+static unsigned int mig_early_from(u16 peer)
+{
+	struct mig_early *e;
+	unsigned int n = 0;
+
+	list_for_each_entry(e, &mig_earlies, list)
+		n += e->peer == peer;
+	return n;
+}
+
 /* After an AWAIT: its state may have come first. */
 static void mig_guest_claim_early(struct mig_guest *g)
 {
@@ -588,7 +600,8 @@ int mig_guest_onward(u16 peer, const struct mig_msg_begin *begin)
 			break;
 		}
 	}
-	if (!found && e && mig_nr_early < MIG_EARLY_MAX) {
+	if (!found && e && mig_nr_early < MIG_EARLY_MAX &&
+	    mig_early_from(peer) < MIG_EARLY_PER_PEER) {
 		e->peer = peer;
 		e->since = jiffies;
 		e->chan = chan;
