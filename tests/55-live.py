@@ -111,14 +111,14 @@ def layout_changes_during_precopy(c):
     while the pre-copy runs: they read as zeros there, the rest exact"""
     n1, n2 = c.nodes
     ensure_linked(c)
-    sp = n1.spawn("exec %s -m 64 -r 2048 -z" % DIRTIER)
+    sp = n1.spawn("exec %s -m 32 -r 2048 -z" % DIRTIER)
     pid = mig.ready(sp, timeout=120)
     res = move_json(n1, pid, 2, "--live")
     diag(json.dumps(res))
     assert res["rounds"] >= 2, res
     forgot = mig.status(n2)["stats"]
     diag("node 2: bad_stream %d" % forgot["bad_stream"])
-    check_exit(sp, pid, n1, 64 * 256)
+    check_exit(sp, pid, n1, 32 * 256)
 
 
 @test(timeout=600)
@@ -128,14 +128,14 @@ def fast_writer_falls_back(c):
     byte-exact"""
     n1, n2 = c.nodes
     ensure_linked(c)
-    sp = n1.spawn("exec %s -m 48 -r -1" % DIRTIER)
+    sp = n1.spawn("exec %s -m 32 -r -1" % DIRTIER)
     pid = mig.ready(sp, timeout=120)
     out = n1.run_ok("%s move %d 2" % (mig.MIGCTL, pid), timeout=300)
     diag(out.strip())
     assert "did not converge" in out, out
     rounds = int(out.split("live: ")[1].split()[0])
     assert 2 <= rounds <= int(mig.knob(n1, "live_max_rounds")), out
-    check_exit(sp, pid, n1, 48 * 256)
+    check_exit(sp, pid, n1, 32 * 256)
 
 
 @test(timeout=600)
@@ -170,7 +170,7 @@ def fork_during_precopy(c):
     move goes on, memory byte-exact; a terminal shows the progress"""
     n1, n2 = c.nodes
     ensure_linked(c)
-    sp = n1.spawn("exec %s -m 128 -r 512 -f" % DIRTIER)
+    sp = n1.spawn("exec %s -m 64 -r 512 -f" % DIRTIER)
     pid = mig.ready(sp, timeout=120)
     # script(1) gives migctl a terminal: it shows the progress there.
     mover = n1.spawn("exec script -qfec '%s move %d 2' /dev/null" % (
@@ -182,7 +182,7 @@ def fork_during_precopy(c):
     out = mover.output()
     diag(out.replace("\r", "\n").replace("\x1b[K", "")[-1500:])
     assert "pre-copy round" in out and "moved %d to node 2 live" % pid in out, out
-    check_exit(sp, pid, n1, 128 * 256)
+    check_exit(sp, pid, n1, 64 * 256)
 
 
 @test(timeout=600)
@@ -192,7 +192,7 @@ def signals_stops_and_moves_during_precopy(c):
     until SIGCONT; then it moves, memory exact"""
     n1, n2 = c.nodes
     ensure_linked(c)
-    sp = n1.spawn("exec %s -m 128 -r 512" % DIRTIER)
+    sp = n1.spawn("exec %s -m 64 -r 512" % DIRTIER)
     pid = mig.ready(sp, timeout=120)
     mover = start_move(n1, pid, 2)
     wait_precopy(n1, pid)
@@ -208,7 +208,7 @@ def signals_stops_and_moves_during_precopy(c):
     res = json.loads(mover.output())
     diag(json.dumps(res))
     assert [p.get("where") for p in mig.ps(n1) if p["pid"] == pid] == [2]
-    check_exit(sp, pid, n1, 128 * 256)
+    check_exit(sp, pid, n1, 64 * 256)
 
 
 @test(timeout=600)
@@ -217,7 +217,7 @@ def exec_during_precopy(c):
     stopped and the new program runs there"""
     n1, n2 = c.nodes
     ensure_linked(c)
-    sp = n1.spawn("exec %s -m 128 -r 512 -e 'exec tests/progs/bin/spin -s 8 -m 1 -x 43'"
+    sp = n1.spawn("exec %s -m 64 -r 512 -e 'exec tests/progs/bin/spin -s 8 -m 1 -x 43'"
                   % DIRTIER)
     pid = mig.ready(sp, timeout=120)
     mover = start_move(n1, pid, 2)
@@ -236,7 +236,7 @@ def exit_during_precopy(c):
     reason, nothing is left at either end"""
     n1, n2 = c.nodes
     ensure_linked(c)
-    sp = n1.spawn("exec %s -m 128 -r 512" % DIRTIER)
+    sp = n1.spawn("exec %s -m 64 -r 512" % DIRTIER)
     pid = mig.ready(sp, timeout=120)
     mover = start_move(n1, pid, 2, opts="")
     wait_precopy(n1, pid)
@@ -255,7 +255,7 @@ def destination_dies_mid_precopy(c):
     home, untouched (memory checked)"""
     n1, n2 = c.nodes
     ensure_linked(c)
-    sp = n1.spawn("exec %s -m 128 -r 512" % DIRTIER)
+    sp = n1.spawn("exec %s -m 64 -r 512" % DIRTIER)
     pid = mig.ready(sp, timeout=120)
     mover = start_move(n1, pid, 2, opts="")
     wait_precopy(n1, pid)
@@ -264,7 +264,7 @@ def destination_dies_mid_precopy(c):
     diag("migctl: rc %s: %s" % (rc, mover.output().strip()))
     assert rc != 0, mover.output()
     assert not mig.ps(n1), "a deputy or a move was left"
-    check_exit(sp, pid, n1, 128 * 256)
+    check_exit(sp, pid, n1, 64 * 256)
     n2.boot()
 
 
