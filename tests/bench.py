@@ -16,6 +16,7 @@ on a node hosting guests beside one hosting none. Under TCG absolute
 figures are slow and noisy: compare within one run."""
 
 import collections
+import json
 import os
 import sys
 import time
@@ -81,7 +82,8 @@ def dirtier_move(n1, mib, rate_kib, opts):
     sp = n1.spawn("exec %s/bin/dirtier -m %d -r %d" % (PROGS, mib, rate_kib))
     pid = mig.ready(sp, timeout=300)
     time.sleep(1)
-    res = mig.migctl_json(n1, "move %s %d 2" % (opts, pid))
+    res = json.loads(n1.run_ok("%s -j move %s %d 2 2>/dev/null" % (
+        mig.MIGCTL, opts, pid), timeout=900))
     n1.run("kill -USR1 %d" % pid)
     rc = sp.wait(300)
     out = sp.output()
