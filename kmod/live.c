@@ -67,7 +67,12 @@
 /* Pages sent per bit of the sent set's entries. */
 #define MIG_SENT_SHIFT		5
 
-static unsigned int mig_live_min_kb = 4096;
+/*
+ * Off by default for now: two live moves crossing on one link can stall
+ * it until its heartbeat times out (under investigation).
+ */
+static bool mig_live_auto;
+static unsigned int mig_live_min_kb = 8192;
 static unsigned int mig_live_max_rounds = 8;
 
 /* One mapping whose pages are pre-copied, and, at the end, their fate. */
@@ -811,7 +816,8 @@ static bool mig_live_worth_it(struct mm_struct *mm, u8 mode)
 
 	if (mode == MIG_MOVE_STOP_COPY)
 		return false;
-	return mode == MIG_MOVE_LIVE || kb >= READ_ONCE(mig_live_min_kb);
+	return mode == MIG_MOVE_LIVE ||
+	       (READ_ONCE(mig_live_auto) && kb >= READ_ONCE(mig_live_min_kb));
 }
 
 /*
@@ -965,10 +971,29 @@ static ssize_t live_max_rounds_store(struct kobject *k,
 	return len;
 }
 
+static ssize_t live_auto_show(struct kobject *k, struct kobj_attribute *a,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(mig_live_auto));
+}
+
+static ssize_t live_auto_store(struct kobject *k, struct kobj_attribute *a,
+			       const char *buf, size_t len)
+{
+	bool v;
+
+	if (kstrtobool(buf, &v))
+		return -EINVAL;
+	WRITE_ONCE(mig_live_auto, v);
+	return len;
+}
+
+static struct kobj_attribute live_auto_attr = __ATTR_RW(live_auto);
 static struct kobj_attribute live_min_kb_attr = __ATTR_RW(live_min_kb);
 static struct kobj_attribute live_max_rounds_attr = __ATTR_RW(live_max_rounds);
 
 static struct attribute *mig_live_attrs[] = {
+	&live_auto_attr.attr,
 	&live_min_kb_attr.attr,
 	&live_max_rounds_attr.attr,
 	NULL,

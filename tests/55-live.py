@@ -24,6 +24,8 @@ def ensure_linked(c):
     if not all(mig.is_loaded(n) for n in c.nodes) or \
             mig.nodes(c.nodes[0]).get(2, {}).get("state") != "up":
         mig.link_all(c.nodes)
+    # Large moves are live only with the knob on (off by default for now).
+    mig.set_all(c.nodes, live_auto=1)
 
 
 def move_json(node, pid, dest, opts="", timeout=300):
