@@ -78,7 +78,7 @@ class Fuzz:
         self.silent = 0
         self.ok = 0
 
-    def request(self, data, timeout=1.0):
+    def request(self, data, timeout=0.3):
         """Sends data; returns the errno of the answer (0: success,
         None: no answer), reading a dump to its end."""
         self.sock.send(data)
