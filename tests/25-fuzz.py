@@ -51,7 +51,7 @@ SWITCHES = int(os.environ.get("MIG_FUZZ_SWITCHES", str(FRAMES)))
 SWITCH_PEERS = [FAKE + 1 + i for i in range(
     int(os.environ.get("MIG_FUZZ_SWITCH_PEERS", "1" if FRAMES <= 1000 else "7")))]
 # Guests node 1 may start for the fuzzer a second (0: no limit).
-SPAWN_RATE = float(os.environ.get("MIG_FUZZ_SPAWN_RATE", "0" if FRAMES <= 1000 else "1"))
+SPAWN_RATE = float(os.environ.get("MIG_FUZZ_SPAWN_RATE", "0" if FRAMES <= 1000 else "0.2"))
 # A damaged header ends a link: one in DROP_EVERY frames.
 DROP_EVERY = int(os.environ.get("MIG_FUZZ_DROP_EVERY", "400" if FRAMES <= 1000 else "2000"))
 PREAUTH = int(os.environ.get("MIG_FUZZ_PREAUTH", str(max(100, FRAMES // 5))))

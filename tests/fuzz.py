@@ -9,7 +9,7 @@ hundredth of that after the handshake, where their header alone ends the
 link; FRAMES of each go to the stranger, before authenticating) and
 SWITCH (FRAMES, most of them from seven more fake nodes at once); at
 least FRAMES/5 stranger connections, FRAMES/5 generic netlink requests
-as nobody and again as root. Node 1 starts at most one guest a second
+as nobody and again as root. Node 1 starts at most one guest in five seconds
 for the fuzzer. The figures (frames sent per type, connections, links
 dropped, counters, duration) are printed as the tests' diagnostics.
 MIG_FUZZ_SEED=N repeats a run; MIG_FUZZ_OOT, MIG_FUZZ_HELLOS,
