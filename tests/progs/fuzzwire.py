@@ -6,10 +6,13 @@ unauthenticated stranger (issue 10, item 7).
     fuzzwire.py preauth ADDR [--src ID --dst ID] [options]
     fuzzwire.py case NAME ADDR --key HEX --src ID --dst ID
 
-Meant to run ON the node it attacks (ADDR its own address): "auth" makes
-real moves of tests/progs/bin/spin to the fake peer it plays (node --src,
-configured at the node with `migctl node add`), which it needs to run
-migctl locally for.
+Run on the node it attacks (ADDR its own address), or imported (parse_args(),
+run()) with a node object that does the few things it needs there: "auth"
+makes real moves of tests/progs/bin/spin to the fake peer it plays (node
+--src, configured at the node with `migctl node add`). LocalNode runs
+them locally; tests/25-fuzz.py runs the fuzzer on the build machine, much
+faster than in a TCG guest, against a port forwarded to 127.0.0.1
+(--port), with its VmNode doing them through the test agent.
 
 auth: over sealed links (tests/progs/migwire.py: the v5 handshake and the
 TLS 1.3 record layer) it first records real traffic: it lets the node move
@@ -20,19 +23,24 @@ the guest (SYSCALL answered by SYSRET, SIGNAL, EXIT...). Everything the
 node sends is recorded and becomes the corpus (PING, LOAD, SYSRET, ACK...);
 types the node never sends in this set-up come from templates of the
 structs in uapi/mig_wire.h. Then it sends --frames mutated frames of
-every type 1..23: bit flips, bytes and fields set to boundary values,
+every type 1..24: bit flips, bytes and fields set to boundary values,
 field-aware changes (counts, lengths, ids, addresses, signals, syscall
 numbers), truncation/extension within the type's bounds, and, for the
 stream types, whole streams (BEGIN..END of a recorded move, re-homed to
 the fake peer's ids, or sent back to a live deputy as a homecoming) with
 some frames mutated, out of order, duplicated or spliced from another
 stream. Frames that must drop the link (header damage, lengths outside
-the bounds, HELLO/AUTH after the handshake: about 1 in --drop-every) end
-a connection; it then reconnects and goes on. A link that drops after a
-frame that should have kept it is reported with the frames before it.
+the bounds: about 1 in --drop-every; HELLO/AUTH after the handshake,
+--oot of each) end a connection; it then reconnects and goes on. A link
+that drops after a frame that should have kept it is reported with the
+frames before it. SWITCH (--switches) is mostly a rekey: a connection
+whose HELLO says REKEY, then SWITCH on the old one, the link going on.
+Guests the node starts for it are limited to --spawn-rate a second:
+beyond that, a BEGIN the node would admit is made to be refused cheaply.
 
-preauth: --frames connections that each send random or mutated HELLO,
-AUTH and other frames (or raw bytes) before authenticating.
+preauth: at least --frames connections that each send random or mutated
+HELLO, AUTH and other frames (or raw bytes) before authenticating, and
+as many as it takes to send --hellos mutated HELLOs and --auths AUTHs.
 
 Prints a JSON summary on the last line of its output.
 
