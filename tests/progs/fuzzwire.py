@@ -289,7 +289,7 @@ def hostile_header(t, payload, rng, kind=None):
         return struct.pack(">IBBHI", MAGIC ^ (1 << rng.randrange(32)), VERSION, t, 0,
                            len(payload)) + payload, "bad_magic"
     if r < 0.35:
-        return struct.pack(">IBBHI", MAGIC, rng.choice([0, 4, 6, 255]), t, 0,
+        return struct.pack(">IBBHI", MAGIC, rng.choice([0, VERSION - 1, VERSION + 1, 255]), t, 0,
                            len(payload)) + payload, "bad_version"
     if r < 0.45:
         return struct.pack(">IBBHI", MAGIC, VERSION, t, rng.choice([1, 0x8000, 0xFFFF]),
@@ -969,10 +969,12 @@ class Fuzzer:
         peer.send(f)
         self.sent[t] += 1
         self.dropping[counter] = self.dropping.get(counter, 0) + 1
-        peer.finish()
+        # No FIN from us before the node has dropped the link itself: a
+        # frame it took as valid must show as a link kept.
         deadline = now() + 3
         while not peer.dead and now() < deadline:
             time.sleep(0.002)
+        peer.finish()
         if peer.dead:
             self.stats["links_dropped_expected"] += 1
         else:
