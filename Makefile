@@ -55,7 +55,7 @@ bench: deps
 	$(PYTHON) tests/bench.py
 
 # The long fuzzing run (tests/25-fuzz.py at 100000 frames of every type;
-# `make check` runs it at 300). FUZZ_FRAMES=N for another size.
+# `make check` runs it at 20). FUZZ_FRAMES=N for another size.
 FUZZ_FRAMES ?= 100000
 fuzz: deps
 	$(MAKE) all

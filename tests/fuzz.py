@@ -3,13 +3,19 @@
 
     tests/fuzz.py [FRAMES]
 
-FRAMES mutated frames of every message type from the authenticated peer
-(default 100000; HELLO and AUTH after the handshake, which each end a
-link, a tenth of that), FRAMES/5 unauthenticated connections and FRAMES/5
-generic netlink requests as nobody and again as root. The figures (frames
-sent per type, links dropped, counters, duration) are printed as the
-tests' diagnostics. MIG_FUZZ_SEED=N repeats a run; MIG_FUZZ_OOT,
-MIG_FUZZ_PREAUTH and MIG_FUZZ_NETLINK override the derived counts."""
+FRAMES mutated frames of every message type (default 100000): the
+authenticated peer sends FRAMES of each type but HELLO and AUTH (a
+hundredth of that after the handshake, where their header alone ends the
+link; FRAMES of each go to the stranger, before authenticating) and
+SWITCH (FRAMES, most of them from seven more fake nodes at once); at
+least FRAMES/5 stranger connections, FRAMES/5 generic netlink requests
+as nobody and again as root. Node 1 starts at most one guest in five seconds
+for the fuzzer. The figures (frames sent per type, connections, links
+dropped, counters, duration) are printed as the tests' diagnostics.
+MIG_FUZZ_SEED=N repeats a run; MIG_FUZZ_OOT, MIG_FUZZ_HELLOS,
+MIG_FUZZ_SWITCHES, MIG_FUZZ_SWITCH_PEERS, MIG_FUZZ_SPAWN_RATE,
+MIG_FUZZ_DROP_EVERY, MIG_FUZZ_PREAUTH and MIG_FUZZ_NETLINK override the
+derived counts."""
 
 import os
 import subprocess

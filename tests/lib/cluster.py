@@ -311,6 +311,20 @@ def _free_udp_port():
         return s.getsockname()[1]
 
 
+def _free_tcp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# A forwarded port (Cluster(forward=...)) reaches the guest over a second
+# NIC, QEMU user networking with restrict=on: the guest cannot send
+# anything anywhere through it, only answer connections made to the
+# forward, which QEMU accepts on 127.0.0.1 only.
+FWD_GUEST_IP = "10.0.2.15"
+FWD_NET = "10.0.2.0/24"
+
+
 class _UdpPair:
     """One or two nodes: a point-to-point UDP tunnel on loopback. Each side
     owns a fixed port, so either VM can die and come back at will."""
@@ -538,6 +552,10 @@ class Node:
         self.name = "node%d" % index
         self.ip = "%s.%d" % (SUBNET, index)
         self.mac = "52:54:00:99:00:%02x" % index
+        self.fwd_mac = "52:54:00:99:01:%02x" % index
+        # guest TCP port -> host port on 127.0.0.1 (Cluster(forward=...))
+        self.forwarded = {port: _free_tcp_port()
+                          for port in (cluster.forward or {}).get(index, ())}
         work = cluster.workdir
         self.console_log = str(work / ("%s.console.log" % self.name))
         self.qemu_log = str(work / ("%s.qemu.log" % self.name))
@@ -672,7 +690,21 @@ class Node:
                 raise BootError("%s: agent not ready after %.0fs\n%s"
                                 % (self.name, time.monotonic() - self._started_at,
                                    self._diagnostics()))
+        if self.forwarded:
+            self._configure_forward()
         self.boot_seconds = time.monotonic() - self._started_at
+
+    def _configure_forward(self):
+        """The second NIC, found by its MAC, gets the address QEMU's
+        forwards connect to."""
+        rc, out = self.run(
+            "dev=$(grep -l %s /sys/class/net/*/address | cut -d/ -f5) && "
+            "ip addr add %s/24 dev $dev && ip link set $dev up" % (
+                self.fwd_mac, FWD_GUEST_IP))
+        if rc != 0:
+            self._terminate()
+            self._killed = True
+            raise BootError("%s: cannot configure the forwarded NIC: %s" % (self.name, out))
 
     def _terminate(self):
         if self._proc is not None and self._proc.poll() is None:
@@ -800,7 +832,8 @@ class Cluster:
     and kept (and its path printed) when the cluster failed.
     """
 
-    def __init__(self, nodes=2, name=None, memory=1024, boot_timeout=BOOT_TIMEOUT):
+    def __init__(self, nodes=2, name=None, memory=1024, boot_timeout=BOOT_TIMEOUT,
+                 forward=None):
         global _cluster_seq, _cleanup_installed
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
@@ -808,6 +841,7 @@ class Cluster:
         self.name = name or "cluster%d" % _cluster_seq
         self.memory = memory
         self.boot_timeout = boot_timeout
+        self.forward = forward
         self.failed = False
         self.kver, self.vmlinuz = find_kernel()
         self.workdir = STATE_DIR / _run_id() / ("%s-%d" % (self.name, _cluster_seq))
@@ -926,6 +960,11 @@ class Cluster:
             "-chardev", "socket,id=agent,path=%s,server=on,wait=off" % q(node.sock_path),
             "-device", "virtserialport,chardev=agent,name=org.mig.agent",
         ]
+        if node.forwarded:
+            fwd = ",".join("hostfwd=tcp:127.0.0.1:%d-%s:%d" % (host, FWD_GUEST_IP, guest)
+                           for guest, host in sorted(node.forwarded.items()))
+            argv += ["-netdev", "user,id=n1,restrict=on,net=%s,%s" % (FWD_NET, fwd),
+                     "-device", "virtio-net-pci,netdev=n1,mac=%s" % node.fwd_mac]
         return self._net.wrap(argv)
 
 

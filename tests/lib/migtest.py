@@ -117,8 +117,8 @@ def _on_alarm(_signum, _frame):
 
 
 class _Runner:
-    def __init__(self, nodes, selected, memory=DEFAULT_MEMORY):
-        self.nodes, self.memory = nodes, memory
+    def __init__(self, nodes, selected, memory=DEFAULT_MEMORY, forward=None):
+        self.nodes, self.memory, self.forward = nodes, memory, forward
         self.tests = [t for t in _tests if not selected or t.name in selected]
         unknown = set(selected) - {t.name for t in _tests}
         if unknown:
@@ -144,9 +144,9 @@ class _Runner:
         if t.fresh or nodes != self.nodes or memory != self.memory:
             # Two clusters at once would only compete for the CPUs.
             self._stop_shared()
-            return _boot(nodes, t.name, memory), True
+            return _boot(nodes, t.name, memory, self.forward), True
         if self.shared is None:
-            self.shared = _boot(nodes, _file_stem(self.script), memory)
+            self.shared = _boot(nodes, _file_stem(self.script), memory, self.forward)
         else:
             for n in self.shared.nodes:  # a previous test may have killed one
                 if not n.alive:
@@ -267,9 +267,9 @@ class _Runner:
         return 1 if self.failed else 0
 
 
-def _boot(nodes, name, memory=None):
+def _boot(nodes, name, memory=None, forward=None):
     start = time.monotonic()
-    c = Cluster(nodes=nodes, name=name, memory=memory or DEFAULT_MEMORY)
+    c = Cluster(nodes=nodes, name=name, memory=memory or DEFAULT_MEMORY, forward=forward)
     c.start()
     diag("booted %d node(s)%s in %.1fs" % (
         nodes, "" if memory in (None, DEFAULT_MEMORY) else " of %d MiB" % memory,
@@ -284,9 +284,12 @@ def _file_stem(path):
 def run(nodes=None):
     """Run the registered tests and exit. nodes defaults to the calling
     file's NODES (2 if unset); 0 means the tests need no VMs. The file's
-    MEMORY, if set, is each node's memory in MiB (default 1024)."""
+    MEMORY, if set, is each node's memory in MiB (default 1024). FORWARD,
+    if set, is {node index: [guest TCP ports]} forwarded from 127.0.0.1
+    on the host (Node.forwarded: guest port -> host port)."""
     main = sys.modules["__main__"]
     if nodes is None:
         nodes = getattr(main, "NODES", 2)
-    runner = _Runner(nodes, sys.argv[1:], getattr(main, "MEMORY", DEFAULT_MEMORY))
+    runner = _Runner(nodes, sys.argv[1:], getattr(main, "MEMORY", DEFAULT_MEMORY),
+                     getattr(main, "FORWARD", None))
     sys.exit(runner.run_all())
