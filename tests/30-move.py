@@ -123,7 +123,7 @@ def credentials_move(c):
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
     sp = n1.spawn("exec setpriv --reuid=65534 --regid=65534 --groups=100,200,300 "
-                  "%s -s 6 -m 4" % SPIN)
+                  "%s -s 4 -m 4" % SPIN)
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
     mig.move(n1, sp.pid, 2)
     status = n2.run_ok("grep -E '^(Uid|Gid|Groups):' /proc/%d/status"
@@ -226,7 +226,9 @@ def bad_moves_refused_process_unharmed(c):
     """bad pid, unknown node, stranger, threads, shared memory: refused"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
-    sp = start_spin(n1, seconds=25)
+    # CPU seconds: alive through the refusals that name it (the threaded
+    # and shared processes come after).
+    sp = start_spin(n1, seconds=12)
     refused(n1, "move 999999 2", "no such process")
     refused(n1, "move %d 9" % sp.pid, "unknown node")
     refused(n1, "move %d 1" % sp.pid, "this node")
@@ -306,7 +308,7 @@ def failed_restore_leaves_process_home(c):
     mig.set_key(n2)
     mig.migctl(n2, "node add 1 %s" % n1.ip)
     mig.wait_state(n1, 2, "up", timeout=60)
-    sp = start_spin(n1, seconds=8)
+    sp = start_spin(n1, seconds=5)
     refused(n1, "move %d 2" % sp.pid)
     assert not ps(n1)
     assert sp.wait(120) == 42, sp.output()
@@ -334,7 +336,9 @@ def destination_dies_mid_move(c):
     """the destination dies while the state streams: the process stays home"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
-    sp = start_spin(n1, seconds=40, mib=256)
+    # -s is CPU seconds: it runs during the pre-copy and, at home, after
+    # the failed move; 12 leaves it running well past the kill.
+    sp = start_spin(n1, seconds=12, mib=256)
     mover = n1.spawn("exec %s move %d 2" % (mig.MIGCTL, sp.pid))
     time.sleep(2)		# 256 MiB take several seconds to stream
     n2.kill()

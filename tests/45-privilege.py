@@ -117,7 +117,7 @@ def setuid_program_moves_only_with_ptrace_rights(c):
     n1, n2 = linked(c, accept_root=1)
     n1.run_ok("cp %s /tmp/suid-spin && chown root:root /tmp/suid-spin && "
               "chmod 4755 /tmp/suid-spin" % SPIN)
-    sp = n1.spawn("exec %s /tmp/suid-spin -s 12 -m 4" % AS_USER)
+    sp = n1.spawn("exec %s /tmp/suid-spin -s 6 -m 4" % AS_USER)
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
     euid = n1.run_ok("grep ^Uid: /proc/%d/status" % sp.pid).split()[2]
     assert euid == "0", "not running setuid root"
@@ -152,12 +152,13 @@ def root_guest_needs_accept_root(c):
     """a root process: refused by a destination with accept_root 0 (EPERM,
     the reason at migctl), it runs on at home; accepted with 1"""
     n1, n2 = linked(c, accept_root=0)
-    sp = n1.spawn("exec %s -s 25 -m 4" % SPIN)
+    # sp (CPU seconds) must outlast the refusals and capped's whole run.
+    sp = n1.spawn("exec %s -s 12 -m 4" % SPIN)
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
     refused(n1, sp.pid, 2, "not permitted", "accept_root")
     assert sp.running() and not ps(n1) and not ps(n2), "left a trace"
     # Capabilities make a process as mighty as root, whatever its ids.
-    capped = n1.spawn("exec %s --inh-caps=+net_raw --ambient-caps=+net_raw %s -s 5 -m 4"
+    capped = n1.spawn("exec %s --inh-caps=+net_raw --ambient-caps=+net_raw %s -s 3 -m 4"
                       % (AS_USER, SPIN))
     wait_until(lambda: "ready" in capped.output(), timeout=30, what="ready")
     refused(n1, capped.pid, 2, "not permitted", "accept_root")
@@ -232,7 +233,7 @@ def capabilities_and_no_new_privs_move(c):
         wait_until(lambda: not ps(n2), timeout=30, what="guest gone")
 
 
-def spin_at(node, seconds=20):
+def spin_at(node, seconds=8):
     sp = node.spawn("exec %s -s %d -m 4 -x 42" % (SPIN, seconds))
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="spin ready")
     return sp

@@ -5,12 +5,18 @@
     tests/run.py 00-testbed 10-foo   just these files (name, stem or path)
     tests/run.py -k migrate          files whose name contains "migrate"
     tests/run.py --timeout 1200      per-file time limit in seconds
+    tests/run.py -j 2                two files at a time (see below)
 
 Each file runs as its own process group with a time limit; its TAP is
 streamed as it comes. A file that crashes or times out counts as failed
 (every test it did not report, or one failure if it reported them all).
 The last line is "N passed, N failed" (", N skipped" when any); the exit
 status is 1 if anything failed.
+
+With -j N, N files run at the same time, each printed as one block when
+it ends; a file whose clusters have three nodes or more runs alone. On a
+machine with few cores the VMs of two files compete for the CPUs: see
+Documentation/testing.rst before using it.
 
 Nothing is built here: `make` builds kmod/mig.ko and migctl first.
 """
@@ -73,6 +79,15 @@ def discover(names, substr):
     if substr:
         files = [p for p in files if substr in p.name]
     return files
+
+
+def runs_alone(path):
+    """With -j: files with clusters of three nodes or more (NODES = 3, or
+    a test's nodes=3) run with no other file beside them."""
+    text = path.read_text()
+    sizes = [int(n) for n in re.findall(r"^NODES\s*=\s*(\d+)", text, re.M)]
+    sizes += [int(n) for n in re.findall(r"@test\([^)]*\bnodes\s*=\s*(\d+)", text)]
+    return any(n >= 3 for n in sizes)
 
 
 def needs_module(path):
@@ -143,8 +158,34 @@ def _on_sigterm(_signum, _frame):
     raise KeyboardInterrupt
 
 
-def run_file(path, timeout):
-    """Run one test file, echoing its output; returns its Result."""
+class _Echo:
+    """Where a file's output goes: straight to stdout, or (-j) kept until
+    the file ends and printed as one block."""
+
+    lock = threading.Lock()
+
+    def __init__(self, buffered):
+        self.buffered = buffered
+        self.lines = []
+
+    def write(self, line):
+        if self.buffered:
+            self.lines.append(line)
+        else:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+
+    def flush_block(self):
+        with self.lock:
+            sys.stdout.write("".join(self.lines))
+            sys.stdout.flush()
+        self.lines = []
+
+
+def run_file(path, timeout, echo=None, stop=None):
+    """Run one test file, echoing its output; returns its Result. A set
+    `stop` event ends it as if interrupted."""
+    echo = echo or _Echo(False)
     res = Result(path.stem)
     env = dict(os.environ, PYTHONUNBUFFERED="1",
                PYTHONPATH=str(TESTS_DIR / "lib"))
@@ -158,8 +199,11 @@ def run_file(path, timeout):
     plan, seen, timed_out = None, set(), False
     try:
         while True:
+            if stop is not None and stop.is_set():
+                res.interrupted = True
+                break
             try:
-                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+                line = lines.get(timeout=min(1.0, max(0.1, deadline - time.monotonic())))
             except queue.Empty:
                 if time.monotonic() >= deadline:
                     timed_out = True
@@ -167,23 +211,21 @@ def run_file(path, timeout):
                 continue
             if line is None:
                 break
-            sys.stdout.write(line)
-            sys.stdout.flush()
+            echo.write(line)
             plan = count_line(line.rstrip("\n"), res, seen, plan)
     except KeyboardInterrupt:
         res.interrupted = True
     if timed_out or res.interrupted:
-        print("# %s: %s, stopping it" % (
-            path.name, "interrupted" if res.interrupted else "timed out after %ds" % timeout),
-            flush=True)
+        echo.write("# %s: %s, stopping it\n" % (
+            path.name, "interrupted" if res.interrupted else "timed out after %ds" % timeout))
         stop_group(proc)
-        drain(lines)  # what it said while shutting down (e.g. where its logs are)
+        drain(lines, echo)  # what it said while shutting down (e.g. where its logs are)
     rc = proc.wait()
     account_for_crash(res, plan, seen, rc, timed_out, res.interrupted)
     return res
 
 
-def drain(lines):
+def drain(lines, echo):
     while True:
         try:
             line = lines.get(timeout=5)
@@ -191,8 +233,7 @@ def drain(lines):
             return
         if line is None:
             return
-        sys.stdout.write(line)
-        sys.stdout.flush()
+        echo.write(line)
 
 
 def count_line(line, res, seen, plan):
@@ -245,11 +286,63 @@ def summary_line(total):
     return line
 
 
+def run_parallel(files, args, total):
+    """-j: up to args.jobs files at a time; the files that runs_alone()
+    first, one by one, then the others in name order, as a slot frees.
+    Each file's output is printed as one block when it ends."""
+    # The files that run alone first: the others then pair up to the end.
+    todo = [p for p in files if runs_alone(p)] + [p for p in files if not runs_alone(p)]
+    running = {}            # thread -> path
+    done = queue.Queue()
+    stop = threading.Event()
+
+    def one(path):
+        echo = _Echo(True)
+        echo.write("# ===== %s =====\n" % path.name)
+        t = time.monotonic()
+        res = run_file(path, args.timeout, echo, stop)
+        echo.write("# ===== %s: %s in %.0fs =====\n" % (path.name, summary_line(res),
+                                                       time.monotonic() - t))
+        echo.flush_block()
+        done.put((threading.current_thread(), res))
+
+    try:
+        while todo or running:
+            alone = todo and runs_alone(todo[0])
+            while todo and not stop.is_set() and len(running) < args.jobs and \
+                    not (alone and running) and \
+                    not any(runs_alone(p) for p in running.values()):
+                path = todo.pop(0)
+                th = threading.Thread(target=one, args=(path,), daemon=True)
+                running[th] = path
+                th.start()
+                alone = todo and runs_alone(todo[0])
+            if not running:
+                break
+            th, res = done.get()
+            th.join()
+            del running[th]
+            total.add(res)
+            if res.interrupted:
+                stop.set()
+                todo = []
+    except KeyboardInterrupt:
+        stop.set()
+        for th in list(running):
+            th.join()
+        while not done.empty():
+            total.add(done.get()[1])
+        total.failed += 1
+        total.failures.append("interrupted")
+
+
 def main():
     ap = argparse.ArgumentParser(description="Run the mig VM tests.")
     ap.add_argument("files", nargs="*", help="test files: 00-testbed, 00-testbed.py or a path")
     ap.add_argument("-k", dest="substr", help="only files whose name contains this")
     ap.add_argument("--timeout", type=int, default=900, help="per-file limit (s), default 900")
+    ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("MIG_TEST_JOBS", "1")),
+                    help="files run at the same time (default 1, or $MIG_TEST_JOBS)")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, _on_sigterm)
 
@@ -266,20 +359,23 @@ def main():
 
     total = Result("all")
     start = time.monotonic()
-    for path in files:
-        print("# ===== %s =====" % path.name, flush=True)
-        t = time.monotonic()
-        try:
-            res = run_file(path, args.timeout)
-        except KeyboardInterrupt:  # between two lines of output handling
-            res = Result(path.stem)
-            res.interrupted = True
-            res.failed, res.failures = 1, ["%s: interrupted" % path.stem]
-        print("# ===== %s: %s in %.0fs =====" % (path.name, summary_line(res),
-                                                time.monotonic() - t), flush=True)
-        total.add(res)
-        if res.interrupted:
-            break
+    if args.jobs > 1:
+        run_parallel(files, args, total)
+    else:
+        for path in files:
+            print("# ===== %s =====" % path.name, flush=True)
+            t = time.monotonic()
+            try:
+                res = run_file(path, args.timeout)
+            except KeyboardInterrupt:  # between two lines of output handling
+                res = Result(path.stem)
+                res.interrupted = True
+                res.failed, res.failures = 1, ["%s: interrupted" % path.stem]
+            print("# ===== %s: %s in %.0fs =====" % (path.name, summary_line(res),
+                                                    time.monotonic() - t), flush=True)
+            total.add(res)
+            if res.interrupted:
+                break
     for f in total.failures:
         print("# FAILED %s" % f)
     print("# total time %.0fs" % (time.monotonic() - start))
