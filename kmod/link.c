@@ -26,8 +26,10 @@ static bool mig_link_publish(struct mig_node *node, struct socket *sock)
 
 	mutex_lock(&node->lock);
 	ok = !node->stopping;
-	if (ok)
+	if (ok) {
 		node->sock = sock;
+		node->reading = sock;
+	}
 	mutex_unlock(&node->lock);
 	return ok;
 }
@@ -55,6 +57,7 @@ static struct socket *mig_link_take_incoming(struct mig_node *node)
 		node->incoming = NULL;
 		node->incoming_rekey = false;
 		node->sock = sock;
+		node->reading = sock;
 	}
 	mutex_unlock(&node->lock);
 	return sock;
@@ -357,7 +360,11 @@ static void mig_link_switch_work(struct work_struct *work)
 	wake_up(&node->wait);	/* the worker may close the old one now */
 }
 
-/* The sealed connection that replaces @old, once there is one. */
+/*
+ * The sealed connection that replaces @old, once there is one. From here
+ * on the receive loop reads it, maybe while it is still node->incoming:
+ * mig_link_hand_over() must then leave it to the loop.
+ */
 static struct socket *mig_link_next_sock(struct mig_node *node,
 					 struct socket *old)
 {
@@ -368,6 +375,8 @@ static struct socket *mig_link_next_sock(struct mig_node *node,
 		next = node->sock;		/* we switched already */
 	else if (node->incoming_rekey)
 		next = node->incoming;		/* switch_work is on its way */
+	if (next)
+		node->reading = next;
 	mutex_unlock(&node->lock);
 	return next;
 }
@@ -467,6 +476,7 @@ static void mig_link_close_all(struct mig_node *node, struct socket *rx_sock,
 
 	mutex_lock(&node->lock);
 	tx = node->sock;
+	node->reading = NULL;
 	/* Read from already, but never sent on: not for the next link. */
 	if (node->incoming == rx_sock) {
 		node->incoming = NULL;
@@ -706,7 +716,9 @@ void mig_link_stop(struct mig_node *node)
  * rekey (MIG_HELLO_REKEY) replaces the link that is up, which goes on
  * until both sides switched. Otherwise a peer that authenticates anew has
  * restarted or lost the old link, so the old one, if any, is aborted in
- * favour of the new.
+ * favour of the new. A connection replaced while the receive loop
+ * already reads it (a rekey whose switch has not run yet) is only shut
+ * down: the loop fails on it and releases it with the link.
  */
 void mig_link_hand_over(struct mig_node *node, struct socket *sock, u8 flags)
 {
@@ -717,6 +729,10 @@ void mig_link_hand_over(struct mig_node *node, struct socket *sock, u8 flags)
 		old = sock;
 	} else {
 		old = node->incoming;
+		if (old && old == node->reading) {
+			kernel_sock_shutdown(old, SHUT_RDWR);
+			old = NULL;
+		}
 		node->incoming = sock;
 		node->incoming_rekey = flags & MIG_HELLO_REKEY &&
 				       node->state == MIG_NODE_UP && node->sock;

@@ -35,6 +35,7 @@ struct mig_node {
 	struct socket *sock;		/* the established link, if any */
 	struct socket *incoming;	/* accepted and authenticated, for the worker */
 	bool incoming_rekey;		/* incoming replaces sock, which stays up */
+	struct socket *reading;		/* the receive loop's; only it releases it */
 	struct socket *dialing;		/* a rekey's new connection, until sealed */
 	bool stopping;
 	u32 rtt_us;

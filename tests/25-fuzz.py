@@ -249,11 +249,7 @@ def rekey_released_while_read(c):
     """reproducer: a connection authenticated while the link's receive
     loop already reads a rekey connection whose switch has not run yet
     must not release that one under it (kernel BUG at fs/inode.c, iput,
-    in mig_link/N: a double sock_release). A known kernel bug: runs only
-    with MIG_FUZZ_KNOWN_BUGS=1"""
-    if not os.environ.get("MIG_FUZZ_KNOWN_BUGS"):
-        skip("known kernel bug (mig_link_hand_over() releases a rekey "
-             "connection being read); MIG_FUZZ_KNOWN_BUGS=1 runs it")
+    in mig_link/N: a double sock_release, before the fix)"""
     n1, n2 = c.nodes
     ensure_linked(c)
     have = mig.nodes(n1)
