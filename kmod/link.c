@@ -363,7 +363,9 @@ static void mig_link_switch_work(struct work_struct *work)
 /*
  * The sealed connection that replaces @old, once there is one. From here
  * on the receive loop reads it, maybe while it is still node->incoming:
- * mig_link_hand_over() must then leave it to the loop.
+ * mig_link_hand_over() must then leave it to the loop. The answering node
+ * of a rekey switches its own sending now, after the caller's SWITCH: a
+ * rekey the caller gave up on at the last moment is never half done.
  */
 static struct socket *mig_link_next_sock(struct mig_node *node,
 					 struct socket *old)
@@ -371,10 +373,12 @@ static struct socket *mig_link_next_sock(struct mig_node *node,
 	struct socket *next = NULL;
 
 	mutex_lock(&node->lock);
-	if (node->sock != old)
+	if (node->sock != old) {
 		next = node->sock;		/* we switched already */
-	else if (node->incoming_rekey)
-		next = node->incoming;		/* switch_work is on its way */
+	} else if (node->incoming_rekey) {
+		next = node->incoming;		/* our turn to switch */
+		queue_work(system_unbound_wq, &node->switch_work);
+	}
 	if (next)
 		node->reading = next;
 	mutex_unlock(&node->lock);
@@ -403,8 +407,12 @@ static int mig_link_switch_rx(struct mig_node *node, struct socket **rx_sock)
 	left = wait_event_interruptible_timeout(node->wait,
 			mig_link_has_next(node, *rx_sock, &next),
 			msecs_to_jiffies(MIG_HANDSHAKE_TIMEOUT_MS));
-	if (!next)
+	if (!next) {
+		if (!left)
+			pr_warn("link to node %u: its keys changed, ours did not follow in time\n",
+				node->id);
 		return left > 0 ? -ESHUTDOWN : -ETIMEDOUT;
+	}
 	*rx_sock = next;
 	return 0;
 }
@@ -531,6 +539,8 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 		if (!err) {
 			if (time_after(jiffies, last_rx + timeout)) {
 				mig_stat_inc(MIG_STAT_HEARTBEAT_TIMEOUT);
+				pr_warn("link to node %u: nothing received for %u ms\n",
+					node->id, jiffies_to_msecs(jiffies - last_rx));
 				err = -ETIMEDOUT;
 				break;
 			}
@@ -736,7 +746,8 @@ void mig_link_hand_over(struct mig_node *node, struct socket *sock, u8 flags)
 		node->incoming = sock;
 		node->incoming_rekey = flags & MIG_HELLO_REKEY &&
 				       node->state == MIG_NODE_UP && node->sock;
-		if (node->incoming_rekey)
+		/* The caller switches first (mig_link_next_sock()). */
+		if (node->incoming_rekey && mig_node_id < node->id)
 			queue_work(system_unbound_wq, &node->switch_work);
 		else if (node->sock)
 			kernel_sock_shutdown(node->sock, SHUT_RDWR);

@@ -67,11 +67,8 @@
 /* Pages sent per bit of the sent set's entries. */
 #define MIG_SENT_SHIFT		5
 
-/*
- * Off by default for now: two live moves crossing on one link can stall
- * it until its heartbeat times out (under investigation).
- */
-static bool mig_live_auto;
+/* Every move above live_min_kb is live unless the knob says otherwise. */
+static bool mig_live_auto = true;
 static unsigned int mig_live_min_kb = 8192;
 static unsigned int mig_live_max_rounds = 8;
 
@@ -434,7 +431,9 @@ static void mig_live_round_work(struct callback_head *cb)
 
 	if (atomic_cmpxchg(&round->state, MIG_ROUND_QUEUED,
 			   MIG_ROUND_RUNNING) == MIG_ROUND_QUEUED) {
-		if (current->flags & PF_EXITING || current->mm != live->mm) {
+		if (current->flags & PF_EXITING) {
+			round->err = -ESRCH;
+		} else if (current->mm != live->mm) {
 			round->err = -ESTALE;
 		} else {
 			/* As in mig_move_run(): the flag would cut the reads short. */

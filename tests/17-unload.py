@@ -72,7 +72,9 @@ def unload_refused_while_moving_and_away(c):
     there: refused at both ends, the process unharmed"""
     n1, n2 = c.nodes
     mig.link_settled(c.nodes)
-    sp = start_spin(n1, seconds=10, mib=192)
+    # It runs on while its memory moves (a live move): enough CPU seconds
+    # to outlast the pre-copy under TCG.
+    sp = start_spin(n1, seconds=40, mib=192)
     mv = start_move(n1, sp.pid, 2)
     tries = 0
     while mv.running():

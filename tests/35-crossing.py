@@ -14,12 +14,12 @@ import jobs  # noqa: E402
 import mig  # noqa: E402
 
 NODES = 2
-# Five processes of 32-64 MiB at home and five guests of as much on each
+# Five processes of 64-128 MiB at home and five guests of as much on each
 # node, with the buffers of ten moves at once: more than the default
-# 1024 MiB holds safely. 240 MiB each way stream for much longer than the
+# 1024 MiB holds safely. 480 MiB each way stream for much longer than the
 # heartbeat timeout under TCG, which is what the link must survive.
 MEMORY = 2048
-SIZES = (32, 40, 48, 56, 64)
+SIZES = (64, 80, 96, 112, 128)
 # Seconds of CPU a job computes for on an idle node, five of them sharing
 # a node's CPU while they move; then it spins until the test releases it.
 JOB_SECONDS = 4
@@ -73,7 +73,7 @@ def two_moves_cross(c):
 
 @test(timeout=600)
 def five_moves_each_way_at_once(c):
-    """5 processes of 32-64 MiB moved 1 -> 2 and 5 moved 2 -> 1, all at
+    """5 processes of 64-128 MiB moved 1 -> 2 and 5 moved 2 -> 1, all at
     the same moment: the 10 moves succeed, the link stays up, every
     process's memory, output and exit status are exact"""
     n1, n2 = c.nodes

@@ -24,8 +24,6 @@ def ensure_linked(c):
     if not all(mig.is_loaded(n) for n in c.nodes) or \
             mig.nodes(c.nodes[0]).get(2, {}).get("state") != "up":
         mig.link_all(c.nodes)
-    # Large moves are live only with the knob on (off by default for now).
-    mig.set_all(c.nodes, live_auto=1)
 
 
 def move_json(node, pid, dest, opts="", timeout=300):
@@ -146,6 +144,9 @@ def modes_by_size_and_by_choice(c):
     --stop-copy force either; a bad option is refused"""
     n1, n2 = c.nodes
     ensure_linked(c)
+    # The defaults: live from 8 MiB on.
+    assert mig.knob(n1, "live_auto") == "1"
+    assert mig.knob(n1, "live_min_kb") == "8192"
     sp = n1.spawn("exec %s -m 1 -r 64" % DIRTIER)
     pid = mig.ready(sp)
     assert move_json(n1, pid, 2)["how"] == "stop-copy"
