@@ -676,14 +676,21 @@ void mig_link_exit(void)
 	mig_msg_unregister(mig_link_msgs, ARRAY_SIZE(mig_link_msgs));
 }
 
+/*
+ * The worker decrypts everything the peer sends: at the weight of one of
+ * the processes that keep running during a live move, a busy node would
+ * read its link at a fraction of the rate the link carries.
+ */
 int mig_link_start(struct mig_node *node)
 {
 	struct task_struct *task;
 
-	task = kthread_run(mig_link_worker, node, "mig_link/%u", node->id);
+	task = kthread_create(mig_link_worker, node, "mig_link/%u", node->id);
 	if (IS_ERR(task))
 		return PTR_ERR(task);
+	set_user_nice(task, MIG_COPY_NICE);
 	node->worker = task;
+	wake_up_process(task);
 	return 0;
 }
 

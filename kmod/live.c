@@ -623,10 +623,12 @@ int mig_live_precopy(struct mig_live *live, const char **why)
 {
 	struct mig_page_batch *b = mig_batch_alloc();
 	unsigned long prev = ULONG_MAX;
+	long nice;
 	int err;
 
 	if (!b)
 		return -ENOMEM;
+	nice = mig_copy_boost();
 	for (;;) {
 		err = mig_live_round(live, live->round == 0);
 		if (err == -ETIMEDOUT && live->round) {
@@ -647,6 +649,7 @@ int mig_live_precopy(struct mig_live *live, const char **why)
 			break;
 		prev = live->ntodo;
 	}
+	mig_copy_unboost(nice);
 	mig_batch_free(b);
 	kvfree(live->todo);
 	live->todo = NULL;

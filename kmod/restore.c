@@ -852,7 +852,10 @@ int mig_restore(struct mig_chan *chan, bool set_creds, bool live,
 	r->live = live;
 
 	if (live) {
+		long nice = mig_copy_boost();
+
 		err = mig_restore_precopy(r, &f);
+		mig_copy_unboost(nice);
 		if (err)
 			goto out;
 	} else {
