@@ -50,7 +50,8 @@ check: deps
 	$(PYTHON) tests/run.py $(TESTS)
 
 # Figures, not verdicts: move rate, forwarded syscall cost, CPU speed away.
-bench: deps
+bench:
+	@tests/install-deps.sh bench
 	$(MAKE) all
 	$(PYTHON) tests/bench.py
 

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Installs what building mig and running its virtual cluster need on a
-# Debian 12 machine, and nothing when all of it is already there.
+# Debian 12 machine, and nothing when all of it is already there. With
+# "bench": also what make bench compares with (criu, openssl).
 set -eu
 
 PACKAGES="make gcc libc6-dev pkg-config libnl-3-dev libnl-genl-3-dev
 	linux-headers-amd64 linux-image-amd64 qemu-system-x86 busybox-static
 	cpio iproute2 kmod procps util-linux python3 python3-cryptography"
+[ "${1:-}" = bench ] && PACKAGES="$PACKAGES criu openssl"
 
 missing=""
 for p in $PACKAGES; do
