@@ -584,6 +584,22 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 	pr_info("link to node %u down (%d)\n", node->id, err);
 }
 
+/* A frame that found no room within the send timeout: what the link did. */
+static void mig_link_report_stuck(struct mig_node *node, struct socket *sock,
+				  u8 type)
+{
+	bool read, current_sock, incoming;
+
+	mutex_lock(&node->lock);
+	read = node->reading == sock;
+	current_sock = node->sock == sock;
+	incoming = node->incoming;
+	mutex_unlock(&node->lock);
+	pr_warn("link to node %u: a frame of type %u was not taken within %u ms (socket read here: %d, still the link's: %d, rekey pending: %d, connection waiting: %d)\n",
+		node->id, type, MIG_SEND_TIMEOUT_MS, read, current_sock,
+		READ_ONCE(node->rekey_pending), incoming);
+}
+
 /*
  * Sends one frame to a peer from any thread. Fails with -EHOSTUNREACH
  * unless the link is up and authenticated.
@@ -604,8 +620,11 @@ int mig_link_sendv(u16 node_id, u8 type, const struct kvec *vec,
 	if (sock)
 		err = mig_send_framev(sock, type, vec, n);
 	mutex_unlock(&node->send_lock);
-	if (err && sock)
+	if (err && sock) {
+		if (err == -EIO || err == -EAGAIN)
+			mig_link_report_stuck(node, sock, type);
 		mig_link_kick(node);
+	}
 	mig_node_put(node);
 	return err;
 }

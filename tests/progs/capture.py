@@ -37,6 +37,9 @@ def tcp_payload(frame, port):
     return (ip[12:16], sport, dport), tcp[offset:]
 
 
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -47,6 +50,9 @@ def main():
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
                          socket.htons(ETH_P_ALL))
     sock.bind(("eth0", 0))
+    # Python in a TCG guest reads slower than the link's worker (nice -10)
+    # receives: a deep queue (root may exceed rmem_max) keeps every frame.
+    sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 256 << 20)
     sock.settimeout(0.2)
     print("listening", flush=True)
     streams = {}
