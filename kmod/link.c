@@ -180,6 +180,7 @@ static void mig_link_rekey_work(struct work_struct *work)
 					     rekey_work);
 	struct socket *sock = mig_link_call(node, MIG_HELLO_REKEY);
 
+	pr_debug("node %u: rekey connection %s\n", node->id, sock ? "sealed" : "failed");
 	if (sock) {
 		mig_link_hand_over(node, sock, MIG_HELLO_REKEY);
 		return;		/* rekey_pending ends with the switch */
@@ -350,8 +351,11 @@ static void mig_link_switch_work(struct work_struct *work)
 	}
 	mutex_unlock(&node->lock);
 	if (next) {
+		int err;
+
 		/* A failure shows on the old socket's receive side. */
-		mig_send_frame(old, MIG_MSG_SWITCH, NULL, 0);
+		err = mig_send_frame(old, MIG_MSG_SWITCH, NULL, 0);
+		pr_debug("node %u: SWITCH sent: %d\n", node->id, err);
 		mutex_lock(&node->lock);
 		node->sock = next;
 		mutex_unlock(&node->lock);
@@ -413,6 +417,7 @@ static int mig_link_switch_rx(struct mig_node *node, struct socket **rx_sock)
 				node->id);
 		return left > 0 ? -ESHUTDOWN : -ETIMEDOUT;
 	}
+	pr_debug("node %u: peer switched, reading the next connection\n", node->id);
 	*rx_sock = next;
 	return 0;
 }
@@ -430,6 +435,7 @@ static bool mig_link_close_drained(struct mig_node *node, struct socket *old)
 	mutex_unlock(&node->lock);
 	if (!done)
 		return false;
+	pr_debug("node %u: old connection closed\n", node->id);
 	kernel_sock_shutdown(old, SHUT_RDWR);
 	sock_release(old);
 	WRITE_ONCE(node->rekey_pending, false);
@@ -500,6 +506,13 @@ static void mig_link_close_all(struct mig_node *node, struct socket *rx_sock,
 	mig_link_close(node, rx_sock);
 }
 
+static void mig_link_rx_doing(struct mig_node *node, const char *what, u8 type)
+{
+	WRITE_ONCE(node->rx_type, type);
+	WRITE_ONCE(node->rx_since, jiffies);
+	WRITE_ONCE(node->rx_doing, what);
+}
+
 /* Serves an authenticated link until it fails or the worker is stopped. */
 static void mig_link_run(struct mig_node *node, struct socket *sock)
 {
@@ -524,12 +537,15 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 			mig_link_ping(node, ++seq);
 			last_ping = jiffies;
 		}
+		if (drained)
+			mig_link_rx_doing(node, "closing the old connection", 0);
 		if (drained && mig_link_close_drained(node, drained)) {
 			drained = NULL;
 			sealed_at = ktime_get_boottime_seconds();
 		}
 		mig_link_check_rekey(node, sealed_at);
 		got = rx.got;
+		mig_link_rx_doing(node, "reading", 0);
 		err = mig_rx_poll(sock, &rx);
 		if (err < 0)
 			break;
@@ -555,6 +571,7 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 			 * on the new connection: settle the last one first.
 			 * Still sending on the one before is out of turn.
 			 */
+			mig_link_rx_doing(node, "switching", MIG_MSG_SWITCH);
 			if (drained && mig_link_close_drained(node, drained))
 				drained = NULL;
 			err = drained ? -EPROTO : mig_link_switch_rx(node, &sock);
@@ -565,6 +582,7 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 						      MIG_SEND_TIMEOUT_MS);
 			}
 		} else {
+			mig_link_rx_doing(node, "handling", rx.hdr.type);
 			err = mig_link_dispatch(node, &rx);
 		}
 		mig_rx_reset(&rx);
@@ -595,9 +613,11 @@ static void mig_link_report_stuck(struct mig_node *node, struct socket *sock,
 	current_sock = node->sock == sock;
 	incoming = node->incoming;
 	mutex_unlock(&node->lock);
-	pr_warn("link to node %u: a frame of type %u was not taken within %u ms (socket read here: %d, still the link's: %d, rekey pending: %d, connection waiting: %d)\n",
+	pr_warn("link to node %u: a frame of type %u made no progress for %u ms (socket read here: %d, still the link's: %d, rekey pending: %d, connection waiting: %d; receive loop %s, type %u, for %u ms)\n",
 		node->id, type, MIG_SEND_TIMEOUT_MS, read, current_sock,
-		READ_ONCE(node->rekey_pending), incoming);
+		READ_ONCE(node->rekey_pending), incoming,
+		READ_ONCE(node->rx_doing) ?: "idle", READ_ONCE(node->rx_type),
+		jiffies_to_msecs(jiffies - READ_ONCE(node->rx_since)));
 }
 
 /*
@@ -621,6 +641,7 @@ int mig_link_sendv(u16 node_id, u8 type, const struct kvec *vec,
 		err = mig_send_framev(sock, type, vec, n);
 	mutex_unlock(&node->send_lock);
 	if (err && sock) {
+		pr_debug("node %u: send of type %u failed: %d\n", node->id, type, err);
 		if (err == -EIO || err == -EAGAIN)
 			mig_link_report_stuck(node, sock, type);
 		mig_link_kick(node);
@@ -772,11 +793,13 @@ void mig_link_hand_over(struct mig_node *node, struct socket *sock, u8 flags)
 		node->incoming = sock;
 		node->incoming_rekey = flags & MIG_HELLO_REKEY &&
 				       node->state == MIG_NODE_UP && node->sock;
-		/* The caller switches first (mig_link_next_sock()). */
-		if (node->incoming_rekey && mig_node_id < node->id)
+		if (!node->incoming_rekey) {
+			if (node->sock)
+				kernel_sock_shutdown(node->sock, SHUT_RDWR);
+		} else if (mig_node_id < node->id) {
+			/* The caller switches first (mig_link_next_sock()). */
 			queue_work(system_unbound_wq, &node->switch_work);
-		else if (node->sock)
-			kernel_sock_shutdown(node->sock, SHUT_RDWR);
+		}
 	}
 	mutex_unlock(&node->lock);
 	if (old)

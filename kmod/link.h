@@ -60,6 +60,10 @@ struct mig_node {
 	/* The caller's replacement of a link whose keys are due (link.c). */
 	struct work_struct rekey_work;
 	bool rekey_pending;		/* from rekey_work queued to the switch */
+	/* What the receive loop does, since when (jiffies): for diagnostics. */
+	const char *rx_doing;
+	u8 rx_type;
+	unsigned long rx_since;
 	unsigned long rekey_after;	/* jiffies: not before, after a failure */
 	struct work_struct switch_work;	/* moves sending to the rekeyed one */
 };

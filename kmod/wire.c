@@ -243,11 +243,22 @@ int mig_send_framev(struct socket *sock, u8 type, const struct kvec *vec,
 	hdr.len = cpu_to_be32(len);
 	total = sizeof(hdr) + len;
 
-	sent = kernel_sendmsg(sock, &msg, iov, n + 1, total);
-	if (sent < 0)
-		return sent;
-	if (sent != total)
-		return -EIO;
+	/*
+	 * The send timeout bounds one call, not the frame: a large frame on
+	 * a busy link may take longer, and is given up only when a whole
+	 * timeout passes without a byte taken. Bytes left unsent of a frame
+	 * begun break the stream: the caller must then drop the connection.
+	 */
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, n + 1, total);
+	while (msg_data_left(&msg)) {
+		sent = sock_sendmsg(sock, &msg);
+		if (sent == -EAGAIN)
+			return msg_data_left(&msg) == total ? -EAGAIN : -EIO;
+		if (sent < 0)
+			return sent;
+		if (!sent)
+			return -EIO;
+	}
 	mig_stat_inc(MIG_STAT_FRAMES_TX);
 	return 0;
 }

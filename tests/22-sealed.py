@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from migtest import diag, run, skip, test, wait_until  # noqa: E402
+from migtest import diag, run, test, wait_until  # noqa: E402
 import mig  # noqa: E402
 
 NODES = 2
@@ -101,15 +101,7 @@ def knobs_validated(c):
 def rekeyed_while_processes_move(c):
     """with rekey_mib=1 the link is replaced again and again while moves
     cross in both directions; the processes moved over it never notice,
-    the link never goes down. A known bug, run with MIG_KNOWN_BUGS=1:
-    now and then, while a rekey's new connection waits at the answering
-    node, both directions of the old one stop for 10 s (the send
-    timeout), senders fail with EIO and the link is replaced; the moves
-    fail and their processes stay home, unharmed (kernel log: "a frame of
-    type 8 was not taken within 10000 ms")"""
-    if not os.environ.get("MIG_KNOWN_BUGS"):
-        skip("known bug: a rekey while large frames cross can stall the "
-             "old connection both ways; MIG_KNOWN_BUGS=1 runs it")
+    the link never goes down"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
     up0 = link_view(n1, 2)["up_secs"]

@@ -195,7 +195,7 @@ def signals_stops_and_moves_during_precopy(c):
     until SIGCONT; then it moves, memory exact"""
     n1, n2 = c.nodes
     ensure_linked(c)
-    sp = n1.spawn("exec %s -m 64 -r 512" % DIRTIER)
+    sp = n1.spawn("exec %s -m 256 -r 512" % DIRTIER)
     pid = mig.ready(sp, timeout=120)
     mover = start_move(n1, pid, 2)
     wait_precopy(n1, pid)
@@ -211,7 +211,7 @@ def signals_stops_and_moves_during_precopy(c):
     res = json.loads(mover.output())
     diag(json.dumps(res))
     assert [p.get("where") for p in mig.ps(n1) if p["pid"] == pid] == [2]
-    check_exit(sp, pid, n1, 64 * 256)
+    check_exit(sp, pid, n1, 256 * 256)
 
 
 @test(timeout=600)
@@ -220,7 +220,7 @@ def exec_during_precopy(c):
     stopped and the new program runs there"""
     n1, n2 = c.nodes
     ensure_linked(c)
-    sp = n1.spawn("exec %s -m 64 -r 512 -e 'exec tests/progs/bin/spin -s 8 -m 1 -x 43'"
+    sp = n1.spawn("exec %s -m 256 -r 512 -e 'exec tests/progs/bin/spin -s 8 -m 1 -x 43'"
                   % DIRTIER)
     pid = mig.ready(sp, timeout=120)
     mover = start_move(n1, pid, 2)
@@ -239,7 +239,7 @@ def exit_during_precopy(c):
     reason, nothing is left at either end"""
     n1, n2 = c.nodes
     ensure_linked(c)
-    sp = n1.spawn("exec %s -m 64 -r 512" % DIRTIER)
+    sp = n1.spawn("exec %s -m 256 -r 512" % DIRTIER)
     pid = mig.ready(sp, timeout=120)
     mover = start_move(n1, pid, 2, opts="")
     wait_precopy(n1, pid)
@@ -258,7 +258,7 @@ def destination_dies_mid_precopy(c):
     home, untouched (memory checked)"""
     n1, n2 = c.nodes
     ensure_linked(c)
-    sp = n1.spawn("exec %s -m 64 -r 512" % DIRTIER)
+    sp = n1.spawn("exec %s -m 256 -r 512" % DIRTIER)
     pid = mig.ready(sp, timeout=120)
     mover = start_move(n1, pid, 2, opts="")
     wait_precopy(n1, pid)
@@ -267,7 +267,7 @@ def destination_dies_mid_precopy(c):
     diag("migctl: rc %s: %s" % (rc, mover.output().strip()))
     assert rc != 0, mover.output()
     assert not mig.ps(n1), "a deputy or a move was left"
-    check_exit(sp, pid, n1, 64 * 256)
+    check_exit(sp, pid, n1, 256 * 256)
     n2.boot()
 
 
