@@ -254,6 +254,27 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_setrlimit] = LOCAL,
 	[__NR_sysinfo] = LOCAL,
 	[__NR_membarrier] = LOCAL,
+
+	/*
+	 * Numbers x86-64 never implemented (-ENOSYS anywhere): answered here
+	 * rather than bringing the process home for an error. The gap
+	 * between rseq and pidfd_send_signal is mig_fwd_classify()'s.
+	 */
+	[__NR_uselib] = LOCAL,
+	[__NR_create_module] = LOCAL,
+	[__NR_get_kernel_syms] = LOCAL,
+	[__NR_query_module] = LOCAL,
+	[__NR_nfsservctl] = LOCAL,
+	[__NR_getpmsg] = LOCAL,
+	[__NR_putpmsg] = LOCAL,
+	[__NR_afs_syscall] = LOCAL,
+	[__NR_tuxcall] = LOCAL,
+	[__NR_security] = LOCAL,
+	[__NR_set_thread_area] = LOCAL,
+	[__NR_get_thread_area] = LOCAL,
+	[__NR_epoll_ctl_old] = LOCAL,
+	[__NR_epoll_wait_old] = LOCAL,
+	[__NR_vserver] = LOCAL,
 };
 
 static void mig_plan_val(struct mig_fwd_plan *p, int nargs)
@@ -365,6 +386,9 @@ int mig_fwd_classify(unsigned long nr, const u64 *args, pid_t self,
 
 	if (nr >= __NR_syscalls)
 		return MIG_SYS_REFUSE;
+	/* The numbers x86-64 left unused after rseq: -ENOSYS here too. */
+	if (nr > __NR_rseq && nr < __NR_pidfd_send_signal)
+		return MIG_SYS_LOCAL;
 	d = &mig_fwd_table[nr];
 	memset(plan, 0, sizeof(*plan));
 	i = mig_fwd_self(nr, d, args, self, plan);

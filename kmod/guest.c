@@ -909,17 +909,12 @@ static void mig_syscall_args(const struct pt_regs *regs, u64 *args)
 /*
  * A call that names the process by its home pid: here that pid means
  * nothing, or another process. It runs here, where the process is, with
- * 0 (itself) in its place.
+ * 0 (itself) in its place. False: run it; true: *ret is the error.
  */
-static long mig_guest_run_self(const struct pt_regs *regs, int arg)
+static bool mig_guest_run_self(int arg, long *ret)
 {
-	struct pt_regs copy = *regs;
-	unsigned long *reg[6] = {
-		&copy.di, &copy.si, &copy.dx, &copy.r10, &copy.r8, &copy.r9,
-	};
-
-	*reg[arg] = 0;
-	return mig_hook_run_copy(&copy);
+	*ret = mig_hook_local_arg(arg, 0);
+	return *ret != 0;
 }
 
 /* Every syscall of a guest comes here first (syscall_hook.c). */
@@ -949,8 +944,7 @@ static bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 	case MIG_SYS_LOCAL:
 		return false;
 	case MIG_SYS_SELF:
-		*ret = mig_guest_run_self(regs, plan.self_arg);
-		return true;
+		return mig_guest_run_self(plan.self_arg, ret);
 	case MIG_SYS_FORWARD:
 		*ret = mig_fwd_call(g->chan, nr, args, &plan);
 		return true;

@@ -2,36 +2,54 @@
 /*
  * mig: per-task system call interception.
  *
- * One ftrace_ops with SAVE_REGS | IPMODIFY covers the syscall entry points.
- * Its handler runs for every syscall of every task while registered, so the
- * common case is a single test: is the hash bucket of `current` empty? Only
- * for a guest does it take a module reference and point the saved ip at
- * mig_hook_redirect(), which has the entry points' own signature
- * long (const struct pt_regs *) and so receives the user registers.
+ * A hooked task carries the kernel's seccomp work flag
+ * (SYSCALL_WORK_SECCOMP): the syscall entry then calls __secure_computing()
+ * before each of its calls, and skips the call when that returns -1 with
+ * the result in regs->ax, as it does for a filter's SECCOMP_RET_ERRNO. One
+ * ftrace_ops with IPMODIFY on that single function sends a hooked task to
+ * mig_hook_redirect(), which gives the call to the callback: handled
+ * (forwarded, answered), the call is skipped with the callback's result;
+ * otherwise it runs here, natively, as if nothing had looked at it. A task
+ * without the flag never calls the function, so on a node with guests
+ * every other process pays nothing (a hook on every syscall entry point,
+ * as before, cost each of their calls an ftrace trampoline: 7-14 % of a
+ * getppid() under TCG).
  *
- * The redirect function learns which entry point was hit from a table filled
- * by the handler: sys[abi][orig_ax] = ip. Nothing is passed in registers
- * other than ip, so it works when a BPF trampoline shares the function.
+ * The flag is the kernel's, so:
+ *  - a task with a seccomp filter or strict mode of its own is never
+ *    redirected: the kernel enforces its filter, and such a task cannot be
+ *    hooked (mig_hook_add_task() refuses it; a process under seccomp does
+ *    not move anyway, creds.c);
+ *  - __secure_computing() BUG()s for a task with the flag and no seccomp
+ *    mode: the flag must never outlive the hook. It is set and cleared only
+ *    by the task itself (or at its exit), so no task can be between reading
+ *    it and calling the function when it goes. fork copies it: a probe on
+ *    sched_process_fork clears it on the child before the child first runs,
+ *    and a task reaching the hook without an entry clears it
+ *    (mig_hook_unflag()). The debugfs knob, which releases another task,
+ *    detaches its entry and leaves the clearing to that task.
  *
- * To run a syscall locally, mig_hook_run_local() calls the original entry
- * point. ftrace fires again; the handler sees that the caller (parent_ip) is
- * this module and lets the original run. That costs nothing per task and
- * needs no state that could go stale if the task is killed in the syscall.
+ * To run a call here with an argument changed (a call that names the
+ * process by its home pid), mig_hook_local_arg() changes the user register
+ * and queues a task_work that puts it back before the task returns to user
+ * space; if a signal is to be delivered, get_signal() runs the task_work
+ * before the frame saves the registers. The syscall ABI preserves the
+ * argument registers, and compiled code relies on it.
  *
  * Lifetimes:
- *  - A guest entry holds a reference on its task (the key can never be a
- *    recycled task_struct) and one on the module (no rmmod while guests
- *    exist). It is freed after an RCU grace period; the handler looks it up
- *    with preemption disabled.
- *  - Each redirected call holds its own module reference, taken in the
- *    handler and dropped when the call is over, so a guest sleeping in the
- *    callback or in a local syscall keeps the module text in place even if
- *    its entry is deleted meanwhile. exit and exit_group drop it before
- *    running, as they never return. The few instructions after the final
- *    module_put() are covered by synchronize_rcu_tasks() at unload.
- *  - A guest reaching do_exit() is removed by a sched_process_exit probe;
- *    if it was the last one, a work item unregisters the hook after
- *    hook_linger_ms: arming costs tens of ms, and moves come in runs.
+ *  - An entry holds a reference on its task (the key can never be a
+ *    recycled task_struct) and one on the module (no rmmod while hooked
+ *    tasks exist). It is freed after an RCU grace period; the handler looks
+ *    it up with preemption disabled.
+ *  - Each redirected call holds its own module reference from the handler
+ *    until the callback returned, so a guest sleeping in the callback keeps
+ *    the module text in place even if its entry is deleted meanwhile. The
+ *    few instructions after that module_put(), and mig_hook_unflag(), are
+ *    covered by synchronize_rcu_tasks() at unload. A call the callback lets
+ *    run here runs outside the module.
+ *  - A hooked task reaching do_exit() is removed by a sched_process_exit
+ *    probe; if it was the last one, a work item unregisters the hook after
+ *    hook_linger_ms.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -47,37 +65,37 @@
 #include <linux/rculist.h>
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
+#include <linux/seccomp.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
-#include <linux/trace_recursion.h>
+#include <linux/task_work.h>
+#include <linux/thread_info.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
-#include <asm/ibt.h>
 #include <asm/unistd.h>
 
 #include "syscall_hook.h"
 
 #define MIG_HOOK_BITS	10		/* 1024 buckets: 8 KiB of heads */
 
-#ifdef CONFIG_IA32_EMULATION
-#define MIG_HOOK_ABIS	2		/* [1]: int $0x80 and 32-bit tasks */
-#define MIG_HOOK_NR	(NR_syscalls > IA32_NR_syscalls ? NR_syscalls : \
-			 IA32_NR_syscalls)
-#else
-#define MIG_HOOK_ABIS	1
-#define MIG_HOOK_NR	NR_syscalls
-#endif
-
-typedef long (*mig_sys_t)(const struct pt_regs *regs);
+/* The one function hooked: seccomp's entry, called only for flagged tasks */
+#define MIG_HOOK_FUNC	"__secure_computing"
 
 struct mig_hook_entry {
 	struct hlist_node node;		/* in mig_hook_table, RCU */
 	struct task_struct *task;	/* referenced */
-	void *guest;
+	void *guest;			/* NULL: detached, see mig_hook_write() */
 	struct rcu_head rcu;
+};
+
+/* A register to put back before the task returns to user space. */
+struct mig_hook_restore {
+	struct callback_head work;
+	unsigned long *reg;		/* in the task's pt_regs */
+	unsigned long val;
 };
 
 static bool debug_hooks;
@@ -93,43 +111,22 @@ MODULE_PARM_DESC(hook_linger_ms,
 static mig_syscall_fn mig_hook_fn;
 
 static struct hlist_head mig_hook_table[1 << MIG_HOOK_BITS];
-static DEFINE_SPINLOCK(mig_hook_lock);	/* table changes, mig_hook_count */
-static unsigned int mig_hook_count;
+static DEFINE_SPINLOCK(mig_hook_lock);	/* table changes, the counts */
+static unsigned int mig_hook_count;	/* entries, detached ones too */
+static unsigned int mig_hook_detached;
 
-/* Entry points seen per ABI and syscall number, filled by the handler. */
-static unsigned long mig_hook_sys[MIG_HOOK_ABIS][MIG_HOOK_NR];
-
-static DEFINE_MUTEX(mig_hook_mutex);	/* arming; guests are added under it */
+static DEFINE_MUTEX(mig_hook_mutex);	/* arming; tasks are added under it */
 static bool mig_hook_armed;
 static bool mig_hook_ever_armed;
 static bool mig_hook_filtered;
-static struct tracepoint *mig_hook_exit_tp;
+static struct tracepoint *mig_hook_exit_tp, *mig_hook_fork_tp;
 static struct delayed_work mig_hook_disarm_work;
 static struct work_struct mig_hook_arm_work;
 static atomic_t mig_hook_holds;		/* mig_hook_hold() callers */
 
 /* Figures for the debugfs knob, in ns */
 static u64 mig_hook_filter_ns, mig_hook_arm_ns, mig_hook_disarm_ns;
-static atomic_long_t mig_hook_calls, mig_hook_handled;
-
-/*
- * The entry points: the x86-64 stubs; the SYSCALL_DEFINE0 bodies, which the
- * 0-argument stubs alias (ftrace knows them under the __do_ name only); and
- * the same for the ia32 entry points. A traceable __do_sys_* is always such
- * a body: the N-argument __do_sys_* helpers are inline, hence notrace.
- */
-static const struct {
-	const char *glob;
-	bool required;
-} mig_hook_globs[] = {
-	{ "__x64_sys_*", true },
-	{ "__do_sys_*", true },
-#ifdef CONFIG_IA32_EMULATION
-	{ "__ia32_sys_*", false },
-	{ "__ia32_compat_sys_*", false },
-	{ "__do_compat_sys_*", false },
-#endif
-};
+static atomic_long_t mig_hook_calls, mig_hook_handled, mig_hook_unflagged;
 
 static void mig_hook_ftrace(unsigned long ip, unsigned long parent_ip,
 			    struct ftrace_ops *ops, struct ftrace_regs *fregs);
@@ -143,18 +140,16 @@ static void mig_hook_ftrace(unsigned long ip, unsigned long parent_ip,
 static struct ftrace_ops mig_hook_ops = {
 	.func = mig_hook_ftrace,
 	/*
-	 * No FTRACE_OPS_FL_RECURSION: it would put ftrace_ops_assist_func()
-	 * in front of every call; the handler guards itself, after the
-	 * cheap test. PERMANENT: ftrace_enabled=0 must not silently let
-	 * guests run syscalls locally. No SAVE_REGS: with ftrace's
-	 * WITH_ARGS (x86-64 since 5.17) the plain trampoline takes a new
-	 * ip too, and saves far less on every syscall of every task.
+	 * No FTRACE_OPS_FL_RECURSION: the handler calls nothing traceable.
+	 * PERMANENT: ftrace_enabled=0 must not let a flagged task reach the
+	 * BUG() of the original. No SAVE_REGS: with ftrace's WITH_ARGS
+	 * (x86-64 since 5.17) the plain trampoline takes a new ip too.
 	 */
 	.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT |
 		 MIG_HOOK_SAVE_REGS,
 };
 
-/* Sends the task, on its way into an entry point, to @ip instead. */
+/* Sends the task, on its way into the hooked function, to @ip instead. */
 static __always_inline void mig_hook_set_ip(struct ftrace_regs *fregs,
 					    unsigned long ip)
 {
@@ -181,22 +176,10 @@ static inline struct mig_hook_entry *mig_hook_find(struct task_struct *task)
 	return NULL;
 }
 
-static inline bool mig_hook_noreturn(unsigned long nr, int abi)
-{
-	if (abi)
-		return nr == __NR_ia32_exit || nr == __NR_ia32_exit_group;
-	return nr == __NR_exit || nr == __NR_exit_group;
-}
-
-static inline int mig_hook_abi(void)
-{
-	return MIG_HOOK_ABIS > 1 && in_ia32_syscall();
-}
-
-static inline unsigned long mig_hook_nr_max(int abi)
+static inline unsigned long mig_hook_nr_max(void)
 {
 #ifdef CONFIG_IA32_EMULATION
-	if (abi)
+	if (in_ia32_syscall())
 		return IA32_NR_syscalls;
 #endif
 	return NR_syscalls;
@@ -217,120 +200,117 @@ static bool mig_hook_test_fn(void *guest, const struct pt_regs *regs,
 	return true;
 }
 
-/* The original entry point, called so that it cannot be a tail call. */
-static noinline long mig_hook_run_local(mig_sys_t sys,
-					const struct pt_regs *regs)
-{
-	long ret = sys(regs);
+static bool mig_hook_remove(struct task_struct *task, void **guest);
+static void mig_hook_idle_later(void);
 
-	/* The call must return here: parent_ip is how the handler knows. */
-	OPTIMIZER_HIDE_VAR(ret);
-	return ret;
+/*
+ * Where a flagged task without an entry goes instead of the original (which
+ * would BUG() on it): a child that got the flag by fork before the probe
+ * saw it, or a task the debugfs knob detached. It runs the call here.
+ */
+static int mig_hook_unflag(const struct seccomp_data *sd)
+{
+	if (mig_hook_remove(current, NULL))
+		mig_hook_idle_later();
+	clear_task_syscall_work(current, SECCOMP);
+	atomic_long_inc(&mig_hook_unflagged);
+	return 0;
 }
 
 /*
- * For a callback: the syscall being intercepted, run here with @regs, a
- * copy of the task's registers with an argument changed. The handler
- * filled the entry point's slot before it sent the task to the callback.
+ * Where a hooked task's syscall goes instead of __secure_computing(): 0 runs
+ * the call, -1 skips it with regs->ax as its result.
  */
-long mig_hook_run_copy(const struct pt_regs *regs)
+static int mig_hook_redirect(const struct seccomp_data *sd)
 {
-	int abi = mig_hook_abi();
-	mig_sys_t sys;
-
-	/* Not the call the handler saw: a caller's bug. */
-	if (WARN_ON_ONCE(regs->orig_ax >= mig_hook_nr_max(abi)))
-		return -EINVAL;
-	sys = (mig_sys_t)READ_ONCE(mig_hook_sys[abi][regs->orig_ax]);
-	if (WARN_ON_ONCE(!sys))
-		return -EINVAL;
-	return mig_hook_run_local(sys, regs);
-}
-
-/* Where a guest's syscall goes instead of its entry point. */
-static long mig_hook_redirect(const struct pt_regs *regs)
-{
-	int abi = mig_hook_abi();
-	unsigned long nr = regs->orig_ax;
+	struct pt_regs *regs = current_pt_regs();
 	mig_syscall_fn fn = NULL;
-	mig_sys_t sys;
+	int verdict = 0;
 	void *guest;
 	long ret;
 
 	atomic_long_inc(&mig_hook_calls);
-	/* Removed since the handler ran? Then it is no longer a guest. */
+	/* Removed or detached since the handler ran: not hooked any more. */
 	guest = mig_hook_guest(current);
-	if (guest)
-		fn = guest == &mig_hook_test_guest ? mig_hook_test_fn :
-						     READ_ONCE(mig_hook_fn);
-	if (fn && fn(guest, regs, &ret)) {
-		atomic_long_inc(&mig_hook_handled);
-		goto out;
-	}
-
-	/* The handler checked nr and filled the slot before sending us. */
-	sys = (mig_sys_t)READ_ONCE(mig_hook_sys[abi][nr]);
-	if (mig_hook_noreturn(nr, abi)) {
+	if (!guest) {
 		module_put(THIS_MODULE);
-		return mig_hook_run_local(sys, regs);
+		return mig_hook_unflag(sd);
 	}
-	ret = mig_hook_run_local(sys, regs);
-out:
+	fn = guest == &mig_hook_test_guest ? mig_hook_test_fn :
+					     READ_ONCE(mig_hook_fn);
+	/*
+	 * A number this kernel does not have ends in -ENOSYS here, as it
+	 * did before the move; the vsyscall emulation passes its own three.
+	 */
+	if (fn && regs->orig_ax < mig_hook_nr_max() &&
+	    fn(guest, regs, &ret)) {
+		atomic_long_inc(&mig_hook_handled);
+		regs->ax = ret;
+		verdict = -1;
+	}
 	module_put(THIS_MODULE);
-	return ret;
+	return verdict;
 }
 
 static void notrace mig_hook_ftrace(unsigned long ip, unsigned long parent_ip,
 				    struct ftrace_ops *ops,
 				    struct ftrace_regs *fregs)
 {
-	unsigned long nr, entry, old;
-	int bit, abi;
+	unsigned long target = (unsigned long)mig_hook_unflag;
 
-	/* Everybody but a guest (or a task sharing its bucket) stops here. */
-	if (likely(hlist_empty(mig_hook_bucket(current))))
+	/* A filter or strict mode of its own: the kernel's to enforce. */
+	if (READ_ONCE(current->seccomp.mode) != SECCOMP_MODE_DISABLED)
 		return;
-	/* mig_hook_run_local() calling the original: let it run. */
-	if (within_module_core(parent_ip, THIS_MODULE))
-		return;
+	/* Our RCU read side for the lookup */
+	preempt_disable_notrace();
+	if (mig_hook_find(current) && try_module_get(THIS_MODULE))
+		target = (unsigned long)mig_hook_redirect;
+	preempt_enable_notrace();
+	mig_hook_set_ip(fregs, target);
+}
 
-	bit = ftrace_test_recursion_trylock(ip, parent_ip);
-	if (bit < 0)
-		return;
-	/* Preemption is now off: that is our RCU read side. */
-	if (!mig_hook_find(current))
-		goto out;
+static void mig_hook_restore_fn(struct callback_head *head)
+{
+	struct mig_hook_restore *r = container_of(head, struct mig_hook_restore,
+						  work);
 
-	abi = mig_hook_abi();
-	nr = task_pt_regs(current)->orig_ax;
-	/*
-	 * Out of range: the vsyscall page emulation, which calls its three
-	 * entry points with orig_ax = -1. Like the vDSO, it runs locally.
-	 */
-	if (nr >= mig_hook_nr_max(abi))
-		goto out;
-	entry = ip;
-	if (ENDBR_INSN_SIZE && is_endbr(*(u32 *)(ip - ENDBR_INSN_SIZE)))
-		entry -= ENDBR_INSN_SIZE;
-	old = READ_ONCE(mig_hook_sys[abi][nr]);
-	if (unlikely(old != entry)) {
-		if (!old)
-			old = cmpxchg(&mig_hook_sys[abi][nr], 0, entry);
-		if (old && old != entry) {
-			/*
-			 * Another syscall's entry point, called by the one
-			 * that already went through here: let it be.
-			 */
-			pr_warn_once("%ps called in syscall %lu (abi %d), not %ps\n",
-				     (void *)entry, nr, abi, (void *)old);
-			goto out;
-		}
+	*r->reg = r->val;
+	kfree(r);
+	module_put(THIS_MODULE);
+}
+
+/*
+ * From a callback, for the call it was given: argument @arg (0-5, x86-64
+ * order) becomes @val while the call runs here; the task's register is put
+ * back before it returns to user space. The callback then returns false.
+ */
+int mig_hook_local_arg(int arg, unsigned long val)
+{
+	struct pt_regs *regs = current_pt_regs();
+	unsigned long *reg[6] = {
+		&regs->di, &regs->si, &regs->dx, &regs->r10, &regs->r8,
+		&regs->r9,
+	};
+	struct mig_hook_restore *r;
+	int err;
+
+	if (WARN_ON_ONCE(arg < 0 || arg >= ARRAY_SIZE(reg)))
+		return -EINVAL;
+	r = kmalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->reg = reg[arg];
+	r->val = *r->reg;
+	init_task_work(&r->work, mig_hook_restore_fn);
+	__module_get(THIS_MODULE);	/* the task_work's text */
+	err = task_work_add(current, &r->work, TWA_RESUME);
+	if (err) {
+		module_put(THIS_MODULE);
+		kfree(r);
+		return err;
 	}
-
-	if (try_module_get(THIS_MODULE))
-		mig_hook_set_ip(fregs, (unsigned long)mig_hook_redirect);
-out:
-	ftrace_test_recursion_unlock(bit);
+	*r->reg = val;
+	return 0;
 }
 
 static void mig_hook_free_rcu(struct rcu_head *rcu)
@@ -344,7 +324,8 @@ static void mig_hook_free_rcu(struct rcu_head *rcu)
 
 /*
  * Unhash task's entry, from any context. Returns true if that made the
- * table empty; the caller then arranges the disarming.
+ * table empty; the caller then arranges the disarming. A task that removes
+ * itself drops the flag too; an exiting one makes no more calls.
  */
 static bool mig_hook_remove(struct task_struct *task, void **guest)
 {
@@ -356,10 +337,15 @@ static bool mig_hook_remove(struct task_struct *task, void **guest)
 	if (e) {
 		hlist_del_rcu(&e->node);
 		empty = !--mig_hook_count;
+		if (!e->guest)
+			mig_hook_detached--;
 		if (guest)
 			*guest = e->guest;
 	}
 	spin_unlock(&mig_hook_lock);
+	if (task == current &&
+	    READ_ONCE(task->seccomp.mode) == SECCOMP_MODE_DISABLED)
+		clear_task_syscall_work(task, SECCOMP);
 	if (!e)
 		return false;
 	call_rcu(&e->rcu, mig_hook_free_rcu);
@@ -381,14 +367,14 @@ static void mig_hook_idle_later(void)
 
 static void mig_hook_exit_probe(void *data, struct task_struct *task)
 {
+	void *guest = NULL;
+	bool empty;
+
 	/*
 	 * PF_EXITING was set before; pairs with the barrier in
 	 * mig_hook_add_task(): it sees PF_EXITING, or we see its entry.
 	 */
 	smp_mb();
-	void *guest = NULL;
-	bool empty;
-
 	if (likely(hlist_empty(mig_hook_bucket(task))))
 		return;
 	empty = mig_hook_remove(task, &guest);
@@ -398,36 +384,73 @@ static void mig_hook_exit_probe(void *data, struct task_struct *task)
 		mig_hook_idle_later();
 }
 
+/*
+ * fork copied the flag of a hooked parent: the child is nobody's guest, and
+ * must not reach the original with it. It has not run yet.
+ */
+static void mig_hook_fork_probe(void *data, struct task_struct *parent,
+				struct task_struct *child)
+{
+	if (unlikely(test_task_syscall_work(child, SECCOMP)) &&
+	    READ_ONCE(child->seccomp.mode) == SECCOMP_MODE_DISABLED)
+		clear_task_syscall_work(child, SECCOMP);
+}
+
 static void mig_hook_find_tp(struct tracepoint *tp, void *priv)
 {
 	if (!strcmp(tp->name, "sched_process_exit"))
-		*(struct tracepoint **)priv = tp;
+		mig_hook_exit_tp = tp;
+	else if (!strcmp(tp->name, "sched_process_fork"))
+		mig_hook_fork_tp = tp;
 }
 
 static int mig_hook_set_filter(void)
 {
-	char glob[32];
-	bool any = false;
+	char name[] = MIG_HOOK_FUNC;	/* ftrace_set_filter() edits it */
 	u64 t0 = ktime_get_ns();
-	int i, err;
+	int err;
 
-	for (i = 0; i < ARRAY_SIZE(mig_hook_globs); i++) {
-		/* ftrace_set_filter() edits the buffer it parses */
-		strscpy(glob, mig_hook_globs[i].glob, sizeof(glob));
-		err = ftrace_set_filter(&mig_hook_ops, glob, strlen(glob),
-					!any);
-		if (err && mig_hook_globs[i].required) {
-			pr_err("cannot hook %s: %d\n",
-			       mig_hook_globs[i].glob, err);
-			/* An empty filter would mean every function. */
-			ftrace_free_filter(&mig_hook_ops);
-			return err;
-		}
-		any |= !err;
+	err = ftrace_set_filter(&mig_hook_ops, name, strlen(name), 1);
+	if (err) {
+		/* An empty filter would mean every function. */
+		ftrace_free_filter(&mig_hook_ops);
+		pr_err("cannot hook %s: %d\n", MIG_HOOK_FUNC, err);
+		return err;
 	}
 	mig_hook_filter_ns = ktime_get_ns() - t0;
 	mig_hook_filtered = true;
 	return 0;
+}
+
+static int mig_hook_register_probes(void)
+{
+	int err;
+
+	if (!mig_hook_exit_tp || !mig_hook_fork_tp) {
+		for_each_kernel_tracepoint(mig_hook_find_tp, NULL);
+		if (!mig_hook_exit_tp || !mig_hook_fork_tp) {
+			pr_err("no sched_process_exit/fork tracepoint\n");
+			return -ENOENT;
+		}
+	}
+	err = tracepoint_probe_register(mig_hook_exit_tp, mig_hook_exit_probe,
+					NULL);
+	if (err)
+		return err;
+	err = tracepoint_probe_register(mig_hook_fork_tp, mig_hook_fork_probe,
+					NULL);
+	if (err)
+		tracepoint_probe_unregister(mig_hook_exit_tp,
+					    mig_hook_exit_probe, NULL);
+	return err;
+}
+
+static void mig_hook_unregister_probes(void)
+{
+	tracepoint_probe_unregister(mig_hook_fork_tp, mig_hook_fork_probe,
+				    NULL);
+	tracepoint_probe_unregister(mig_hook_exit_tp, mig_hook_exit_probe,
+				    NULL);
 }
 
 /* Under mig_hook_mutex */
@@ -441,23 +464,14 @@ static int mig_hook_arm(void)
 		if (err)
 			return err;
 	}
-	if (!mig_hook_exit_tp) {
-		for_each_kernel_tracepoint(mig_hook_find_tp, &mig_hook_exit_tp);
-		if (!mig_hook_exit_tp) {
-			pr_err("no sched_process_exit tracepoint\n");
-			return -ENOENT;
-		}
-	}
 	t0 = ktime_get_ns();
-	err = tracepoint_probe_register(mig_hook_exit_tp, mig_hook_exit_probe,
-					NULL);
+	err = mig_hook_register_probes();
 	if (err)
 		return err;
 	err = register_ftrace_function(&mig_hook_ops);
 	if (err) {
 		pr_err("cannot register the syscall hook: %d\n", err);
-		tracepoint_probe_unregister(mig_hook_exit_tp,
-					    mig_hook_exit_probe, NULL);
+		mig_hook_unregister_probes();
 		return err;
 	}
 	mig_hook_arm_ns = ktime_get_ns() - t0;
@@ -466,7 +480,11 @@ static int mig_hook_arm(void)
 	return 0;
 }
 
-/* Under mig_hook_mutex: unregister if there is no guest left. */
+/*
+ * Under mig_hook_mutex: unregister if there is no hooked task left. None
+ * then has the flag: each cleared its own, or exited; a child forked by
+ * one had it cleared by the fork probe, which goes last.
+ */
 static void mig_hook_disarm_if_idle(void)
 {
 	u64 t0;
@@ -476,8 +494,7 @@ static void mig_hook_disarm_if_idle(void)
 		return;
 	t0 = ktime_get_ns();
 	unregister_ftrace_function(&mig_hook_ops);
-	tracepoint_probe_unregister(mig_hook_exit_tp, mig_hook_exit_probe,
-				    NULL);
+	mig_hook_unregister_probes();
 	mig_hook_armed = false;
 	mig_hook_disarm_ns = ktime_get_ns() - t0;
 }
@@ -508,8 +525,8 @@ static void mig_hook_arm_workfn(struct work_struct *work)
 }
 
 /*
- * Arming patches hundreds of entry points, which takes tens of ms (more
- * under emulation). A task about to become hooked (a process being sent
+ * Arming patches a function and registers two tracepoint probes, which
+ * takes milliseconds (more under emulation). A task about to become hooked (a process being sent
  * away, to stay as its deputy) holds the hook: it is armed in the
  * background meanwhile, and stays armed until mig_hook_release().
  */
@@ -526,13 +543,26 @@ void mig_hook_release(void)
 		mig_hook_idle_later();
 }
 
+/* Under mig_hook_lock: a detached entry of task taken back (debugfs). */
+static int mig_hook_reattach(struct mig_hook_entry *e, void *guest)
+{
+	if (e->guest)
+		return -EEXIST;
+	e->guest = guest;
+	mig_hook_detached--;
+	return 0;
+}
+
 int mig_hook_add_task(struct task_struct *task, void *guest)
 {
-	struct mig_hook_entry *e;
+	struct mig_hook_entry *e, *old;
 	int err = 0;
 
 	if (task->flags & PF_KTHREAD)
 		return -EINVAL;		/* no system calls to intercept */
+	/* The hook is the seccomp flag, which a filter needs to itself. */
+	if (READ_ONCE(task->seccomp.mode) != SECCOMP_MODE_DISABLED)
+		return -EPERM;
 	e = kzalloc(sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
@@ -546,9 +576,10 @@ int mig_hook_add_task(struct task_struct *task, void *guest)
 			goto out;
 	}
 	spin_lock(&mig_hook_lock);
-	if (mig_hook_find(task)) {
+	old = mig_hook_find(task);
+	if (old) {
+		err = mig_hook_reattach(old, guest);
 		spin_unlock(&mig_hook_lock);
-		err = -EEXIST;
 		goto out;
 	}
 	get_task_struct(task);
@@ -563,7 +594,10 @@ int mig_hook_add_task(struct task_struct *task, void *guest)
 	if (READ_ONCE(task->flags) & PF_EXITING) {
 		mig_hook_remove(task, NULL);
 		err = -ESRCH;
+		goto out;
 	}
+	/* Hashed first: its next syscall finds the entry. */
+	set_task_syscall_work(task, SECCOMP);
 out:
 	if (err)
 		mig_hook_idle();
@@ -574,10 +608,38 @@ out:
 
 void mig_hook_del_task(struct task_struct *task)
 {
+	/* Only a task itself may drop its flag; see the top of the file. */
+	if (WARN_ON_ONCE(task != current))
+		return;
 	mutex_lock(&mig_hook_mutex);
 	if (mig_hook_remove(task, NULL))
 		mig_hook_idle();
 	mutex_unlock(&mig_hook_mutex);
+}
+
+/*
+ * Another task stops being hooked: its entry stays, detached, until the
+ * task's next syscall removes it and clears the flag (mig_hook_unflag()),
+ * or its exit does. For the debugfs knob.
+ */
+static int mig_hook_detach(struct task_struct *task, void *guest)
+{
+	struct mig_hook_entry *e;
+	int err = -ENOENT;
+
+	if (task == current) {
+		mig_hook_del_task(task);
+		return 0;
+	}
+	spin_lock(&mig_hook_lock);
+	e = mig_hook_find(task);
+	if (e && e->guest == guest) {
+		e->guest = NULL;
+		mig_hook_detached++;
+		err = 0;
+	}
+	spin_unlock(&mig_hook_lock);
+	return err;
 }
 
 void *mig_hook_guest(struct task_struct *task)
@@ -595,8 +657,9 @@ void *mig_hook_guest(struct task_struct *task)
 
 /*
  * /sys/kernel/debug/mig/hook_pid (debug_hooks=1): write PID to make that
- * task a guest answered by mig_hook_test_fn(), -PID to release it; read
- * for the state.
+ * task a guest answered by mig_hook_test_fn(), -PID to release it (its
+ * entry is detached until its next syscall or its exit); read for the
+ * state.
  */
 static struct dentry *mig_hook_dir, *mig_hook_file;
 static bool mig_hook_own_dir;
@@ -604,27 +667,26 @@ static bool mig_hook_own_dir;
 static int mig_hook_show(struct seq_file *m, void *v)
 {
 	struct mig_hook_entry *e;
-	unsigned int bkt, seen = 0;
-	int abi, nr;
+	unsigned int bkt;
 
 	mutex_lock(&mig_hook_mutex);
-	seq_printf(m, "armed %d\nguests %u\n", mig_hook_armed,
-		   READ_ONCE(mig_hook_count));
+	spin_lock(&mig_hook_lock);
+	seq_printf(m, "armed %d\nguests %u\ndetached %u\n", mig_hook_armed,
+		   mig_hook_count - mig_hook_detached, mig_hook_detached);
+	spin_unlock(&mig_hook_lock);
 	seq_printf(m, "filter_us %llu\narm_us %llu\ndisarm_us %llu\n",
 		   div_u64(mig_hook_filter_ns, 1000),
 		   div_u64(mig_hook_arm_ns, 1000),
 		   div_u64(mig_hook_disarm_ns, 1000));
-	seq_printf(m, "calls %ld\nhandled %ld\n",
+	seq_printf(m, "calls %ld\nhandled %ld\nunflagged %ld\npids",
 		   atomic_long_read(&mig_hook_calls),
-		   atomic_long_read(&mig_hook_handled));
-	for (abi = 0; abi < MIG_HOOK_ABIS; abi++)
-		for (nr = 0; nr < MIG_HOOK_NR; nr++)
-			seen += !!READ_ONCE(mig_hook_sys[abi][nr]);
-	seq_printf(m, "entry_points %u\npids", seen);
+		   atomic_long_read(&mig_hook_handled),
+		   atomic_long_read(&mig_hook_unflagged));
 	spin_lock(&mig_hook_lock);
 	for (bkt = 0; bkt < ARRAY_SIZE(mig_hook_table); bkt++)
 		hlist_for_each_entry(e, &mig_hook_table[bkt], node)
-			seq_printf(m, " %d", task_pid_nr(e->task));
+			if (e->guest)
+				seq_printf(m, " %d", task_pid_nr(e->task));
 	spin_unlock(&mig_hook_lock);
 	seq_putc(m, '\n');
 	mutex_unlock(&mig_hook_mutex);
@@ -655,10 +717,8 @@ static ssize_t mig_hook_write(struct file *file, const char __user *buf,
 		return -ESRCH;
 	if (nr > 0)
 		err = mig_hook_add_task(task, &mig_hook_test_guest);
-	else if (mig_hook_guest(task) != &mig_hook_test_guest)
-		err = -ENOENT;
 	else
-		mig_hook_del_task(task);
+		err = mig_hook_detach(task, &mig_hook_test_guest);
 	put_task_struct(task);
 	return err ?: count;
 }
@@ -715,19 +775,16 @@ int mig_hook_init(mig_syscall_fn fn)
 
 void mig_hook_exit(void)
 {
-	unsigned int bkt;
-
 	if (debug_hooks)
 		mig_hook_debugfs_exit();
 
 	mutex_lock(&mig_hook_mutex);
-	/* Guests pin the module, so there is none unless init failed. */
-	for (bkt = 0; bkt < ARRAY_SIZE(mig_hook_table); bkt++)
-		while (!hlist_empty(&mig_hook_table[bkt]))
-			mig_hook_remove(hlist_entry(mig_hook_table[bkt].first,
-						    struct mig_hook_entry,
-						    node)->task, NULL);
-	mig_hook_disarm_if_idle();
+	/*
+	 * Hooked tasks pin the module. Disarming under one would leave it
+	 * its flag and nobody to take it: the original would BUG().
+	 */
+	if (!WARN_ON_ONCE(mig_hook_count))
+		mig_hook_disarm_if_idle();
 	mutex_unlock(&mig_hook_mutex);
 
 	if (mig_hook_ever_armed) {
@@ -737,8 +794,9 @@ void mig_hook_exit(void)
 		 */
 		tracepoint_synchronize_unregister();
 		/*
-		 * Tasks preempted on their way out of mig_hook_redirect(),
-		 * after its last module_put().
+		 * Tasks preempted on their way out of mig_hook_redirect() or
+		 * mig_hook_unflag() after their last module_put(), or out of
+		 * mig_hook_restore_fn().
 		 */
 		synchronize_rcu_tasks();
 	}

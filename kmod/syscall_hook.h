@@ -2,18 +2,16 @@
 /*
  * mig: per-task system call interception ("guests").
  *
- * While at least one guest exists, an ftrace hook sits on every system call
- * entry point: __x64_sys_*, the SYSCALL_DEFINE0 bodies __do_sys_* that the
- * 0-argument ones alias, and the ia32 entry points (int $0x80, 32-bit
- * tasks). Each syscall of a guest goes to the callback given to
- * mig_hook_init(); other tasks pay for one hash-bucket test on top of
- * ftrace's own cost. With no guest the hook is not registered at all.
+ * A hooked task carries the kernel's seccomp work flag, and while at least
+ * one exists an ftrace hook sits on __secure_computing(), which the syscall
+ * entry calls for flagged tasks only: each syscall of a hooked task goes to
+ * the callback given to mig_hook_init(), before the call runs; other tasks
+ * pay nothing. With no hooked task the hook is not registered at all.
  *
- * Not intercepted: syscall numbers this kernel does not implement (they end
- * in __x64_sys_ni_syscall, which cannot be traced, and return -ENOSYS), x32
- * syscalls (disabled in Debian's kernel: -ENOSYS the same way), the vDSO
- * (clock_gettime, gettimeofday, time, getcpu never enter the kernel) and the
- * legacy vsyscall page emulation of the same three.
+ * Not given to the callback: numbers beyond this kernel's table (they get
+ * -ENOSYS as anywhere), the vDSO (clock_gettime, gettimeofday, time, getcpu
+ * never enter the kernel). The vsyscall page emulation's three calls are
+ * given with their own numbers.
  */
 #ifndef _MIG_SYSCALL_HOOK_H
 #define _MIG_SYSCALL_HOOK_H
@@ -39,7 +37,10 @@
  * restart arrives as restart_syscall.
  *
  * A syscall the callback lets run locally creates no guest: children of a
- * local fork/clone/vfork are ordinary tasks.
+ * local fork/clone/vfork are ordinary tasks. The callback runs before
+ * ptrace's syscall-exit report but after its entry report and
+ * Syscall User Dispatch; a call it handles skips audit and the sys_enter
+ * tracepoint, as a seccomp SECCOMP_RET_ERRNO does.
  */
 typedef bool (*mig_syscall_fn)(void *guest, const struct pt_regs *regs,
 			       long *ret);
@@ -53,11 +54,12 @@ int mig_hook_init(mig_syscall_fn fn);
 void mig_hook_exit(void);
 
 /*
- * task becomes a guest. The first guest registers the hook (sleeps: about
- * 50 ms under TCG, plus 200 ms the very first time to build the filter).
+ * task becomes a guest. The first guest registers the hook (sleeps: a few
+ * ms under TCG, plus the filter's set-up the very first time).
  * Errors: -EEXIST already a guest, -ESRCH exiting, -EINVAL kernel thread,
- * -EBUSY another IPMODIFY user (livepatch...) owns one of the entry points
- * or ftrace is disabled.
+ * -EPERM under a seccomp filter or strict mode of its own, -EBUSY another
+ * IPMODIFY user (livepatch...) owns __secure_computing() or ftrace is
+ * disabled.
  * A guest holds a reference on its task and on the module. A guest reaching
  * do_exit() (exit_group, fatal signal) is removed there automatically.
  */
@@ -72,8 +74,8 @@ void mig_hook_hold(void);
 void mig_hook_release(void);
 
 /*
- * task stops being a guest; no-op if it is not one (e.g. already removed at
- * its exit). The hook is unregistered hook_linger_ms after the last guest
+ * task, which must be current, stops being a guest; no-op if it is not one
+ * (e.g. already removed at its exit). The hook is unregistered hook_linger_ms after the last guest
  * left (at once, sleeping ~80 ms under TCG, if that is 0).
  * Does not wait for a callback already running for task: keep the guest
  * object alive until the task can no longer be in a syscall, or refcount it
@@ -85,10 +87,12 @@ void mig_hook_del_task(struct task_struct *task);
 void mig_hook_set_exit_fn(void (*fn)(void *guest));
 
 /*
- * From a callback only: runs the syscall it was called for here, natively,
- * with regs, a changed copy of the task's (same orig_ax). Returns its result.
+ * From a callback only, for the syscall it was called for: argument @arg
+ * (0-5, in x86-64 order) is @val while the call runs here natively (the
+ * callback then returns false); the task's register is put back before it
+ * returns to user space. 0, or -ENOMEM, or -ESRCH if the task is exiting.
  */
-long mig_hook_run_copy(const struct pt_regs *regs);
+int mig_hook_local_arg(int arg, unsigned long val);
 
 /* The guest pointer of task, or NULL. Any context. */
 void *mig_hook_guest(struct task_struct *task);
