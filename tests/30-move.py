@@ -412,7 +412,7 @@ def twenty_moves_at_once(c):
     mig.link_all(c.nodes)
     # Started together, each under a subshell that keeps its exit status.
     n1.run_ok("rm -rf /tmp/twenty && mkdir /tmp/twenty && cd /tmp/twenty && "
-              "for i in $(seq 20); do (%s/%s -s 4 -m 4 > out.$i; echo $? > rc.$i) "
+              "for i in $(seq 20); do (%s/%s -s 3 -m 4 > out.$i; echo $? > rc.$i) "
               ">/dev/null 2>&1 & done" % (os.getcwd(), SPIN))
     wait_until(lambda: n1.run("cat /tmp/twenty/out.* | grep -c ready")[1].strip() == "20",
                timeout=120, what="20 ready")

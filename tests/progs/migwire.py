@@ -201,20 +201,11 @@ def forged(link, mode):
     return None
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("addr")
-    ap.add_argument("port", type=int)
-    ap.add_argument("mode")
-    ap.add_argument("--key")
-    ap.add_argument("--src", type=int, default=0)
-    ap.add_argument("--dst", type=int, default=0)
-    ap.add_argument("--cipher", default="aes128-gcm")
-    ap.add_argument("--wait", type=float, default=15)
-    args = ap.parse_args()
-
+def run_one(args, mode):
+    """One connection in @mode: the words it ends with ("auth-ok",
+    "dropped", "open", "refused")."""
     sock = socket.create_connection((args.addr, args.port), timeout=10)
-    mode = args.mode
+    said = []
     link = None
     if mode.startswith("auth") or mode == "badproof":
         key = bytes.fromhex(args.key)
@@ -224,11 +215,10 @@ def main():
                              CIPHER_NAMES[args.cipher], proof=proof)
         except (EOFError, ConnectionResetError):
             # The answering node hangs up on a wrong proof, proving nothing.
-            print("refused")
-            return 0
-        print("auth-ok")
+            return ["refused"]
+        said.append("auth-ok")
         if mode == "auth":
-            return 0
+            return said
         mode = mode[len("auth-then-"):]
     try:
         data = forged(link, mode) if link else None
@@ -240,9 +230,28 @@ def main():
         if mode == "truncated":
             sock.shutdown(socket.SHUT_WR)
     except (ConnectionResetError, BrokenPipeError):
-        print("dropped")
-        return 0
-    print("dropped" if wait_closed(sock, args.wait) else "open")
+        return said + ["dropped"]
+    return said + ["dropped" if wait_closed(sock, args.wait) else "open"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("addr")
+    ap.add_argument("port", type=int)
+    ap.add_argument("mode", help="a mode, or several separated by commas "
+                    "(one connection each, in turn; one line each: MODE WORDS)")
+    ap.add_argument("--key")
+    ap.add_argument("--src", type=int, default=0)
+    ap.add_argument("--dst", type=int, default=0)
+    ap.add_argument("--cipher", default="aes128-gcm")
+    ap.add_argument("--wait", type=float, default=15)
+    args = ap.parse_args()
+
+    modes = args.mode.split(",")
+    for mode in modes:
+        said = run_one(args, mode)
+        print(" ".join(said) if len(modes) == 1 else "%s %s" % (mode, " ".join(said)))
+        sys.stdout.flush()
     return 0
 
 
