@@ -40,6 +40,7 @@
 #include "balance.h"
 #include "mig.h"
 #include "syscall_hook.h"
+#include "trace.h"
 
 /* The knobs, with their defaults. */
 static bool mig_bal_on;
@@ -96,6 +97,8 @@ struct mig_bal_move {
 	u16 dest;			/* 0: a guest goes home */
 	u16 home;
 	u32 cpu;
+	s64 gain;			/* what the policy saw, for the trace */
+	u64 load_here, load_there;
 };
 
 static struct mig_bal_move mig_bal_move_req;
@@ -394,6 +397,9 @@ static bool mig_bal_choose(struct mig_bal_move *m)
 			m->dest = e->home ? 0 : to;
 			m->home = e->home;
 			m->cpu = e->cpu;
+			m->gain = gain;
+			m->load_here = me;
+			m->load_there = e->home ? home_norm : peer_norm;
 		}
 	}
 	return best_gain >= MIG_BAL_GAIN_MIN;
@@ -458,6 +464,8 @@ static void mig_bal_decide(void)
 	pr_debug("balance: pid %d (cpu %u) to node %u%s\n", m.pid, m.cpu,
 		 m.dest ?: m.home, m.dest ? "" : " (home)");
 	mig_stat_inc(MIG_STAT_BAL_DECISIONS);
+	trace_balance_decision(m.pid, m.dest, m.gain, m.load_here,
+			       m.load_there);
 	mig_bal_move_req.pid = m.pid;
 	mig_bal_move_req.dest = m.dest;
 	mig_bal_move_req.home = m.home;

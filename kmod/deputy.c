@@ -28,6 +28,7 @@
 #include "emit.h"
 #include "mig.h"
 #include "syscall_hook.h"
+#include "trace.h"
 
 /*
  * The deputy runs forwarded syscalls natively, from a stub in its own
@@ -249,6 +250,7 @@ static void mig_deputy_finish(struct mig_deputy *dep, int status)
 	int sig = status & 0x7f;
 	u64 blk[2] = { __NR_exit_group, (status >> 8) & 0xff };
 
+	trace_deputy_exit(task_tgid_nr(current), dep->where, status);
 	spin_lock(&mig_deputies_lock);
 	list_del(&dep->list);
 	spin_unlock(&mig_deputies_lock);
@@ -334,6 +336,8 @@ static void mig_deputy_homecoming(struct mig_deputy *dep)
 		return;
 	}
 	mig_stat_inc(MIG_STAT_MOVES_IN);
+	trace_move_in(task_tgid_nr(current), dep->where, mig_node_id,
+		      task_tgid_nr(current));
 	spin_lock(&mig_deputies_lock);
 	list_del(&dep->list);
 	spin_unlock(&mig_deputies_lock);

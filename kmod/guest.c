@@ -24,6 +24,7 @@
 
 #include "mig.h"
 #include "syscall_hook.h"
+#include "trace.h"
 
 static char *mig_umh_path = "/bin/true";
 module_param_named(umh_path, mig_umh_path, charp, 0444);
@@ -212,6 +213,8 @@ static bool mig_guest_prelude_syscall(struct mig_guest *g,
 	mig_guest_set_comm(g->comm);
 	g->restored = true;
 	mig_stat_inc(MIG_STAT_MOVES_IN);
+	trace_move_in(g->pid, g->await_from ?: g->home_node, g->home_node,
+		      g->home_pid);
 	mig_guest_ack(g, 0);
 	return true;
 }
@@ -645,6 +648,9 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 	};
 	int err;
 
+	trace_homecoming(g->pid, g->home_node, g->home_pid,
+			 rewind ? "syscall" : "recall",
+			 rewind ? (long)current_pt_regs()->orig_ax : -1);
 	err = mig_capture_send(g->chan, &info);
 	if (!err)
 		err = mig_capture_wait_ack(g->chan, &info);
@@ -917,6 +923,18 @@ static bool mig_guest_run_self(int arg, long *ret)
 	return *ret != 0;
 }
 
+/* A call home answers; traced with its round trip when asked for. */
+static long mig_guest_forward(struct mig_guest *g, unsigned long nr,
+			      u64 *args, struct mig_fwd_plan *plan)
+{
+	u64 t0 = trace_forward_enabled() ? ktime_get_ns() : 0;
+	long ret = mig_fwd_call(g->chan, nr, args, plan);
+
+	if (t0)
+		trace_forward(nr, ret, ktime_get_ns() - t0);
+	return ret;
+}
+
 /* Every syscall of a guest comes here first (syscall_hook.c). */
 static bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 			      long *ret)
@@ -946,7 +964,7 @@ static bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 	case MIG_SYS_SELF:
 		return mig_guest_run_self(plan.self_arg, ret);
 	case MIG_SYS_FORWARD:
-		*ret = mig_fwd_call(g->chan, nr, args, &plan);
+		*ret = mig_guest_forward(g, nr, args, &plan);
 		return true;
 	case MIG_SYS_FORWARD_MSG:
 		*ret = mig_fwd_msg_call(g->chan, nr, args);

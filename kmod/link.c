@@ -18,6 +18,7 @@
 #include <net/tcp.h>
 
 #include "mig.h"
+#include "trace.h"
 
 /* Publishes @sock as the node's current socket so mig_link_stop can abort it. */
 static bool mig_link_publish(struct mig_node *node, struct socket *sock)
@@ -530,6 +531,7 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 	mig_sock_set_timeouts(sock, max(mig_hb_interval_ms / 2, 50U),
 			      MIG_SEND_TIMEOUT_MS);
 	mig_link_set_state(node, MIG_NODE_UP);
+	trace_link_up(node->id);
 	pr_info("link to node %u up\n", node->id);
 
 	while (!kthread_should_stop()) {
@@ -599,6 +601,7 @@ static void mig_link_run(struct mig_node *node, struct socket *sock)
 	if (err == -EBADMSG)
 		pr_warn("link to node %u dropped: a record failed authentication\n",
 			node->id);
+	trace_link_down(node->id, err);
 	pr_info("link to node %u down (%d)\n", node->id, err);
 }
 

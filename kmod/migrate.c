@@ -23,6 +23,7 @@
 
 #include "mig.h"
 #include "syscall_hook.h"
+#include "trace.h"
 
 #define MIG_MOVE_TIMEOUT	(120 * HZ)
 
@@ -710,13 +711,26 @@ static int mig_move_pid(u32 pid, u32 dest, u8 mode,
 int mig_move_how(u32 pid, u32 dest, u8 mode, struct mig_move_report *rep,
 		 const char **why)
 {
+	struct mig_move_report local;
+	ktime_t start = ktime_get();
 	int err;
 
 	if (!mig_work_get()) {
 		*why = "the mig module is being unloaded";
 		return -ESHUTDOWN;
 	}
+	trace_move_begin(pid, mig_node_id, dest, mode);
+	if (!rep && trace_move_end_enabled())
+		rep = &local;
+	if (rep)
+		rep->valid = false;
 	err = mig_move_pid(pid, dest, mode, rep, why);
+	if (rep && rep->valid)
+		trace_move_end(pid, mig_node_id, dest, err, rep->bytes_sent,
+			       rep->elapsed_us, rep->freeze_us);
+	else	/* a recall: the stream is the other node's to count */
+		trace_move_end(pid, mig_node_id, dest, err, 0,
+			       ktime_us_delta(ktime_get(), start), 0);
 	mig_work_put();
 	return err;
 }

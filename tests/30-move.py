@@ -405,6 +405,85 @@ def clocks_go_on_across_moves(c):
     assert rc == 0, sp.output()
 
 
+TRACING = "/sys/kernel/debug/tracing"
+
+
+def trace_start(node):
+    node.run_ok("echo 0 > %s/tracing_on && echo > %s/trace && "
+                "echo 1 > %s/events/mig/enable && echo 1 > %s/tracing_on"
+                % ((TRACING,) * 4))
+
+
+def trace_events(node):
+    """The mig events recorded at node: [(name, {field: value})]."""
+    out = node.run_ok("cat %s/trace" % TRACING)
+    events = []
+    for line in out.splitlines():
+        if line.startswith("#") or ": " not in line:
+            continue
+        head, _, rest = line.partition(": ")
+        name, _, fields = rest.partition(": ")
+        if name not in TRACE_EVENTS:
+            continue
+        events.append((name, dict(f.split("=", 1) for f in fields.split() if "=" in f)))
+    return events
+
+
+TRACE_EVENTS = ("move_begin", "move_end", "move_in", "forward", "homecoming",
+                "deputy_exit", "link_up", "link_down", "balance_decision")
+
+
+def traced(events, name, **want):
+    return [f for n, f in events if n == name and
+            all(f.get(k) == str(v) for k, v in want.items())]
+
+
+@test
+def tracepoints_follow_a_move(c):
+    """the mig trace system (tracefs events/mig) shows a move there, home
+    and there again, the calls forwarded, the homecoming's reason, the
+    process's exit as its deputy's, and a link going down and up"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    avail = n1.run_ok("grep '^mig:' %s/available_events" % TRACING).split()
+    assert sorted(avail) == sorted("mig:" + e for e in TRACE_EVENTS), avail
+    for n in c.nodes:
+        trace_start(n)
+    sp = n1.spawn("exec tests/progs/bin/waiter sigsuspend")
+    pid = mig.ready(sp)
+    mig.move(n1, pid, 2)
+    mig.move(n1, pid, "home")
+    mig.move(n1, pid, 2)
+    n1.run_ok("kill -USR1 %d" % pid)
+    assert sp.wait(60) == 0, sp.output()
+    wait_until(lambda: traced(trace_events(n1), "deputy_exit", pid=pid),
+               what="deputy_exit traced")
+    t1, t2 = trace_events(n1), trace_events(n2)
+    for name, f in t1 + t2:
+        diag("%s %s" % (name, " ".join("%s=%s" % kv for kv in sorted(f.items()))))
+
+    assert len(traced(t1, "move_begin", pid=pid, to=2, mode="auto")) == 2, t1
+    ends = traced(t1, "move_end", pid=pid, to=2, err=0)
+    assert len(ends) == 2 and all(int(f["bytes"]) > 0 and int(f["elapsed_us"]) > 0
+                                  for f in ends), ends
+    assert traced(t1, "move_begin", pid=pid, to=0)
+    assert traced(t1, "move_end", pid=pid, to=0, err=0)
+    assert traced(t1, "move_in", pid=pid, **{"from": 2}), t1
+    assert traced(t1, "deputy_exit", pid=pid, where=2, status="0x0"), t1
+    assert len(traced(t2, "move_in", home="1:%d" % pid)) == 2, t2
+    assert traced(t2, "homecoming", home="1:%d" % pid, reason="recall"), t2
+    # The handler's "signal" line: a write(2) answered by home.
+    assert traced(t2, "forward", nr=1), t2
+
+    trace_start(n1)
+    mig.migctl(n2, "node del 1")
+    mig.wait_state(n1, 2, "down", timeout=60)
+    mig.migctl(n2, "node add 1 %s" % n1.ip)
+    mig.wait_state(n1, 2, "up", timeout=60)
+    t1 = trace_events(n1)
+    assert traced(t1, "link_down", node=2) and traced(t1, "link_up", node=2), t1
+
+
 @test(timeout=900)
 def twenty_moves_at_once(c):
     """20 processes moved concurrently, each verified"""
