@@ -23,6 +23,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "emit.h"
@@ -669,21 +670,67 @@ void mig_deputy_add(struct mig_deputy *dep, struct mig_chan *chan, u16 where,
 	spin_unlock(&mig_deputies_lock);
 }
 
+/* Keeping more of the stack than this for the strings is not worth it. */
+#define MIG_DEPUTY_ARGS_MAX	(1UL << 20)
+
+/*
+ * The pages holding the process's argument and environment strings, which
+ * /proc/PID/cmdline and environ read (ps at home, and the process itself:
+ * its reads of /proc/self are forwarded here). False if they look odd.
+ */
+static bool mig_deputy_args_span(struct mig_span *span)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long start, end;
+
+	spin_lock(&mm->arg_lock);
+	start = min(mm->arg_start, mm->env_start);
+	end = max(mm->arg_end, mm->env_end);
+	spin_unlock(&mm->arg_lock);
+	if (!start || end <= start || end > TASK_SIZE)
+		return false;
+	span->start = round_down(start, PAGE_SIZE);
+	span->end = round_up(end, PAGE_SIZE);
+	return span->end - span->start <= MIG_DEPUTY_ARGS_MAX;
+}
+
+static int mig_span_cmp(const void *a, const void *b)
+{
+	const struct mig_span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 /*
  * The process's memory lives at the destination now: the deputy keeps only
- * its own two mappings. Done after migctl has its answer, as freeing a
- * large address space takes a while.
+ * its own two mappings and the pages of the process's arguments and
+ * environment (so that /proc/PID tells who it stands for). Done after
+ * migctl has its answer, as freeing a large address space takes a while.
  */
 static void mig_deputy_drop_memory(struct mig_deputy *dep)
 {
-	struct mig_span keep[2] = {
+	struct mig_span keep[3] = {
 		{ dep->blk, dep->blk + MIG_DEPUTY_SCRATCH },
 		{ dep->code, dep->code + PAGE_SIZE },
 	};
+	int i, n = 2;
 
-	if (keep[0].start > keep[1].start)
-		swap(keep[0], keep[1]);
-	mig_unmap_all_but(keep, ARRAY_SIZE(keep));
+	if (mig_deputy_args_span(&keep[2]))
+		n = 3;
+	sort(keep, n, sizeof(keep[0]), mig_span_cmp, NULL);
+	/* Overlapping the deputy's own (never seen): its own win. */
+	for (i = 1; i < n; i++) {
+		if (keep[i].start < keep[i - 1].end) {
+			n = 2;
+			keep[0] = (struct mig_span){ dep->blk,
+						     dep->blk + MIG_DEPUTY_SCRATCH };
+			keep[1] = (struct mig_span){ dep->code,
+						     dep->code + PAGE_SIZE };
+			sort(keep, n, sizeof(keep[0]), mig_span_cmp, NULL);
+			break;
+		}
+	}
+	mig_unmap_all_but(keep, n);
 }
 
 /*

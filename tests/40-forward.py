@@ -15,7 +15,8 @@ NODES = 2
 
 @test
 def interpreter_moves_and_keeps_home_resources(c):
-    """python3 moved mid-run: its pid, ppid, cwd, env, file offset, stdout"""
+    """python3 moved mid-run: its pid, ppid, cwd, env, file offset, stdout,
+    its /proc/self/cmdline and environ; at home, ps shows it"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
     n1.run_ok("mkdir -p /tmp/w && printf 'hello, moved world\\n' > /tmp/w/data")
@@ -26,6 +27,11 @@ def interpreter_moves_and_keeps_home_resources(c):
     mig.move(n1, pid, 2)
     (guest,) = mig.migctl_json(n2, "ps")
     assert guest["home_pid"] == pid
+    # At home, /proc/PID and ps show the process, not an empty deputy.
+    args = n1.run_ok("ps -o args= -p %d" % pid).strip()
+    assert args.endswith("pyspin.py 8 7 /tmp/w/data") and args.startswith("python3"), args
+    environ = n1.run_ok("tr '\\0' '\\n' < /proc/%d/environ" % pid).split()
+    assert "MIGVAR=kept" in environ, environ
     assert sp.wait(120) == 7, sp.output()
     out = sp.output().splitlines()
     diag("\n".join(out))
@@ -33,6 +39,8 @@ def interpreter_moves_and_keeps_home_resources(c):
                    "pid %d ppid %s" % (pid, ppid),
                    "cwd /tmp/w env kept",
                    "file hello, moved world",
+                   "cmdline %s/tests/progs/pyspin.py 8 7 /tmp/w/data" % os.getcwd(),
+                   "environ kept",
                    "cwd2 /"], out
     # The guest's chdir("/") happened at home, to the deputy: the process
     # at home is gone now, but the guest ran at node 2 all along.
@@ -79,7 +87,8 @@ def moved_there_and_back_home(c):
     out = sp.output().splitlines()
     assert out[1:] == ["pid %d ppid %s" % (pid, out[1].split()[3]),
                        "cwd /tmp/w env round", "file there and back",
-                       "cwd2 /"], out
+                       "cmdline %s/tests/progs/pyspin.py 10 9 /tmp/w/data" % os.getcwd(),
+                       "environ round", "cwd2 /"], out
     assert mig.status(n1)["stats"]["moves_in"] == 1
 
 
