@@ -316,11 +316,98 @@ static bool mig_deputy_has_signals(void)
 }
 
 /*
+ * Processes that came home by themselves lately (a call only home runs,
+ * the balancer, a drain), for migctl ps: MIG_HOME_HISTORY_SECS each, the
+ * newest MIG_HOME_HISTORY kept.
+ */
+#define MIG_HOME_HISTORY	64
+
+static_assert(MIG_STAT_HOME_EXPEL - MIG_STAT_HOME_UNSAID == MIG_HOME_EXPEL);
+
+struct mig_home_record {
+	pid_t pid;
+	u16 from;
+	u8 reason;			/* enum mig_home_reason */
+	u16 nr;
+	unsigned long at;		/* jiffies */
+};
+
+static struct mig_home_record mig_home_history[MIG_HOME_HISTORY];
+static unsigned int mig_home_next;
+static DEFINE_SPINLOCK(mig_home_lock);
+
+static const char *const mig_home_reasons[__MIG_HOME_REASON_MAX] = {
+	[MIG_HOME_UNSAID] = "unsaid",
+	[MIG_HOME_ASKED] = "asked",
+	[MIG_HOME_SYSCALL] = "syscall",
+	[MIG_HOME_FILE] = "file",
+	[MIG_HOME_BALANCE] = "balance",
+	[MIG_HOME_EXPEL] = "expel",
+};
+
+const char *mig_home_reason_name(unsigned int reason)
+{
+	return reason < ARRAY_SIZE(mig_home_reasons) ?
+	       mig_home_reasons[reason] : "unsaid";
+}
+
+/* Back home for @v (a BEGIN's MIG_BEGIN_REASON(), from a peer: any value). */
+static void mig_home_record(pid_t pid, u16 from, u32 v)
+{
+	unsigned int reason = MIG_BEGIN_REASON_OF(v);
+	struct mig_home_record *r;
+
+	if (reason >= __MIG_HOME_REASON_MAX)
+		reason = MIG_HOME_UNSAID;
+	mig_stat_inc(MIG_STAT_HOME_UNSAID + reason);
+	if (reason == MIG_HOME_UNSAID || reason == MIG_HOME_ASKED)
+		return;
+	spin_lock(&mig_home_lock);
+	r = &mig_home_history[mig_home_next++ % MIG_HOME_HISTORY];
+	*r = (struct mig_home_record){
+		.pid = pid, .from = from, .reason = reason,
+		.nr = reason == MIG_HOME_SYSCALL || reason == MIG_HOME_FILE ?
+		      MIG_BEGIN_REASON_NR(v) : 0,
+		.at = jiffies,
+	};
+	spin_unlock(&mig_home_lock);
+}
+
+int mig_home_ps(struct mig_ps_entry *e, int max)
+{
+	unsigned long keep = MIG_HOME_HISTORY_SECS * HZ;
+	int i, n = 0;
+
+	spin_lock(&mig_home_lock);
+	for (i = 0; i < MIG_HOME_HISTORY && n < max; i++) {
+		const struct mig_home_record *r = &mig_home_history[i];
+
+		if (!r->pid || time_after(jiffies, r->at + keep))
+			continue;
+		e[n] = (struct mig_ps_entry){
+			.role = MIG_ROLE_RETURNED,
+			.state = MIG_PROC_HOME,
+			.pid = r->pid,
+			.home_node = mig_node_id,
+			.home_pid = r->pid,
+			.where = mig_node_id,
+			.home_reason = r->reason,
+			.home_nr = r->nr,
+			.home_age_ms = jiffies_to_msecs(jiffies - r->at),
+		};
+		n++;
+	}
+	spin_unlock(&mig_home_lock);
+	return n;
+}
+
+/*
  * The process comes back: the deputy rebuilds it from the stream, in its
  * own context, and returns to user mode as the process. If that fails
- * half-way nothing is left to go back to: both ends are killed.
+ * half-way nothing is left to go back to: both ends are killed. @reason:
+ * what the node it left said of why.
  */
-static void mig_deputy_homecoming(struct mig_deputy *dep)
+static void mig_deputy_homecoming(struct mig_deputy *dep, u32 reason)
 {
 	struct mig_sleep sleep;
 	unsigned long tramp;
@@ -337,6 +424,7 @@ static void mig_deputy_homecoming(struct mig_deputy *dep)
 		return;
 	}
 	mig_stat_inc(MIG_STAT_MOVES_IN);
+	mig_home_record(task_tgid_nr(current), dep->where, reason);
 	trace_move_in(task_tgid_nr(current), dep->where, mig_node_id,
 		      task_tgid_nr(current));
 	spin_lock(&mig_deputies_lock);
@@ -467,10 +555,13 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 			return false;
 		}
 		if (f->type == MIG_MSG_MOVE_BEGIN) {
+			u32 reason = be32_to_cpu(((struct mig_msg_begin *)
+						  f->data)->reserved);
+
 			mig_frame_free(f);
 			if (dep->onward_chan)	/* it came home instead */
 				mig_deputy_onward_done(dep, -ECANCELED, true);
-			mig_deputy_homecoming(dep);
+			mig_deputy_homecoming(dep, reason);
 			return false;
 		}
 		if (f->type == MIG_MSG_MOVE_ACK) {

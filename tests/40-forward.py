@@ -309,9 +309,11 @@ def signals_interrupt_a_forwarded_read(c):
 
 @test
 def fork_brings_the_process_home(c):
-    """a syscall only home can run (fork, execve) brings the process home"""
+    """a syscall only home can run (fork, execve) brings the process home;
+    home counts why, and ps --history lists it with the call"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
+    before = mig.status(n1)["stats"]
     prog = ("import os, sys, time\n"
             "print('ready', os.getpid(), flush=True)\n"
             "end = time.monotonic() + 6\n"
@@ -328,6 +330,29 @@ def fork_brings_the_process_home(c):
     assert sp.output().splitlines()[1:] == ["child says hi", "system 0"], sp.output()
     assert not mig.migctl_json(n1, "ps")
     assert mig.status(n2)["stats"]["moves_out"] == 1
+    after = mig.status(n1)["stats"]
+    assert after["home_syscall"] == before["home_syscall"] + 1, after
+    (back,) = [p for p in mig.migctl_json(n1, "ps --history") if p["pid"] == pid]
+    diag("ps --history: %s" % back)
+    assert back["role"] == "returned" and back["reason"] == "syscall", back
+    # clone, clone3 or vfork, as this python's os.system() makes it
+    assert back["syscall"] in (56, 58, 435) and back["age_ms"] < 600000, back
+    out = n1.run_ok("%s ps --history" % mig.MIGCTL)
+    assert "returned" in out and "back " in out and "syscall" in out, out
+
+
+@test
+def exec_says_when_the_program_came_straight_home(c):
+    """migctl exec on a terminal: a program placed away that comes home at
+    once (its shell forks) is reported, with the reason"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    before = mig.status(n2)["stats"]["moves_in"]
+    out = n1.run_ok("script -qec \"%s exec 2 -- sh -c '/bin/true; sleep 5'\" /dev/null"
+                    % mig.MIGCTL, timeout=120)
+    diag(out.strip())
+    assert "came back home by itself: syscall" in out, out
+    assert mig.status(n2)["stats"]["moves_in"] == before + 1
 
 
 @test
