@@ -471,7 +471,7 @@ def tracepoints_follow_a_move(c):
     assert traced(t1, "move_in", pid=pid, **{"from": 2}), t1
     assert traced(t1, "deputy_exit", pid=pid, where=2, status="0x0"), t1
     assert len(traced(t2, "move_in", home="1:%d" % pid)) == 2, t2
-    assert traced(t2, "homecoming", home="1:%d" % pid, reason="recall"), t2
+    assert traced(t2, "homecoming", home="1:%d" % pid, reason="asked"), t2
     # The handler's "signal" line: a write(2) answered by home.
     assert traced(t2, "forward", nr=1), t2
 
