@@ -23,11 +23,29 @@
 
 enum mig_cmd {
 	MIG_CMD_UNSPEC,
-	MIG_CMD_NODE_ADD,	/* NODE_ID, NODE_ADDR4, [NODE_PORT]; admin */
-	MIG_CMD_NODE_DEL,	/* NODE_ID; admin */
+	/*
+	 * NODE_ID, NODE_ADDR4, [NODE_PORT] (default MIG_DEFAULT_PORT); admin.
+	 * For this node's own id (the same cluster map on every node) no
+	 * peer is added: ADDR4 must be an address of this host and PORT the
+	 * one it listens on; the address is kept (STATUS: LOCAL_ADDR4), and
+	 * given again replaces it.
+	 */
+	MIG_CMD_NODE_ADD,
+	MIG_CMD_NODE_DEL,	/* NODE_ID; admin. The own id forgets
+				 * LOCAL_ADDR4 (-ENOENT without one) */
 	MIG_CMD_NODE_LIST,	/* dump: one message per node */
-	MIG_CMD_KEY_SET,	/* KEY; admin */
-	MIG_CMD_STATUS,		/* reply: LOCAL_*, KEY_PRESENT, STATS */
+	/*
+	 * KEY, [KEY_KEEP_SAME]; admin. A new key closes every link (they
+	 * authenticate again with it). With KEY_KEEP_SAME a key equal to the
+	 * one loaded changes nothing, and the reply (MIG_CMD_KEY_SET)
+	 * carries KEY_CHANGED.
+	 */
+	MIG_CMD_KEY_SET,
+	/*
+	 * Reply: LOCAL_ID, LOCAL_PORT, [LOCAL_ADDR4], KEY_PRESENT,
+	 * HB_INTERVAL_MS, HB_TIMEOUT_MS, WIRE_VERSION, VERSION, LOAD, STATS.
+	 */
+	MIG_CMD_STATUS,
 	/*
 	 * PID, then NODE_ID (absent or 0: home) or BALANCE: the node the
 	 * balancing policy picks now (the reply, MIG_CMD_MOVE, carries
@@ -89,6 +107,11 @@ enum mig_attr {
 	MIG_A_MOVE_TOTAL,	/* u64: bytes to send as known so far */
 	MIG_A_MOVE_RESIDENT,	/* u64: the process's memory when it started */
 	MIG_A_MOVE_RATE,	/* u64: bytes per second sent lately */
+	MIG_A_KEY_KEEP_SAME,	/* flag: KEY_SET keeps an equal key loaded */
+	MIG_A_KEY_CHANGED,	/* u8: KEY_SET reply: 1 new key, 0 kept */
+	MIG_A_LOCAL_ADDR4,	/* u32, network byte order: this node's own
+				 * address, from NODE_ADD of its own id */
+	MIG_A_VERSION,		/* string: the module's version (MODULE_VERSION) */
 	__MIG_A_MAX
 };
 
