@@ -903,6 +903,7 @@ static int drain(uint64_t deadline)
 {
 	struct refused refused = { .n = 0 };
 	struct dump_array ps;
+	bool first = true;
 	size_t i;
 	int left;
 
@@ -925,6 +926,10 @@ static int drain(uint64_t deadline)
 				add_refused(&refused, p->pid);
 		}
 		dump_free(&ps);
+		if (first && guests)
+			printf("%d guest%s going home\n", guests,
+			       guests == 1 ? "" : "s");
+		first = false;
 		left = guests + away;
 		if (!left || now_ms() >= deadline) {
 			if (left)
@@ -942,7 +947,7 @@ static int remove_peers(void)
 {
 	struct mig_nl_error e;
 	struct dump_array peers;
-	int failed = 0, ret;
+	int failed = 0, removed = 0, ret;
 	size_t i;
 
 	if (dump_fetch(&node_list_ops, &peers))
@@ -953,13 +958,15 @@ static int remove_peers(void)
 		ret = node_request(MIG_CMD_NODE_DEL, ni->id, NULL, 0, &e);
 		if (ret == -1)
 			node_del_error(&e, ni->id);
-		if (ret)
+		if (ret) {
 			failed++;
-		else
+		} else {
+			removed++;
 			printf("removed node %u\n", ni->id);
+		}
 	}
 	dump_free(&peers);
-	return failed ? -1 : (int)peers.n;
+	return failed ? -1 : removed;
 }
 
 static int down_options(const struct command *cmd, int argc, char **argv,
