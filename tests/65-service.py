@@ -19,7 +19,9 @@ import mig  # noqa: E402
 
 NODES = 2
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VERSION = open(os.path.join(REPO, "VERSION")).read().strip()
+# The version of module and migctl alike (None before there was one).
+VERSION = (open(os.path.join(REPO, "VERSION")).read().strip()
+           if os.path.exists(os.path.join(REPO, "VERSION")) else None)
 DIR = "/tmp/mig"
 MAP = DIR + "/cluster.conf"
 KEY = DIR + "/cluster.key"
@@ -124,6 +126,7 @@ def man_pages_render(c):
 def version_and_completion(c):
     """migctl --version says VERSION; bash completes commands, subcommands
     and options"""
+    assert VERSION, "no file VERSION"
     rc, out = host("userspace-ctl/migctl --version")
     assert rc == 0 and ("migctl %s " % VERSION) in out, out
     rc, out = host("modinfo -F version kmod/mig.ko")
@@ -168,6 +171,22 @@ def systemd_unit_verifies(c):
         text = open(unit).read()
         for w in ("migctl up", "migctl down", "map params", "modprobe"):
             assert w in text, "the unit lacks %s" % w
+        # systemd would expand a lone $NAME itself: the shell's are $$.
+        for line in text.splitlines():
+            if line.startswith("Exec"):
+                assert "$" not in line.replace("$$", ""), line
+        # The module's load, as systemd runs it: with a map (this host
+        # named by this_node) and echo for modprobe.
+        pre = [ln for ln in text.splitlines() if ln.startswith("ExecStartPre=")][0]
+        cmd = pre.split("=", 1)[1].replace("$$", "$")
+        cmd = cmd.replace("/etc/mig/cluster.conf", d + "/cluster.conf")
+        cmd = cmd.replace("/sbin/modprobe", "echo")
+        with open(d + "/cluster.conf", "w") as f:
+            f.write("node 1 192.0.2.201\nnode 7 192.0.2.207:7800\n")
+        with open(d + "/this_node", "w") as f:
+            f.write("7\n")
+        rc, out = host(cmd)
+        assert rc == 0 and out.strip() == "mig node_id=7 port=7800", (cmd, out)
         # Documentation= names the man pages: found as installed.
         for sec, page in (("7", "mig.7"), ("8", "migctl.8")):
             os.makedirs(os.path.join(d, "man", "man" + sec))
@@ -320,6 +339,7 @@ def down_brings_everything_home(c):
 @test
 def version_in_status(c):
     """migctl status and /sys/module/mig/version show VERSION"""
+    assert VERSION, "no file VERSION"
     n1 = c.node(1)
     if not mig.is_loaded(n1):
         mig.load(n1)

@@ -912,11 +912,15 @@ static int drain(uint64_t deadline)
 
 		if (dump_fetch(&ps_ops, &ps))
 			return -1;
+		for (i = 0; i < ps.n; i++)
+			guests += proc_is(dump_at(&ps, i), MIG_ROLE_GUEST);
+		if (first && guests)
+			printf("%d guest%s going home\n", guests,
+			       guests == 1 ? "" : "s");
+		first = false;
 		for (i = 0; i < ps.n; i++) {
 			const struct proc_info *p = dump_at(&ps, i);
 
-			if (proc_is(p, MIG_ROLE_GUEST))
-				guests++;
 			if (!proc_is(p, MIG_ROLE_DEPUTY))
 				continue;
 			away++;
@@ -926,10 +930,6 @@ static int drain(uint64_t deadline)
 				add_refused(&refused, p->pid);
 		}
 		dump_free(&ps);
-		if (first && guests)
-			printf("%d guest%s going home\n", guests,
-			       guests == 1 ? "" : "s");
-		first = false;
 		left = guests + away;
 		if (!left || now_ms() >= deadline) {
 			if (left)
