@@ -415,7 +415,7 @@ static void mig_bal_move_work(struct work_struct *work)
 	if (m->dest)
 		err = mig_move(m->pid, m->dest, &why);
 	else
-		err = mig_guest_send_home(m->pid);
+		err = mig_guest_send_home(m->pid, MIG_HOME_BALANCE);
 	if (err) {
 		mig_stat_inc(MIG_STAT_BAL_FAILED);
 		pr_info_ratelimited("automatic move of pid %d to node %u failed: %d (%s)\n",
@@ -485,7 +485,8 @@ static void mig_bal_expel_all(void)
 		return;
 	n = mig_guest_brief(guests, MIG_BAL_MAX_PROCS);
 	for (i = 0; i < n; i++)
-		if (!guests[i].leaving && !mig_guest_send_home(guests[i].pid))
+		if (!guests[i].leaving &&
+		    !mig_guest_send_home(guests[i].pid, MIG_HOME_EXPEL))
 			mig_stat_inc(MIG_STAT_EXPELLED);
 	kfree(guests);
 }

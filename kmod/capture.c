@@ -694,7 +694,8 @@ static int mig_send_begin(struct mig_chan *chan, struct mig_capture_info *info)
 		.home_pid = cpu_to_be32(info->home_pid),
 		.home_node = cpu_to_be16(info->home_node),
 		.flags = cpu_to_be16(info->flags),
-		.reserved = cpu_to_be32(info->ticket),
+		.reserved = cpu_to_be32(info->flags & MIG_BEGIN_HOMECOMING ?
+					info->reason : info->ticket),
 	};
 	struct kvec vec = { &begin, sizeof(begin) };
 	u64 monotonic, boottime;

@@ -23,6 +23,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "emit.h"
@@ -315,11 +316,98 @@ static bool mig_deputy_has_signals(void)
 }
 
 /*
+ * Processes that came home by themselves lately (a call only home runs,
+ * the balancer, a drain), for migctl ps: MIG_HOME_HISTORY_SECS each, the
+ * newest MIG_HOME_HISTORY kept.
+ */
+#define MIG_HOME_HISTORY	64
+
+static_assert(MIG_STAT_HOME_EXPEL - MIG_STAT_HOME_UNSAID == MIG_HOME_EXPEL);
+
+struct mig_home_record {
+	pid_t pid;
+	u16 from;
+	u8 reason;			/* enum mig_home_reason */
+	u16 nr;
+	unsigned long at;		/* jiffies */
+};
+
+static struct mig_home_record mig_home_history[MIG_HOME_HISTORY];
+static unsigned int mig_home_next;
+static DEFINE_SPINLOCK(mig_home_lock);
+
+static const char *const mig_home_reasons[__MIG_HOME_REASON_MAX] = {
+	[MIG_HOME_UNSAID] = "unsaid",
+	[MIG_HOME_ASKED] = "asked",
+	[MIG_HOME_SYSCALL] = "syscall",
+	[MIG_HOME_FILE] = "file",
+	[MIG_HOME_BALANCE] = "balance",
+	[MIG_HOME_EXPEL] = "expel",
+};
+
+const char *mig_home_reason_name(unsigned int reason)
+{
+	return reason < ARRAY_SIZE(mig_home_reasons) ?
+	       mig_home_reasons[reason] : "unsaid";
+}
+
+/* Back home for @v (a BEGIN's MIG_BEGIN_REASON(), from a peer: any value). */
+static void mig_home_record(pid_t pid, u16 from, u32 v)
+{
+	unsigned int reason = MIG_BEGIN_REASON_OF(v);
+	struct mig_home_record *r;
+
+	if (reason >= __MIG_HOME_REASON_MAX)
+		reason = MIG_HOME_UNSAID;
+	mig_stat_inc(MIG_STAT_HOME_UNSAID + reason);
+	if (reason == MIG_HOME_UNSAID || reason == MIG_HOME_ASKED)
+		return;
+	spin_lock(&mig_home_lock);
+	r = &mig_home_history[mig_home_next++ % MIG_HOME_HISTORY];
+	*r = (struct mig_home_record){
+		.pid = pid, .from = from, .reason = reason,
+		.nr = reason == MIG_HOME_SYSCALL || reason == MIG_HOME_FILE ?
+		      MIG_BEGIN_REASON_NR(v) : 0,
+		.at = jiffies,
+	};
+	spin_unlock(&mig_home_lock);
+}
+
+int mig_home_ps(struct mig_ps_entry *e, int max)
+{
+	unsigned long keep = MIG_HOME_HISTORY_SECS * HZ;
+	int i, n = 0;
+
+	spin_lock(&mig_home_lock);
+	for (i = 0; i < MIG_HOME_HISTORY && n < max; i++) {
+		const struct mig_home_record *r = &mig_home_history[i];
+
+		if (!r->pid || time_after(jiffies, r->at + keep))
+			continue;
+		e[n] = (struct mig_ps_entry){
+			.role = MIG_ROLE_RETURNED,
+			.state = MIG_PROC_HOME,
+			.pid = r->pid,
+			.home_node = mig_node_id,
+			.home_pid = r->pid,
+			.where = mig_node_id,
+			.home_reason = r->reason,
+			.home_nr = r->nr,
+			.home_age_ms = jiffies_to_msecs(jiffies - r->at),
+		};
+		n++;
+	}
+	spin_unlock(&mig_home_lock);
+	return n;
+}
+
+/*
  * The process comes back: the deputy rebuilds it from the stream, in its
  * own context, and returns to user mode as the process. If that fails
- * half-way nothing is left to go back to: both ends are killed.
+ * half-way nothing is left to go back to: both ends are killed. @reason:
+ * what the node it left said of why.
  */
-static void mig_deputy_homecoming(struct mig_deputy *dep)
+static void mig_deputy_homecoming(struct mig_deputy *dep, u32 reason)
 {
 	struct mig_sleep sleep;
 	unsigned long tramp;
@@ -336,6 +424,7 @@ static void mig_deputy_homecoming(struct mig_deputy *dep)
 		return;
 	}
 	mig_stat_inc(MIG_STAT_MOVES_IN);
+	mig_home_record(task_tgid_nr(current), dep->where, reason);
 	trace_move_in(task_tgid_nr(current), dep->where, mig_node_id,
 		      task_tgid_nr(current));
 	spin_lock(&mig_deputies_lock);
@@ -466,10 +555,13 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 			return false;
 		}
 		if (f->type == MIG_MSG_MOVE_BEGIN) {
+			u32 reason = be32_to_cpu(((struct mig_msg_begin *)
+						  f->data)->reserved);
+
 			mig_frame_free(f);
 			if (dep->onward_chan)	/* it came home instead */
 				mig_deputy_onward_done(dep, -ECANCELED, true);
-			mig_deputy_homecoming(dep);
+			mig_deputy_homecoming(dep, reason);
 			return false;
 		}
 		if (f->type == MIG_MSG_MOVE_ACK) {
@@ -669,21 +761,67 @@ void mig_deputy_add(struct mig_deputy *dep, struct mig_chan *chan, u16 where,
 	spin_unlock(&mig_deputies_lock);
 }
 
+/* Keeping more of the stack than this for the strings is not worth it. */
+#define MIG_DEPUTY_ARGS_MAX	(1UL << 20)
+
+/*
+ * The pages holding the process's argument and environment strings, which
+ * /proc/PID/cmdline and environ read (ps at home, and the process itself:
+ * its reads of /proc/self are forwarded here). False if they look odd.
+ */
+static bool mig_deputy_args_span(struct mig_span *span)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long start, end;
+
+	spin_lock(&mm->arg_lock);
+	start = min(mm->arg_start, mm->env_start);
+	end = max(mm->arg_end, mm->env_end);
+	spin_unlock(&mm->arg_lock);
+	if (!start || end <= start || end > TASK_SIZE)
+		return false;
+	span->start = round_down(start, PAGE_SIZE);
+	span->end = round_up(end, PAGE_SIZE);
+	return span->end - span->start <= MIG_DEPUTY_ARGS_MAX;
+}
+
+static int mig_span_cmp(const void *a, const void *b)
+{
+	const struct mig_span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 /*
  * The process's memory lives at the destination now: the deputy keeps only
- * its own two mappings. Done after migctl has its answer, as freeing a
- * large address space takes a while.
+ * its own two mappings and the pages of the process's arguments and
+ * environment (so that /proc/PID tells who it stands for). Done after
+ * migctl has its answer, as freeing a large address space takes a while.
  */
 static void mig_deputy_drop_memory(struct mig_deputy *dep)
 {
-	struct mig_span keep[2] = {
+	struct mig_span keep[3] = {
 		{ dep->blk, dep->blk + MIG_DEPUTY_SCRATCH },
 		{ dep->code, dep->code + PAGE_SIZE },
 	};
+	int i, n = 2;
 
-	if (keep[0].start > keep[1].start)
-		swap(keep[0], keep[1]);
-	mig_unmap_all_but(keep, ARRAY_SIZE(keep));
+	if (mig_deputy_args_span(&keep[2]))
+		n = 3;
+	sort(keep, n, sizeof(keep[0]), mig_span_cmp, NULL);
+	/* Overlapping the deputy's own (never seen): its own win. */
+	for (i = 1; i < n; i++) {
+		if (keep[i].start < keep[i - 1].end) {
+			n = 2;
+			keep[0] = (struct mig_span){ dep->blk,
+						     dep->blk + MIG_DEPUTY_SCRATCH };
+			keep[1] = (struct mig_span){ dep->code,
+						     dep->code + PAGE_SIZE };
+			sort(keep, n, sizeof(keep[0]), mig_span_cmp, NULL);
+			break;
+		}
+	}
+	mig_unmap_all_but(keep, n);
 }
 
 /*

@@ -11,8 +11,9 @@
  *    sends it with the data its pointer
  *    arguments point to, and the deputy runs it at home, natively, in the
  *    process's own context, then sends the result and the data written;
- *  - refused: anything else. It is never run at the wrong place: the guest
- *    gets -ENOSYS (bringing the process home for it is the next step).
+ *  - refused: anything else. It is never run at the wrong place: the
+ *    process goes home and makes the call there (mig_guest_syscall());
+ *    numbers x86-64 never implemented get -ENOSYS here, as anywhere.
  *
  * The argument descriptors say which arguments are buffers, in which
  * direction, and how long: both ends derive the same layout from them.

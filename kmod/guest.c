@@ -59,6 +59,7 @@ struct mig_guest {
 	/* At the node it leaves: where home sends it, with which ticket. */
 	u16 onward;
 	u32 ticket;
+	u32 home_reason;		/* going home: MIG_BEGIN_REASON() */
 	u16 home_node;
 	u32 home_pid;
 	pid_t pid;
@@ -642,6 +643,7 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 		.home_node = g->home_node,
 		.home_pid = g->home_pid,
 		.flags = MIG_BEGIN_HOMECOMING,
+		.reason = g->home_reason,
 		.skip_start = g->tramp,
 		.rewind_syscall = rewind,
 		.sleep = &g->sleep,
@@ -649,8 +651,8 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 	int err;
 
 	trace_homecoming(g->pid, g->home_node, g->home_pid,
-			 rewind ? "syscall" : "recall",
-			 rewind ? (long)current_pt_regs()->orig_ax : -1);
+			 mig_home_reason_name(MIG_BEGIN_REASON_OF(g->home_reason)),
+			 MIG_BEGIN_REASON_NR(g->home_reason));
 	err = mig_capture_send(g->chan, &info);
 	if (!err)
 		err = mig_capture_wait_ack(g->chan, &info);
@@ -762,6 +764,7 @@ struct mig_guest_key {
 	pid_t pid;
 	u16 onward;
 	u32 ticket;
+	enum mig_home_reason reason;
 };
 
 static bool mig_guest_is(const struct mig_guest *g,
@@ -791,6 +794,7 @@ static int mig_guest_call_home(const struct mig_guest_key *k)
 			g->recall_queued = true;
 			g->onward = k->onward;
 			g->ticket = k->ticket;
+			g->home_reason = MIG_BEGIN_REASON(k->reason, 0);
 			kref_get(&g->ref);
 		}
 		break;
@@ -816,6 +820,7 @@ void mig_guest_recall(u16 peer, u32 id, u16 onward, u32 ticket)
 {
 	struct mig_guest_key k = {
 		.peer = peer, .id = id, .onward = onward, .ticket = ticket,
+		.reason = MIG_HOME_ASKED,
 	};
 
 	if (onward && (onward == mig_node_id || onward == peer ||
@@ -829,9 +834,9 @@ void mig_guest_recall(u16 peer, u32 id, u16 onward, u32 ticket)
 }
 
 /* This node sends guest @pid home: the balancer, or expel. */
-int mig_guest_send_home(pid_t pid)
+int mig_guest_send_home(pid_t pid, enum mig_home_reason reason)
 {
-	struct mig_guest_key k = { .pid = pid };
+	struct mig_guest_key k = { .pid = pid, .reason = reason };
 
 	return pid ? mig_guest_call_home(&k) : -ESRCH;
 }
@@ -976,6 +981,8 @@ static bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 	}
 	/* Only home can run it: go home and run it there. */
 	*ret = 0;
+	g->home_reason = MIG_BEGIN_REASON(nr == __NR_mmap ? MIG_HOME_FILE :
+					  MIG_HOME_SYSCALL, nr);
 	if (!mig_guest_go_home(g, true))
 		return true;
 	pr_info_ratelimited("guest %d (home %u:%u): syscall %lu needs the home node; refused\n",

@@ -466,6 +466,11 @@ static int mig_put_ps_entry(struct sk_buff *skb, const struct mig_ps_entry *e)
 	    nla_put_u64_64bit(skb, MIG_A_BYTES_SENT, e->bytes_sent, MIG_A_PAD) ||
 	    nla_put_u8(skb, MIG_A_PINNED, e->pinned))
 		return -EMSGSIZE;
+	if (e->role == MIG_ROLE_RETURNED &&
+	    (nla_put_u8(skb, MIG_A_HOME_REASON, e->home_reason) ||
+	     nla_put_u32(skb, MIG_A_HOME_SYSCALL, e->home_nr) ||
+	     nla_put_u32(skb, MIG_A_HOME_AGE_MS, e->home_age_ms)))
+		return -EMSGSIZE;
 	if (e->moving &&
 	    (nla_put_u8(skb, MIG_A_MOVE_MODE, e->how) ||
 	     nla_put_u32(skb, MIG_A_MOVE_ROUND, e->round) ||
@@ -497,6 +502,7 @@ static int mig_dump_ps(struct sk_buff *skb, struct netlink_callback *cb)
 	count += mig_guest_ps(e + count, MIG_PS_MAX - count);
 	count += mig_pin_ps(e + count, MIG_PS_MAX - count);
 	count += mig_live_ps(e + count, MIG_PS_MAX - count);
+	count += mig_home_ps(e + count, MIG_PS_MAX - count);
 	len = mig_dump_entries(skb, cb, MIG_CMD_PS, e, count, mig_put_ps_at);
 	kvfree(e);
 	return len;

@@ -54,6 +54,7 @@ struct mig_capture_info {
 	u32 home_pid;
 	u16 flags;			/* MIG_BEGIN_* */
 	u32 ticket;			/* ONWARD: home's channel id */
+	u32 reason;			/* HOMECOMING: MIG_BEGIN_REASON() */
 	bool answered;			/* an ACK came, with its errno */
 	unsigned long skip_start;	/* a mig trampoline to leave out */
 	bool rewind_syscall;		/* re-run the current syscall there */
@@ -161,6 +162,9 @@ struct mig_ps_entry {
 	u32 moves;
 	u64 bytes_sent;
 	bool pinned;
+	u8 home_reason;			/* MIG_ROLE_RETURNED */
+	u16 home_nr;
+	u32 home_age_ms;
 };
 
 /* What a move did, for its caller (migctl's summary). */
@@ -227,6 +231,8 @@ enum mig_recall_state mig_deputy_recall_state(pid_t pid, u16 onward,
 void mig_deputy_intr_work(struct callback_head *cb);
 bool mig_deputy_may_stop(void);
 int mig_deputy_ps(struct mig_ps_entry *e, int max);
+int mig_home_ps(struct mig_ps_entry *e, int max);
+const char *mig_home_reason_name(unsigned int reason);
 
 /*
  * What the syscall hook holds for a task: a guest (guest.c), a deputy
@@ -302,7 +308,7 @@ struct mig_guest_brief {
 
 int mig_guest_brief(struct mig_guest_brief *g, int max);
 int mig_guest_count(void);
-int mig_guest_send_home(pid_t pid);
+int mig_guest_send_home(pid_t pid, enum mig_home_reason reason);
 bool mig_guest_set_pinned(u16 peer, u32 id, bool pinned);
 bool mig_guest_set_pinned_local(pid_t pid, bool pinned);
 int mig_deputy_count(void);

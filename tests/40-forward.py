@@ -15,7 +15,8 @@ NODES = 2
 
 @test
 def interpreter_moves_and_keeps_home_resources(c):
-    """python3 moved mid-run: its pid, ppid, cwd, env, file offset, stdout"""
+    """python3 moved mid-run: its pid, ppid, cwd, env, file offset, stdout,
+    its /proc/self/cmdline and environ; at home, ps shows it"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
     n1.run_ok("mkdir -p /tmp/w && printf 'hello, moved world\\n' > /tmp/w/data")
@@ -26,6 +27,11 @@ def interpreter_moves_and_keeps_home_resources(c):
     mig.move(n1, pid, 2)
     (guest,) = mig.migctl_json(n2, "ps")
     assert guest["home_pid"] == pid
+    # At home, /proc/PID and ps show the process, not an empty deputy.
+    args = n1.run_ok("ps -o args= -p %d" % pid).strip()
+    assert args.endswith("pyspin.py 8 7 /tmp/w/data") and args.startswith("python3"), args
+    environ = n1.run_ok("tr '\\0' '\\n' < /proc/%d/environ" % pid).split()
+    assert "MIGVAR=kept" in environ, environ
     assert sp.wait(120) == 7, sp.output()
     out = sp.output().splitlines()
     diag("\n".join(out))
@@ -33,6 +39,8 @@ def interpreter_moves_and_keeps_home_resources(c):
                    "pid %d ppid %s" % (pid, ppid),
                    "cwd /tmp/w env kept",
                    "file hello, moved world",
+                   "cmdline %s/tests/progs/pyspin.py 8 7 /tmp/w/data" % os.getcwd(),
+                   "environ kept",
                    "cwd2 /"], out
     # The guest's chdir("/") happened at home, to the deputy: the process
     # at home is gone now, but the guest ran at node 2 all along.
@@ -79,7 +87,8 @@ def moved_there_and_back_home(c):
     out = sp.output().splitlines()
     assert out[1:] == ["pid %d ppid %s" % (pid, out[1].split()[3]),
                        "cwd /tmp/w env round", "file there and back",
-                       "cwd2 /"], out
+                       "cmdline %s/tests/progs/pyspin.py 10 9 /tmp/w/data" % os.getcwd(),
+                       "environ round", "cwd2 /"], out
     assert mig.status(n1)["stats"]["moves_in"] == 1
 
 
@@ -300,9 +309,11 @@ def signals_interrupt_a_forwarded_read(c):
 
 @test
 def fork_brings_the_process_home(c):
-    """a syscall only home can run (fork, execve) brings the process home"""
+    """a syscall only home can run (fork, execve) brings the process home;
+    home counts why, and ps --history lists it with the call"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
+    before = mig.status(n1)["stats"]
     prog = ("import os, sys, time\n"
             "print('ready', os.getpid(), flush=True)\n"
             "end = time.monotonic() + 6\n"
@@ -319,6 +330,29 @@ def fork_brings_the_process_home(c):
     assert sp.output().splitlines()[1:] == ["child says hi", "system 0"], sp.output()
     assert not mig.migctl_json(n1, "ps")
     assert mig.status(n2)["stats"]["moves_out"] == 1
+    after = mig.status(n1)["stats"]
+    assert after["home_syscall"] == before["home_syscall"] + 1, after
+    (back,) = [p for p in mig.migctl_json(n1, "ps --history") if p["pid"] == pid]
+    diag("ps --history: %s" % back)
+    assert back["role"] == "returned" and back["reason"] == "syscall", back
+    # clone, clone3 or vfork, as this python's os.system() makes it
+    assert back["syscall"] in (56, 58, 435) and back["age_ms"] < 600000, back
+    out = n1.run_ok("%s ps --history" % mig.MIGCTL)
+    assert "returned" in out and "back " in out and "syscall" in out, out
+
+
+@test
+def exec_says_when_the_program_came_straight_home(c):
+    """migctl exec on a terminal: a program placed away that comes home at
+    once (its shell forks) is reported, with the reason"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    before = mig.status(n2)["stats"]["moves_in"]
+    out = n1.run_ok("script -qec \"%s exec 2 -- sh -c '/bin/true; sleep 5'\" /dev/null"
+                    % mig.MIGCTL, timeout=120)
+    diag(out.strip())
+    assert "came back home by itself: syscall" in out, out
+    assert mig.status(n2)["stats"]["moves_in"] == before + 1
 
 
 @test

@@ -38,7 +38,9 @@ def interpreter_tours_three_nodes(c):
     assert sp.wait(120) == 11, sp.output()
     out = sp.output().splitlines()
     diag("\n".join(out))
-    assert out[2:] == ["cwd /tmp/w env tour", "file round trip", "cwd2 /"], out
+    assert out[2:] == ["cwd /tmp/w env tour", "file round trip",
+                       "cmdline %s/tests/progs/pyspin.py 14 11 /tmp/w/data" % os.getcwd(),
+                       "environ tour", "cwd2 /"], out
     assert out[1].startswith("pid %d ppid " % pid), out
 
 

@@ -61,7 +61,9 @@
  *   one message per process: ROLE, PID, HOME_NODE, HOME_PID, WHERE_NODE,
  *   MIG_STATE, MOVES, BYTES_SENT, PINNED; during a live move also
  *   MOVE_MODE (MIG_MOVED_PRECOPY), MOVE_ROUND, MOVE_TOTAL, MOVE_RATE,
- *   MOVE_ELAPSED_US.
+ *   MOVE_ELAPSED_US; a MIG_ROLE_RETURNED entry (a process back home by
+ *   itself within MIG_HOME_HISTORY_SECS) also HOME_REASON, HOME_SYSCALL,
+ *   HOME_AGE_MS.
  * MIG_CMD_EXEC_PLACE (for the caller itself)
  *   request: NODE_ID, [PINNED]                        reply: ack
  * MIG_CMD_PIN (the caller must be allowed to ptrace PID)
@@ -153,6 +155,10 @@ enum mig_attr {
 	MIG_A_MOVE_TOTAL,	/* u64: bytes to send as known so far */
 	MIG_A_MOVE_RESIDENT,	/* u64: the process's memory when it started */
 	MIG_A_MOVE_RATE,	/* u64: bytes per second sent lately */
+	/* PS, MIG_ROLE_RETURNED: why it came home, and how long ago */
+	MIG_A_HOME_REASON,	/* u8: enum mig_home_reason */
+	MIG_A_HOME_SYSCALL,	/* u32: REASON_SYSCALL: the call only home runs */
+	MIG_A_HOME_AGE_MS,	/* u32: since it was back */
 	MIG_A_KEY_KEEP_SAME,	/* flag: KEY_SET keeps an equal key loaded */
 	MIG_A_KEY_CHANGED,	/* u8: KEY_SET reply: 1 new key, 0 kept */
 	/* u32, network byte order: this node's address, from NODE_ADD of its id */
@@ -172,13 +178,31 @@ enum mig_node_state {
 };
 
 /*
- * Under MIG_CMD_PS: a deputy at home, a guest on this node, or a process
- * at home listed because it is pinned.
+ * Under MIG_CMD_PS: a deputy at home, a guest on this node, a process at
+ * home listed because it is pinned, or one that came home by itself lately
+ * (for MIG_HOME_HISTORY_SECS, with MIG_A_HOME_REASON).
  */
 enum mig_role {
 	MIG_ROLE_DEPUTY,
 	MIG_ROLE_GUEST,
 	MIG_ROLE_LOCAL,
+	MIG_ROLE_RETURNED,
+};
+
+#define MIG_HOME_HISTORY_SECS	600
+
+/*
+ * Why a process came home. ASKED is an admin's (migctl move PID home);
+ * the others it did by itself, or the node it ran on did.
+ */
+enum mig_home_reason {
+	MIG_HOME_UNSAID,	/* the node it left did not say */
+	MIG_HOME_ASKED,		/* migctl move PID home (a recall) */
+	MIG_HOME_SYSCALL,	/* a call only home can run */
+	MIG_HOME_FILE,		/* a file it maps exists only at home */
+	MIG_HOME_BALANCE,	/* the balancer: home is less busy */
+	MIG_HOME_EXPEL,		/* the node it ran on was drained (expel) */
+	__MIG_HOME_REASON_MAX
 };
 
 enum mig_proc_state {
@@ -249,6 +273,13 @@ enum mig_stat {
 	MIG_STAT_MOVES_LIVE,		/* moves made with pre-copy */
 	MIG_STAT_LIVE_UNCONVERGED,	/* of those, ended stopped without converging */
 	MIG_STAT_LIVE_ABORTED,		/* pre-copies given up (the process stays) */
+	/* Processes back home, counted at home, by enum mig_home_reason */
+	MIG_STAT_HOME_UNSAID,
+	MIG_STAT_HOME_ASKED,
+	MIG_STAT_HOME_SYSCALL,
+	MIG_STAT_HOME_FILE,
+	MIG_STAT_HOME_BALANCE,
+	MIG_STAT_HOME_EXPEL,
 	__MIG_STAT_MAX
 };
 

@@ -134,6 +134,15 @@ struct mig_msg_load {
 #define MIG_COMM_LEN		16
 #define MIG_NGROUPS		64
 
+/*
+ * A homecoming's BEGIN says why: enum mig_home_reason (uapi/mig.h) in the
+ * high 16 bits, and for MIG_HOME_SYSCALL the call's number in the low 16.
+ * 0 (a sender that does not say) is MIG_HOME_UNSAID.
+ */
+#define MIG_BEGIN_REASON(reason, nr)	((__u32)(reason) << 16 | ((nr) & 0xffff))
+#define MIG_BEGIN_REASON_OF(v)		((v) >> 16)
+#define MIG_BEGIN_REASON_NR(v)		((v) & 0xffff)
+
 /* mig_msg_begin.flags */
 #define MIG_BEGIN_HOMECOMING	0x1	/* to the home node: deputy takes it */
 #define MIG_BEGIN_PINNED	0x2	/* never moved automatically */
@@ -166,7 +175,8 @@ struct mig_msg_begin {
 	__be32 home_pid;
 	__be16 home_node;
 	__be16 flags;
-	__be32 reserved;	/* AWAIT: node id; ONWARD: ticket; else 0 */
+	__be32 reserved;	/* AWAIT: node id; ONWARD: ticket;
+				 * HOMECOMING: MIG_BEGIN_REASON(); else 0 */
 	__u8 comm[MIG_COMM_LEN];
 	__be64 monotonic_ns;
 	__be64 boottime_ns;

@@ -193,7 +193,7 @@ static const struct command commands[] = {
 	  "  --pin           pin CMD on NODE: the balancing policy never moves\n"
 	  "                  it (see 'migctl help pin')",
 	  CMD_F_CMDLINE | CMD_F_OPTS },
-	{ "ps", NULL, cmd_ps, "[-j]",
+	{ "ps", NULL, cmd_ps, "[-j] [--history]",
 	  "list migrated processes",
 	  "List the processes that mig handles on this node: deputies stand for\n"
 	  "processes of this node that run elsewhere, guests are processes of\n"
@@ -202,8 +202,13 @@ static const struct command commands[] = {
 	  "the home node and the pid there (NODE:PID), WHERE the node the\n"
 	  "process runs on now, PINNED 'yes' when the balancing policy never\n"
 	  "moves it (see 'migctl help pin'), MOVES how often it moved and SENT\n"
-	  "how much of its state was sent.",
-	  CMD_F_JSON },
+	  "how much of its state was sent.\n"
+	  "\n"
+	  "  --history, -H   also list, as 'returned', this node's processes that\n"
+	  "                  came home by themselves in the last 10 minutes and\n"
+	  "                  why: syscall N (a call only home runs), file (a file\n"
+	  "                  it maps exists only here), balance, expel",
+	  CMD_F_JSON | CMD_F_OPTS },
 	{ "help", NULL, cmd_help, "[COMMAND]",
 	  "show help for all commands or one",
 	  NULL, 0 },

@@ -86,6 +86,7 @@ int cmd_exec(const struct command *cmd, int argc, char **argv,
 const char *move_how_name(uint8_t how);
 /* ps.c: a move under way of pid, as one line of text */
 int ps_move_progress(uint32_t pid, char *buf, size_t len);
+int ps_came_home(uint32_t pid, uint32_t within_ms, char *buf, size_t len);
 int cmd_ps(const struct command *cmd, int argc, char **argv,
 	   const struct opts *o);
 int cmd_pin(const struct command *cmd, int argc, char **argv,

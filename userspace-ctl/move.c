@@ -288,6 +288,58 @@ static void print_moved(const struct move_attrs *a, bool json)
 	json_finish(&j);
 }
 
+/* How long after a move or placement migctl looks for a quick return. */
+#define BACK_HOME_WATCH_MS	1000
+
+/*
+ * A process sent away that comes straight back (a call only home runs, a
+ * file only home has) would look moved: on a terminal, migctl watches
+ * for BACK_HOME_WATCH_MS and says so. Returns whether it came back.
+ */
+static bool watch_back_home(uint32_t pid)
+{
+	struct timespec step = { 0, 100000000 };
+	char why[160];
+	int i;
+
+	for (i = 0; i <= BACK_HOME_WATCH_MS / 100; i++) {
+		if (!ps_came_home(pid, 2 * BACK_HOME_WATCH_MS + 1000, why,
+				  sizeof(why))) {
+			fprintf(stderr, "migctl: note: process %u came back home by itself: %s\n",
+				pid, why);
+			return true;
+		}
+		if (i < BACK_HOME_WATCH_MS / 100)
+			nanosleep(&step, NULL);
+	}
+	return false;
+}
+
+/*
+ * For exec, which becomes the program: a detached grandchild watches (it
+ * is nobody's child by the time the program runs, so the program never
+ * sees it), from the placement until a while after the program starts.
+ */
+static void watch_back_home_detached(uint32_t pid)
+{
+	struct timespec start = { 0, 300000000 };
+	pid_t child = fork();
+
+	if (child < 0)
+		return;
+	if (child) {
+		waitpid(child, NULL, 0);
+		return;
+	}
+	if (fork())
+		_exit(0);
+	signal(SIGPIPE, SIG_IGN);
+	nanosleep(&start, NULL);
+	for (int i = 0; i < 3 && !watch_back_home(pid); i++)
+		;
+	_exit(0);
+}
+
 /*
  * On a terminal, a child shows the progress of the move while the
  * request blocks: it asks for the list of processes twice a second.
@@ -374,6 +426,8 @@ int cmd_move(const struct command *cmd, int argc, char **argv,
 		return EXIT_RUNTIME;
 	}
 	print_moved(&a, o->json);
+	if (a.node != MIGCTL_NODE_HOME && isatty(STDERR_FILENO))
+		watch_back_home(a.pid);
 	return EXIT_OK;
 }
 
@@ -482,6 +536,9 @@ int cmd_exec(const struct command *cmd, int argc, char **argv,
 		return EXIT_EXEC_FAILED;
 	}
 	memcpy(args, argv + 1, (size_t)(argc - 1) * sizeof(*args));
+	/* Before the placement: a fork after it would be placed too. */
+	if (isatty(STDERR_FILENO))
+		watch_back_home_detached((uint32_t)getpid());
 	/* Placed on node at our next successful exec, that of CMD. */
 	ret = move_request(MIG_CMD_EXEC_PLACE, &a, &e);
 	if (ret == -1)

@@ -2,10 +2,13 @@
 /*
  * migctl ps: the migrated processes this node knows of, deputies (its own
  * processes running elsewhere), guests (other nodes' processes running
- * here) and local processes (its own, at home, listed for being pinned).
+ * here) and local processes (its own, at home, listed for being pinned);
+ * with --history, also its processes that came home by themselves lately,
+ * and why.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "dump.h"
 #include "format.h"
@@ -18,9 +21,24 @@ static const char *const role_names[] = {
 	[MIG_ROLE_DEPUTY]	= "deputy",
 	[MIG_ROLE_GUEST]	= "guest",
 	[MIG_ROLE_LOCAL]	= "local",
+	[MIG_ROLE_RETURNED]	= "returned",
 };
-_Static_assert(ARRAY_SIZE(role_names) == MIG_ROLE_LOCAL + 1,
+_Static_assert(ARRAY_SIZE(role_names) == MIG_ROLE_RETURNED + 1,
 	       "role_names[] out of sync with enum mig_role");
+
+static const char *const home_reason_names[] = {
+	[MIG_HOME_UNSAID]	= "unsaid",
+	[MIG_HOME_ASKED]	= "asked",
+	[MIG_HOME_SYSCALL]	= "syscall",
+	[MIG_HOME_FILE]		= "file",
+	[MIG_HOME_BALANCE]	= "balance",
+	[MIG_HOME_EXPEL]	= "expel",
+};
+_Static_assert(ARRAY_SIZE(home_reason_names) == __MIG_HOME_REASON_MAX,
+	       "home_reason_names[] out of sync with enum mig_home_reason");
+
+/* Whether the dump keeps the processes that came home (ps --history). */
+static bool ps_history;
 
 static const char *const proc_state_names[] = {
 	[MIG_PROC_MOVING]	= "moving",
@@ -80,6 +98,12 @@ static void read_proc(struct nlattr **tb, struct proc_info *p)
 	if (p->has_bytes)
 		p->bytes_sent = nla_get_u64(tb[MIG_A_BYTES_SENT]);
 	p->pinned = tb[MIG_A_PINNED] && nla_get_u8(tb[MIG_A_PINNED]);
+	if (tb[MIG_A_HOME_REASON])
+		p->reason = nla_get_u8(tb[MIG_A_HOME_REASON]);
+	if (tb[MIG_A_HOME_SYSCALL])
+		p->reason_nr = nla_get_u32(tb[MIG_A_HOME_SYSCALL]);
+	if (tb[MIG_A_HOME_AGE_MS])
+		p->age_ms = nla_get_u32(tb[MIG_A_HOME_AGE_MS]);
 	p->moving = tb[MIG_A_MOVE_MODE];
 	if (!p->moving)
 		return;
@@ -109,12 +133,49 @@ static void format_progress(const struct proc_info *p, char *buf, size_t len)
 		 p->round, sent, total, rate, eta);
 }
 
+static const char *home_reason_name(const struct proc_info *p)
+{
+	return enum_name(true, p->reason, home_reason_names,
+			 ARRAY_SIZE(home_reason_names));
+}
+
+/* "syscall 57 (only home runs it)" */
+static void format_reason(const struct proc_info *p, char *buf, size_t len)
+{
+	static const char *const why[] = {
+		[MIG_HOME_UNSAID]	= "",
+		[MIG_HOME_ASKED]	= " (asked)",
+		[MIG_HOME_SYSCALL]	= " (only home runs it)",
+		[MIG_HOME_FILE]		= " (a file it maps is only here)",
+		[MIG_HOME_BALANCE]	= " (the balancer: home was less busy)",
+		[MIG_HOME_EXPEL]	= " (its node was drained)",
+	};
+	char nr[16] = "";
+
+	if (p->reason == MIG_HOME_SYSCALL || p->reason == MIG_HOME_FILE)
+		snprintf(nr, sizeof(nr), " %u", p->reason_nr);
+	snprintf(buf, len, "%s%s%s", home_reason_name(p), nr,
+		 p->reason < ARRAY_SIZE(why) ? why[p->reason] : "");
+}
+
+/* "back 12s ago: syscall 57 (only home runs it)" */
+static void format_returned(const struct proc_info *p, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "back %us ago: ", p->age_ms / 1000);
+
+	if (n > 0 && (size_t)n < len)
+		format_reason(p, buf + n, len - n);
+}
+
 static const char *parse_proc(struct nlattr **tb, void *arg)
 {
 	struct proc_info *p;
 
 	if (!tb[MIG_A_PID])
 		return "malformed reply from the mig module: process without a PID";
+	if (!ps_history && tb[MIG_A_ROLE] &&
+	    nla_get_u8(tb[MIG_A_ROLE]) == MIG_ROLE_RETURNED)
+		return NULL;
 	p = dump_add(arg);
 	if (!p)
 		return "out of memory";
@@ -158,8 +219,10 @@ static void print_proc_row(const void *rec)
 		format_bytes(p->bytes_sent, sent, sizeof(sent));
 	if (p->moving)
 		format_progress(p, progress, sizeof(progress));
+	else if (p->has_role && p->role == MIG_ROLE_RETURNED)
+		format_returned(p, progress, sizeof(progress));
 	printf(PS_ROW, pid, role_name(p), homepid, where, proc_state_name(p),
-	       p->pinned ? "yes" : "-", moves, sent, p->moving ? "  " : "",
+	       p->pinned ? "yes" : "-", moves, sent, *progress ? "  " : "",
 	       progress);
 }
 
@@ -183,6 +246,12 @@ static void print_proc_json(struct json *j, const void *rec)
 	json_bool(j, "pinned", p->pinned);
 	json_opt_uint(j, "moves", p->has_moves, p->moves);
 	json_opt_uint(j, "bytes_sent", p->has_bytes, p->bytes_sent);
+	if (p->has_role && p->role == MIG_ROLE_RETURNED) {
+		json_string(j, "reason", home_reason_name(p));
+		if (p->reason == MIG_HOME_SYSCALL || p->reason == MIG_HOME_FILE)
+			json_uint(j, "syscall", p->reason_nr);
+		json_uint(j, "age_ms", p->age_ms);
+	}
 	if (p->moving) {
 		json_object_begin(j, "move");
 		json_string(j, "how", move_how_name(p->how));
@@ -241,11 +310,46 @@ int ps_move_progress(uint32_t pid, char *buf, size_t len)
 	return found;
 }
 
+/*
+ * Why @pid came home by itself within the last @within_ms, as ps --history
+ * says it, in buf: 0, or -1 if it did not (or the list failed).
+ */
+int ps_came_home(uint32_t pid, uint32_t within_ms, char *buf, size_t len)
+{
+	struct dump_array a;
+	bool saved = ps_history;
+	size_t i;
+	int found = -1;
+
+	ps_history = true;
+	if (dump_fetch(&ps_ops, &a)) {
+		ps_history = saved;
+		return -1;
+	}
+	ps_history = saved;
+	for (i = 0; i < a.n; i++) {
+		const struct proc_info *p = dump_at(&a, i);
+
+		if (p->pid == pid && p->has_role &&
+		    p->role == MIG_ROLE_RETURNED && p->age_ms <= within_ms) {
+			format_reason(p, buf, len);
+			found = 0;
+		}
+	}
+	dump_free(&a);
+	return found;
+}
+
 int cmd_ps(const struct command *cmd, int argc, char **argv,
 	   const struct opts *o)
 {
-	(void)argv;
-	if (argc != 0)
-		return usage_error(cmd, "too many arguments");
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--history") || !strcmp(argv[i], "-H"))
+			ps_history = true;
+		else
+			return usage_error(cmd, "unknown argument '%s'", argv[i]);
+	}
 	return dump_list(&ps_ops, o->json) ? EXIT_RUNTIME : EXIT_OK;
 }

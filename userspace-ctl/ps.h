@@ -20,6 +20,9 @@ struct proc_info {
 	uint8_t how;
 	uint32_t round;
 	uint64_t total, rate, elapsed_us;
+	/* MIG_ROLE_RETURNED */
+	uint8_t reason;
+	uint32_t reason_nr, age_ms;
 };
 
 /* The process list (ps, down): struct proc_info records, by PID. */

@@ -53,10 +53,16 @@ static const char *const stat_names[] = {
 	[MIG_STAT_MOVES_LIVE]		= "moves_live",
 	[MIG_STAT_LIVE_UNCONVERGED]	= "live_unconverged",
 	[MIG_STAT_LIVE_ABORTED]		= "live_aborted",
+	[MIG_STAT_HOME_UNSAID]		= "home_unsaid",
+	[MIG_STAT_HOME_ASKED]		= "home_asked",
+	[MIG_STAT_HOME_SYSCALL]		= "home_syscall",
+	[MIG_STAT_HOME_FILE]		= "home_file",
+	[MIG_STAT_HOME_BALANCE]		= "home_balance",
+	[MIG_STAT_HOME_EXPEL]		= "home_expel",
 };
 _Static_assert(ARRAY_SIZE(stat_names) == __MIG_STAT_MAX,
 	       "stat_names[] out of sync with enum mig_stat in uapi/mig.h");
-_Static_assert(MIG_STAT_LIVE_ABORTED == __MIG_STAT_MAX - 1,
+_Static_assert(MIG_STAT_HOME_EXPEL == __MIG_STAT_MAX - 1,
 	       "a counter was added after MIG_STAT_REFUSED_QUOTA: name it");
 _Static_assert(__MIG_STAT_MAX <= MAX_STATS, "MAX_STATS is too small");
 
