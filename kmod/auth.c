@@ -4,7 +4,9 @@
  * exchanged when a link is set up and the extraction of its keys. The key itself lives only inside the crypto transform (which
  * wipes it when freed); nothing ever reads it back.
  */
+#include <crypto/algapi.h>
 #include <crypto/hash.h>
+#include <crypto/sha2.h>
 #include <linux/err.h>
 #include <linux/mutex.h>
 #include <linux/uio.h>
@@ -14,6 +16,11 @@
 static struct crypto_shash *mig_hmac;
 static DEFINE_MUTEX(mig_hmac_lock);	/* setkey and digest share the tfm */
 static bool mig_key_present;
+/*
+ * SHA-256 of the key loaded, under mig_hmac_lock: only to tell whether a
+ * key loaded again is the same (migctl up), never shown.
+ */
+static u8 mig_key_digest[SHA256_DIGEST_SIZE];
 
 int mig_auth_init(void)
 {
@@ -33,6 +40,7 @@ void mig_auth_exit(void)
 	crypto_free_shash(mig_hmac);
 	mig_hmac = NULL;
 	mig_key_present = false;
+	memzero_explicit(mig_key_digest, sizeof(mig_key_digest));
 }
 
 int mig_auth_set_key(const u8 *key, unsigned int len)
@@ -44,8 +52,27 @@ int mig_auth_set_key(const u8 *key, unsigned int len)
 	mutex_lock(&mig_hmac_lock);
 	err = crypto_shash_setkey(mig_hmac, key, len);
 	mig_key_present = !err;
+	if (!err)
+		sha256(key, len, mig_key_digest);
+	else
+		memzero_explicit(mig_key_digest, sizeof(mig_key_digest));
 	mutex_unlock(&mig_hmac_lock);
 	return err;
+}
+
+/* Whether @key is the key loaded now. */
+bool mig_auth_key_is(const u8 *key, unsigned int len)
+{
+	u8 digest[SHA256_DIGEST_SIZE];
+	bool same;
+
+	sha256(key, len, digest);
+	mutex_lock(&mig_hmac_lock);
+	same = mig_key_present &&
+	       !crypto_memneq(digest, mig_key_digest, sizeof(digest));
+	mutex_unlock(&mig_hmac_lock);
+	memzero_explicit(digest, sizeof(digest));
+	return same;
 }
 
 bool mig_auth_has_key(void)

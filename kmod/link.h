@@ -82,6 +82,7 @@ int mig_auth_init(void);
 void mig_auth_exit(void);
 int mig_auth_set_key(const u8 *key, unsigned int len);
 bool mig_auth_has_key(void);
+bool mig_auth_key_is(const u8 *key, unsigned int len);
 int mig_auth_hmac(const struct kvec *parts, unsigned int n,
 		  u8 mac[MIG_MAC_LEN]);
 

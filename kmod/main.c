@@ -219,4 +219,4 @@ module_exit(mig_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("mig: transparent process migration for Linux clusters");
 MODULE_AUTHOR("The mig developers");
-MODULE_VERSION("0.1");
+MODULE_VERSION(MIG_VERSION);

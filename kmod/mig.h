@@ -14,6 +14,11 @@
 #include "../uapi/mig.h"
 #include "../uapi/mig_wire.h"
 
+/* From the file VERSION (kmod/Kbuild); shared with migctl. */
+#ifndef MIG_VERSION
+#define MIG_VERSION "unknown"
+#endif
+
 /* main.c: module parameters and global state */
 extern unsigned short mig_node_id;
 extern unsigned short mig_port;

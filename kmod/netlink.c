@@ -7,6 +7,7 @@
 #include <linux/inetdevice.h>
 #include <linux/timekeeping.h>
 #include <net/genetlink.h>
+#include <net/route.h>
 
 #include "balance.h"
 #include "mig.h"
@@ -29,12 +30,40 @@ static const struct nla_policy mig_genl_policy[MIG_A_MAX + 1] = {
 	[MIG_A_BALANCE] = { .type = NLA_FLAG },
 	[MIG_A_PINNED] = NLA_POLICY_MAX(NLA_U8, 1),
 	[MIG_A_MOVE_MODE] = NLA_POLICY_MAX(NLA_U8, __MIG_MOVE_MODE_MAX - 1),
+	[MIG_A_KEY_KEEP_SAME] = { .type = NLA_FLAG },
 };
+
+/*
+ * The address of this node's own entry in the cluster map, or 0: only
+ * recorded (migctl up adds every entry of the map, its own included)
+ * and shown in STATUS.
+ */
+static __be32 mig_self_addr;
 
 static bool mig_addr_is_peer(__be32 addr)
 {
 	return !(ipv4_is_zeronet(addr) || ipv4_is_loopback(addr) ||
 		 ipv4_is_multicast(addr) || ipv4_is_lbcast(addr));
+}
+
+/*
+ * NODE_ADD of this node's own id: the same map is applied on every node,
+ * so its own entry is not an error, but it must describe this node.
+ */
+static int mig_node_add_self(struct genl_info *info, __be32 addr, u16 port)
+{
+	if (inet_addr_type(&init_net, addr) != RTN_LOCAL) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MIG_A_NODE_ADDR4],
+				    "this node's own id, with an address that is not one of this host's");
+		return -EADDRNOTAVAIL;
+	}
+	if (port != mig_port) {
+		NL_SET_ERR_MSG(info->extack,
+			       "this node's own id, with another port than the one it listens on (module parameter port)");
+		return -EINVAL;
+	}
+	WRITE_ONCE(mig_self_addr, addr);
+	return 0;
 }
 
 static int mig_cmd_node_add(struct sk_buff *skb, struct genl_info *info)
@@ -52,11 +81,8 @@ static int mig_cmd_node_add(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[MIG_A_NODE_PORT])
 		port = nla_get_u16(info->attrs[MIG_A_NODE_PORT]);
 
-	if (id == mig_node_id) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MIG_A_NODE_ID],
-				    "that is this node's own id");
-		return -EINVAL;
-	}
+	if (id == mig_node_id)
+		return mig_node_add_self(info, addr, port);
 	if (!mig_addr_is_peer(addr)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MIG_A_NODE_ADDR4],
 				    "not a unicast address of another host");
@@ -76,7 +102,11 @@ static int mig_cmd_node_del(struct sk_buff *skb, struct genl_info *info)
 
 	if (GENL_REQ_ATTR_CHECK(info, MIG_A_NODE_ID))
 		return -EINVAL;
-	err = mig_node_del(nla_get_u32(info->attrs[MIG_A_NODE_ID]));
+	if (nla_get_u32(info->attrs[MIG_A_NODE_ID]) == mig_node_id)
+		/* Forget the own entry's address; there is no peer to drop. */
+		err = xchg(&mig_self_addr, 0) ? 0 : -ENOENT;
+	else
+		err = mig_node_del(nla_get_u32(info->attrs[MIG_A_NODE_ID]));
 	if (err == -ENOENT)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MIG_A_NODE_ID],
 				    "no such node");
@@ -199,20 +229,43 @@ static int mig_dump_nodes(struct sk_buff *skb, struct netlink_callback *cb)
 	return len;
 }
 
+/* KEY_SET with KEY_KEEP_SAME: whether the key loaded changed. */
+static int mig_key_set_reply(struct genl_info *info, bool changed)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &mig_genl_family, 0,
+				MIG_CMD_KEY_SET);
+	if (!hdr || nla_put_u8(msg, MIG_A_KEY_CHANGED, changed)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 static int mig_cmd_key_set(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct nlattr *key = info->attrs[MIG_A_KEY];
+	bool keep;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, MIG_A_KEY))
 		return -EINVAL;
+	keep = info->attrs[MIG_A_KEY_KEEP_SAME];
+	if (keep && mig_auth_key_is(nla_data(key), nla_len(key)))
+		return mig_key_set_reply(info, false);
 	err = mig_auth_set_key(nla_data(key), nla_len(key));
 	if (err) {
 		NL_SET_ERR_MSG_ATTR(info->extack, key, "key rejected");
 		return err;
 	}
 	mig_nodes_reset_links();
-	return 0;
+	return keep ? mig_key_set_reply(info, true) : 0;
 }
 
 static int mig_put_stats(struct sk_buff *msg)
@@ -232,6 +285,7 @@ static int mig_put_stats(struct sk_buff *msg)
 
 static int mig_cmd_status(struct sk_buff *skb, struct genl_info *info)
 {
+	__be32 self = READ_ONCE(mig_self_addr);
 	struct sk_buff *msg;
 	struct mig_load l;
 	void *hdr;
@@ -250,6 +304,8 @@ static int mig_cmd_status(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, MIG_A_HB_INTERVAL_MS, mig_hb_interval_ms) ||
 	    nla_put_u32(msg, MIG_A_HB_TIMEOUT_MS, mig_hb_timeout_ms) ||
 	    nla_put_u8(msg, MIG_A_WIRE_VERSION, MIG_WIRE_VERSION) ||
+	    nla_put_string(msg, MIG_A_VERSION, MIG_VERSION) ||
+	    (self && nla_put_be32(msg, MIG_A_LOCAL_ADDR4, self)) ||
 	    mig_put_load(msg, &l, -1) ||
 	    mig_put_stats(msg))
 		goto nospace;

@@ -21,18 +21,84 @@
 #define MIG_KEY_MAX_LEN		256
 #define MIG_MAX_NODES		1024
 
+/*
+ * Commands, with the attributes of each request and reply. [X]: optional.
+ * "admin": needs CAP_NET_ADMIN (GENL_ADMIN_PERM). Errors come as the
+ * errno of the ack, most with a reason in its extended ack message.
+ *
+ * MIG_CMD_NODE_ADD (admin)
+ *   request: NODE_ID, NODE_ADDR4, [NODE_PORT]        reply: ack
+ *   -EEXIST, -ENOSPC, -EINVAL (an address that is not a host's). This
+ *   node's own id: -EADDRNOTAVAIL unless ADDR4 is this host's, -EINVAL
+ *   unless PORT is the one it listens on.
+ * MIG_CMD_NODE_DEL (admin)
+ *   request: NODE_ID                                  reply: ack
+ *   -ENOENT: no such peer (own id: no address recorded).
+ * MIG_CMD_NODE_LIST (dump)
+ *   one message per peer: NODE_ID, NODE_ADDR4, NODE_PORT, NODE_STATE,
+ *   NODE_AUTH_FAILS; while the link is up also NODE_RTT_US,
+ *   NODE_UP_SECS, NODE_CIPHER, NODE_KEY_SECS; once the peer reported its
+ *   load, LOAD (with MIG_LOAD_A_AGE_MS).
+ * MIG_CMD_KEY_SET (admin)
+ *   request: KEY, [KEY_KEEP_SAME]
+ *   reply: ack; with KEY_KEEP_SAME a MIG_CMD_KEY_SET message with
+ *   KEY_CHANGED first.
+ * MIG_CMD_STATUS
+ *   request: nothing
+ *   reply: LOCAL_ID, LOCAL_PORT, [LOCAL_ADDR4], KEY_PRESENT,
+ *   HB_INTERVAL_MS, HB_TIMEOUT_MS, WIRE_VERSION, VERSION, LOAD (no
+ *   AGE_MS), STATS.
+ * MIG_CMD_MOVE (the caller must be allowed to ptrace PID)
+ *   request: PID, then NODE_ID (absent: home; 0 is refused by the
+ *   policy) or BALANCE (the node the policy picks now); [MOVE_MODE]
+ *   (enum mig_move_mode) with NODE_ID.
+ *   reply: a MIG_CMD_MOVE message with PID, WHERE_NODE (0: home), and for
+ *   a move away from home how it went: MOVE_MODE (enum mig_move_how),
+ *   MOVE_ROUND, BYTES_SENT, MOVE_RESIDENT, MOVE_FREEZE_US,
+ *   MOVE_ELAPSED_US; then the ack. BALANCE with nothing worth a move:
+ *   -EAGAIN.
+ * MIG_CMD_PS (dump)
+ *   one message per process: ROLE, PID, HOME_NODE, HOME_PID, WHERE_NODE,
+ *   MIG_STATE, MOVES, BYTES_SENT, PINNED; during a live move also
+ *   MOVE_MODE (MIG_MOVED_PRECOPY), MOVE_ROUND, MOVE_TOTAL, MOVE_RATE,
+ *   MOVE_ELAPSED_US; a MIG_ROLE_RETURNED entry (a process back home by
+ *   itself within MIG_HOME_HISTORY_SECS) also HOME_REASON, HOME_SYSCALL,
+ *   HOME_AGE_MS.
+ * MIG_CMD_EXEC_PLACE (for the caller itself)
+ *   request: NODE_ID, [PINNED]                        reply: ack
+ * MIG_CMD_PIN (the caller must be allowed to ptrace PID)
+ *   request: PID, PINNED                              reply: ack
+ */
 enum mig_cmd {
 	MIG_CMD_UNSPEC,
-	MIG_CMD_NODE_ADD,	/* NODE_ID, NODE_ADDR4, [NODE_PORT]; admin */
-	MIG_CMD_NODE_DEL,	/* NODE_ID; admin */
-	MIG_CMD_NODE_LIST,	/* dump: one message per node */
-	MIG_CMD_KEY_SET,	/* KEY; admin */
-	MIG_CMD_STATUS,		/* reply: LOCAL_*, KEY_PRESENT, STATS */
 	/*
-	 * PID, then NODE_ID (absent or 0: home) or BALANCE: the node the
+	 * NODE_ID, NODE_ADDR4, [NODE_PORT] (default MIG_DEFAULT_PORT); admin.
+	 * For this node's own id (the same cluster map on every node) no
+	 * peer is added: ADDR4 must be an address of this host and PORT the
+	 * one it listens on; the address is kept (STATUS: LOCAL_ADDR4), and
+	 * given again replaces it.
+	 */
+	MIG_CMD_NODE_ADD,
+	/* NODE_ID; admin. The own id forgets LOCAL_ADDR4 (-ENOENT: none). */
+	MIG_CMD_NODE_DEL,
+	MIG_CMD_NODE_LIST,	/* dump: one message per node */
+	/*
+	 * KEY, [KEY_KEEP_SAME]; admin. A new key closes every link (they
+	 * authenticate again with it). With KEY_KEEP_SAME a key equal to the
+	 * one loaded changes nothing, and the reply (MIG_CMD_KEY_SET)
+	 * carries KEY_CHANGED.
+	 */
+	MIG_CMD_KEY_SET,
+	/*
+	 * Reply: LOCAL_ID, LOCAL_PORT, [LOCAL_ADDR4], KEY_PRESENT,
+	 * HB_INTERVAL_MS, HB_TIMEOUT_MS, WIRE_VERSION, VERSION, LOAD, STATS.
+	 */
+	MIG_CMD_STATUS,
+	/*
+	 * PID, then NODE_ID (absent: home) or BALANCE: the node the
 	 * balancing policy picks now (the reply, MIG_CMD_MOVE, carries
 	 * WHERE_NODE; no node gaining enough is -EAGAIN with a reason).
-	 * The caller may signal PID.
+	 * The caller may ptrace PID.
 	 */
 	MIG_CMD_MOVE,
 	MIG_CMD_PS,		/* dump: one message per migrated process */
@@ -40,7 +106,7 @@ enum mig_cmd {
 				 * successful execve, before the new program's
 				 * first instruction; PINNED: and stays
 				 * there (never moved automatically) */
-	MIG_CMD_PIN,		/* PID, PINNED (0/1); caller may signal PID */
+	MIG_CMD_PIN,		/* PID, PINNED (0/1); caller may ptrace PID */
 	__MIG_CMD_MAX
 };
 
@@ -93,6 +159,11 @@ enum mig_attr {
 	MIG_A_HOME_REASON,	/* u8: enum mig_home_reason */
 	MIG_A_HOME_SYSCALL,	/* u32: REASON_SYSCALL: the call only home runs */
 	MIG_A_HOME_AGE_MS,	/* u32: since it was back */
+	MIG_A_KEY_KEEP_SAME,	/* flag: KEY_SET keeps an equal key loaded */
+	MIG_A_KEY_CHANGED,	/* u8: KEY_SET reply: 1 new key, 0 kept */
+	/* u32, network byte order: this node's address, from NODE_ADD of its id */
+	MIG_A_LOCAL_ADDR4,
+	MIG_A_VERSION,		/* string: the module's version (MODULE_VERSION) */
 	__MIG_A_MAX
 };
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "errname.h"
+#include "key.h"
 #include "migctl.h"
 #include "nl.h"
 
@@ -96,8 +97,7 @@ static void open_error(const char *path)
 		pr_err("setting the key needs root; run migctl as root");
 }
 
-/* key must hold MIG_KEY_MAX_LEN + 1 bytes, to notice an overlong file. */
-static int read_key_file(const char *path, unsigned char *key, size_t *len)
+int read_key_file(const char *path, unsigned char *key, size_t *len)
 {
 	struct stat st;
 	ssize_t n;
@@ -139,10 +139,12 @@ static void key_set_error(const struct mig_nl_error *e)
 	mig_nl_report(e, cause, NULL, "cannot set the key");
 }
 
-/* What put_key() sends: the key itself, not a copy. */
+/* What put_key() sends: the key itself, not a copy; and the answer. */
 struct key_buf {
 	const unsigned char *key;
 	size_t len;
+	bool keep_same;
+	bool changed;
 };
 
 static const char *put_key(struct nl_msg *msg, void *arg)
@@ -150,19 +152,35 @@ static const char *put_key(struct nl_msg *msg, void *arg)
 	const struct key_buf *k = arg;
 	int err = nla_put(msg, MIG_A_KEY, (int)k->len, k->key);
 
+	if (!err && k->keep_same)
+		err = nla_put_flag(msg, MIG_A_KEY_KEEP_SAME);
 	return err < 0 ? nl_geterror(err) : NULL;
 }
 
-/* The request holds a copy of the key too; mig_nl_request() wipes it. */
-static int send_key(const unsigned char *key, size_t len)
+static const char *parse_key_reply(struct nlattr **tb, void *arg)
 {
-	struct key_buf k = { .key = key, .len = len };
+	struct key_buf *k = arg;
+
+	if (tb[MIG_A_KEY_CHANGED])
+		k->changed = nla_get_u8(tb[MIG_A_KEY_CHANGED]);
+	return NULL;
+}
+
+/* The request holds a copy of the key too; mig_nl_request() wipes it. */
+int send_key(const unsigned char *key, size_t len, bool keep_same,
+	     bool *changed)
+{
+	struct key_buf k = { .key = key, .len = len, .keep_same = keep_same,
+			     .changed = true };
 	struct mig_nl_error e;
 	int ret;
 
-	ret = mig_nl_request(MIG_CMD_KEY_SET, 0, put_key, NULL, &k, &e);
+	ret = mig_nl_request(MIG_CMD_KEY_SET, 0, put_key, parse_key_reply, &k,
+			     &e);
 	if (ret == -1)
 		key_set_error(&e);
+	if (changed)
+		*changed = k.changed;
 	return ret;
 }
 
@@ -182,7 +200,7 @@ int cmd_key_set(const struct command *cmd, int argc, char **argv,
 				   "cannot take the key from stdin: its permissions cannot be checked; give a file only its owner can read");
 	ret = read_key_file(argv[0], key, &len);
 	if (!ret)
-		ret = send_key(key, len);
+		ret = send_key(key, len, false, NULL);
 	explicit_bzero(key, sizeof(key));
 	return ret ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -29,6 +29,9 @@ static const struct command commands[] = {
 	  "add a peer node",
 	  "Add peer node ID (1..65535) reachable at the IPv4 address ADDR.\n"
 	  "PORT defaults to 7711. Host names are not resolved.\n"
+	  "ID may be this node's own (the same list on every node): then no\n"
+	  "peer is added, ADDR must be an address of this host and PORT the\n"
+	  "one it listens on, and 'migctl status' shows the address.\n"
 	  "Needs CAP_NET_ADMIN.", 0 },
 	{ "node", "del", cmd_node_del, "ID",
 	  "remove a peer node",
@@ -54,10 +57,57 @@ static const struct command commands[] = {
 	  "write. Create one with:\n"
 	  "  (umask 077; head -c 32 /dev/urandom > FILE)\n"
 	  "Needs CAP_NET_ADMIN.", 0 },
+	{ "up", NULL, cmd_up, "[-n] [--force] [FILE]",
+	  "make this node's peers and key match the cluster map",
+	  "Read the cluster map FILE (default /etc/mig/cluster.conf), the same\n"
+	  "file on every node, and make the running module match it: this\n"
+	  "node's own entry is checked (its address must be this host's, its\n"
+	  "port the module's) and recorded, the key file it names is loaded\n"
+	  "(a key equal to the one loaded changes nothing), and peers are\n"
+	  "added, re-addressed or removed. The map's lines:\n"
+	  "  node ID ADDR[:PORT]   every node of the cluster, this one included\n"
+	  "  key PATH              the cluster key file (relative: to FILE's\n"
+	  "                        directory); optional\n"
+	  "  # ...                 a comment; blank lines are ignored\n"
+	  "Everything is checked before anything changes: a bad line is shown\n"
+	  "as FILE:LINE with the reason, and the exit status is 2.\n"
+	  "  -n, --dry-run   show what would change, change nothing\n"
+	  "  -f, --force     remove or re-address a peer even though processes\n"
+	  "                  of this node run there, or guests from it run here\n"
+	  "                  (they die with the link); without it, nothing\n"
+	  "                  changes then\n"
+	  "Needs CAP_NET_ADMIN.", CMD_F_OPTS },
+	{ "down", NULL, cmd_down, "[-t SECONDS] [--force]",
+	  "take this node out of the cluster cleanly",
+	  "Drain this node, then drop its links: balance is set to 0 and expel\n"
+	  "to 1 (/sys/kernel/mig), so guests go home and none arrive; every\n"
+	  "process of this node running elsewhere is brought home (as 'migctl\n"
+	  "move PID home'); once none is left, every peer is removed, and\n"
+	  "expel and block are set back as they were.\n"
+	  "  -t, --timeout SECONDS  give up after SECONDS (default 120)\n"
+	  "  -f, --force     remove the peers even when processes are left\n"
+	  "                  (they die with their links); without it, the\n"
+	  "                  peers stay, expel stays 1, and the exit status is 1\n"
+	  "Needs root.", CMD_F_OPTS },
+	{ "map", "check", cmd_map_check, "[FILE]",
+	  "check a cluster map and show which node this host is",
+	  "Parse the cluster map FILE (default /etc/mig/cluster.conf; see\n"
+	  "'migctl help up' for its lines), report every error as FILE:LINE,\n"
+	  "and list its nodes, marking this host's: the node named in the file\n"
+	  "this_node next to FILE if there is one, else the one entry with an\n"
+	  "address of this host. Needs no module.", 0 },
+	{ "map", "params", cmd_map_params, "[FILE]",
+	  "print this host's module parameters from the map",
+	  "Print the module parameters of this host's node in the cluster map\n"
+	  "FILE (default /etc/mig/cluster.conf): 'node_id=N', with ' port=P'\n"
+	  "when its port is not 7711; for: modprobe mig $(migctl map params).\n"
+	  "This host is found as by 'migctl map check'. Needs no module.", 0 },
 	{ "status", NULL, cmd_status, "[-j]",
 	  "show this node, its load, key and counters",
-	  "Show the local node ID and port, whether a key is loaded, the\n"
-	  "heartbeat settings, the wire protocol version, this node's load\n"
+	  "Show the module's version, the local node ID, its address (from\n"
+	  "the cluster map's own entry, or '-') and port, whether a key is\n"
+	  "loaded, the heartbeat settings, the wire protocol version, this\n"
+	  "node's load\n"
 	  "(the figures it reports to its peers, as in 'migctl node list';\n"
 	  "memory in binary units) and the module's counters.", CMD_F_JSON },
 	{ "top", NULL, cmd_top, "[-j] [-n COUNT] [-d SECONDS]",

@@ -14,8 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* From the file VERSION at the top (userspace-ctl/Makefile). */
 #ifndef MIGCTL_VERSION
-#define MIGCTL_VERSION "0.1"
+#define MIGCTL_VERSION "unknown"
 #endif
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -94,5 +95,13 @@ int cmd_unpin(const struct command *cmd, int argc, char **argv,
 	      const struct opts *o);
 int cmd_top(const struct command *cmd, int argc, char **argv,
 	    const struct opts *o);
+int cmd_map_check(const struct command *cmd, int argc, char **argv,
+		  const struct opts *o);
+int cmd_map_params(const struct command *cmd, int argc, char **argv,
+		   const struct opts *o);
+int cmd_up(const struct command *cmd, int argc, char **argv,
+	   const struct opts *o);
+int cmd_down(const struct command *cmd, int argc, char **argv,
+	     const struct opts *o);
 
 #endif /* MIGCTL_H */

@@ -73,6 +73,9 @@ static struct nla_policy mig_policy[MIG_A_MAX + 1] = {
 	[MIG_A_ROLE]		= { .type = NLA_U8 },
 	[MIG_A_PINNED]		= { .type = NLA_U8 },
 	[MIG_A_LOAD]		= { .type = NLA_NESTED },
+	[MIG_A_KEY_CHANGED]	= { .type = NLA_U8 },
+	[MIG_A_LOCAL_ADDR4]	= { .type = NLA_U32 },
+	[MIG_A_VERSION]		= { .type = NLA_STRING },
 };
 
 static void set_local(struct mig_nl_error *e, const char *fmt, ...)

@@ -36,11 +36,7 @@ static const char *put_node(struct nl_msg *msg, void *arg)
 	return NULL;
 }
 
-/*
- * Send one admin request that expects only an ack. Returns 0, -1 with *e
- * for the caller to word, or -2 when the failure was already reported.
- */
-static int node_request(uint8_t cmd, uint32_t id, const struct in_addr *addr,
+int node_request(uint8_t cmd, uint32_t id, const struct in_addr *addr,
 			uint16_t port, struct mig_nl_error *e)
 {
 	struct node_attrs a = { .id = id, .addr = addr, .port = port };
@@ -48,8 +44,8 @@ static int node_request(uint8_t cmd, uint32_t id, const struct in_addr *addr,
 	return mig_nl_request(cmd, 0, put_node, NULL, &a, e);
 }
 
-static void node_add_error(const struct mig_nl_error *e, uint32_t id,
-			   const char *where)
+void node_add_error(const struct mig_nl_error *e, uint32_t id,
+		    const char *where)
 {
 	const char *cause = NULL, *hint = NULL;
 	char buf[96];
@@ -62,8 +58,12 @@ static void node_add_error(const struct mig_nl_error *e, uint32_t id,
 		hint = buf;
 		break;
 	case EINVAL:
-		cause = "invalid node: bad ID, the local node's own ID, or an unusable address";
-		hint = "'migctl status' shows the local ID; ADDR must be a unicast address of another host";
+		cause = "invalid node: bad ID, an unusable address, or this node's own ID with another port than it listens on";
+		hint = "'migctl status' shows the local ID and port; a peer's ADDR must be a unicast address of another host";
+		break;
+	case EADDRNOTAVAIL:
+		cause = "that is this node's own ID, and ADDR is not an address of this host";
+		hint = "'ip -4 addr' shows this host's addresses; 'migctl status' the local ID";
 		break;
 	case ENOSPC:
 		cause = "too many nodes";
@@ -99,7 +99,7 @@ int cmd_node_add(const struct command *cmd, int argc, char **argv,
 	return ret ? EXIT_RUNTIME : EXIT_OK;
 }
 
-static void node_del_error(const struct mig_nl_error *e, uint32_t id)
+void node_del_error(const struct mig_nl_error *e, uint32_t id)
 {
 	const char *cause = NULL, *hint = NULL;
 
@@ -109,7 +109,7 @@ static void node_del_error(const struct mig_nl_error *e, uint32_t id)
 		hint = "see the configured nodes with: migctl node list";
 		break;
 	case EINVAL:
-		cause = "invalid node ID (out of range, or the local node's own ID)";
+		cause = "invalid node ID";
 		break;
 	}
 	mig_nl_report(e, cause, hint, "cannot remove node %u", id);

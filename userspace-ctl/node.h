@@ -31,4 +31,15 @@ const char *node_state_name(const struct node_info *n);
 /* Whether rtt_us means anything: only with a live link. */
 bool node_rtt_known(const struct node_info *n);
 
+/*
+ * Send one NODE_ADD (addr given) or NODE_DEL request, which expects only
+ * an ack. Returns 0, -1 with *e for the caller to word (the two calls
+ * below), or -2 when the failure was already reported.
+ */
+int node_request(uint8_t cmd, uint32_t id, const struct in_addr *addr,
+		 uint16_t port, struct mig_nl_error *e);
+void node_add_error(const struct mig_nl_error *e, uint32_t id,
+		    const char *where);
+void node_del_error(const struct mig_nl_error *e, uint32_t id);
+
 #endif /* MIGCTL_NODE_H */

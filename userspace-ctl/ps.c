@@ -15,24 +15,7 @@
 #include "json.h"
 #include "migctl.h"
 #include "nl.h"
-
-/* One process of the dump; has_* tell which optional attributes came. */
-struct proc_info {
-	uint32_t pid, home_node, home_pid, where, moves;
-	uint64_t bytes_sent;
-	uint8_t role, state;
-	bool has_role, has_home, has_home_pid, has_where, has_state,
-	     has_moves, has_bytes;
-	bool pinned;		/* absent means not pinned */
-	/* A live move under way (MOVE_MODE present). */
-	bool moving;
-	uint8_t how;
-	uint32_t round;
-	uint64_t total, rate, elapsed_us;
-	/* MIG_ROLE_RETURNED */
-	uint8_t reason;
-	uint32_t reason_nr, age_ms;
-};
+#include "ps.h"
 
 static const char *const role_names[] = {
 	[MIG_ROLE_DEPUTY]	= "deputy",
@@ -292,7 +275,7 @@ static void ps_error(const struct mig_nl_error *e)
 	mig_nl_report(e, cause, NULL, "cannot list migrated processes");
 }
 
-static const struct dump_ops ps_ops = {
+const struct dump_ops ps_ops = {
 	.cmd	= MIG_CMD_PS,
 	.size	= sizeof(struct proc_info),
 	.parse	= parse_proc,

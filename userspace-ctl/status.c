@@ -2,6 +2,7 @@
 /*
  * migctl status: the local node's settings, load and the module's counters.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,6 +131,11 @@ static const char *parse_status(struct nlattr **tb, void *arg)
 		read_stats(tb[MIG_A_STATS], s);
 	if (tb[MIG_A_LOAD])
 		load_read(tb[MIG_A_LOAD], &s->load);
+	if (tb[MIG_A_VERSION])
+		nla_strlcpy(s->version, tb[MIG_A_VERSION], sizeof(s->version));
+	s->has_addr = tb[MIG_A_LOCAL_ADDR4];
+	if (s->has_addr)
+		s->addr.s_addr = nla_get_u32(tb[MIG_A_LOCAL_ADDR4]);
 	return NULL;
 }
 
@@ -164,10 +170,14 @@ static void print_load_text(const struct load_info *l)
 
 static void print_status_text(const struct status *s)
 {
-	char buf[16];
+	char buf[16], ip[INET_ADDRSTRLEN] = "-";
 	unsigned int i;
 
+	if (s->has_addr)
+		inet_ntop(AF_INET, &s->addr, ip, sizeof(ip));
+	printf("%-20s %s\n", "module version:", s->version[0] ? s->version : "-");
 	print_line("node id:", &s->local_id, "");
+	printf("%-20s %s\n", "address:", ip);
 	print_line("port:", &s->port, "");
 	printf("%-20s %s\n", "key:", !s->key.set ? "-" :
 	       s->key.v ? "loaded" :
@@ -198,13 +208,19 @@ static void json_opt(struct json *j, const char *key, const struct opt *o)
 
 static void print_status_json(const struct status *s)
 {
+	char ip[INET_ADDRSTRLEN];
 	struct json j;
 	char buf[16];
 	unsigned int i;
 
 	json_init(&j, stdout);
 	json_object_begin(&j, NULL);
+	json_opt_string(&j, "version", s->version[0], s->version);
 	json_opt(&j, "node_id", &s->local_id);
+	if (s->has_addr && inet_ntop(AF_INET, &s->addr, ip, sizeof(ip)))
+		json_string(&j, "address", ip);
+	else
+		json_null(&j, "address");
 	json_opt(&j, "port", &s->port);
 	if (s->key.set)
 		json_bool(&j, "key", s->key.v);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include "load.h"
 
@@ -21,6 +22,9 @@ struct status {
 	struct opt local_id, port, key, hb_interval, hb_timeout, wire;
 	struct opt stats[MAX_STATS];
 	struct load_info load;		/* this node's own figures */
+	char version[64];		/* the module's, "" when not sent */
+	struct in_addr addr;		/* this node's own entry, if has_addr */
+	bool has_addr;
 	bool got_reply;
 };
 
