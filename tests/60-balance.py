@@ -532,7 +532,7 @@ def expel_sends_every_guest_home(c):
         mig.set_knobs(n2, expel=1)
         t0 = time.monotonic()
         assert mig.knob(n2, "block") == "1"
-        wait_for(c, lambda: not mig.ps(n2), timeout=30, what="node 2 empty")
+        wait_for(c, lambda: not mig.ps(n2), timeout=45, what="node 2 empty")
         diag("node 2 emptied in %.1fs" % (time.monotonic() - t0))
         assert mig.where(n1, [j.pid for j in a]) == {j.pid: 1 for j in a}, mig.ps(n1)
         assert mig.where(n3, [b.pid]) == {b.pid: 3}, mig.ps(n3)
