@@ -670,16 +670,56 @@ void mig_deputy_add(struct mig_deputy *dep, struct mig_chan *chan, u16 where,
  * its own two mappings. Done after migctl has its answer, as freeing a
  * large address space takes a while.
  */
+/* Arguments and environment larger than this are not kept at home. */
+#define MIG_DEPUTY_ARGS_MAX	(2UL << 20)
+
+/*
+ * The pages of the process's arguments and environment (in its stack),
+ * kept in the deputy so that /proc/PID/cmdline and environ at home show
+ * the process's, as they were when it left. False if there are none.
+ */
+static bool mig_deputy_args_span(struct mig_span *span)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long start = READ_ONCE(mm->arg_start) & PAGE_MASK;
+	unsigned long end = PAGE_ALIGN(READ_ONCE(mm->env_end));
+
+	if (end - start > MIG_DEPUTY_ARGS_MAX)
+		end = PAGE_ALIGN(READ_ONCE(mm->arg_end));
+	if (!start || start >= end || end - start > MIG_DEPUTY_ARGS_MAX ||
+	    end > TASK_SIZE)
+		return false;
+	span->start = start;
+	span->end = end;
+	return true;
+}
+
 static void mig_deputy_drop_memory(struct mig_deputy *dep)
 {
-	struct mig_span keep[2] = {
+	struct mig_span keep[3] = {
 		{ dep->blk, dep->blk + MIG_DEPUTY_SCRATCH },
 		{ dep->code, dep->code + PAGE_SIZE },
 	};
+	int n = 2, i, j;
 
-	if (keep[0].start > keep[1].start)
-		swap(keep[0], keep[1]);
-	mig_unmap_all_but(keep, ARRAY_SIZE(keep));
+	if (mig_deputy_args_span(&keep[2]))
+		n++;
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (keep[j].start < keep[i].start)
+				swap(keep[i], keep[j]);
+	/* Never with the stub's own pages: then only the stub's are kept. */
+	for (i = 1; i < n; i++)
+		if (keep[i].start < keep[i - 1].end)
+			break;
+	if (i < n) {
+		keep[0] = (struct mig_span){ dep->blk, dep->blk + MIG_DEPUTY_SCRATCH };
+		keep[1] = (struct mig_span){ dep->code, dep->code + PAGE_SIZE };
+		if (keep[0].start > keep[1].start)
+			swap(keep[0], keep[1]);
+		n = 2;
+	}
+	mig_unmap_all_but(keep, n);
 }
 
 /*

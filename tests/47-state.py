@@ -32,13 +32,13 @@ def bad_lines(lines):
     return [ln for ln in lines if not ln.startswith("ok ")]
 
 
-def there_and_back(c, args, away_checks=None):
+def there_and_back(c, args, away_checks=None, while_away=None, env=""):
     """statecheck ARGS at node 1: checked at home, at node 2, at home
     again; every check must pass each time, and the process must stay
     away during phase 2. Returns the phase outputs."""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
-    sp = n1.spawn("exec %s %s" % (PROG, args))
+    sp = n1.spawn("%sexec %s %s" % (env, PROG, args))
     pid = mig.ready(sp)
     try:
         p1 = phase(n1, sp, pid, 1)
@@ -49,6 +49,8 @@ def there_and_back(c, args, away_checks=None):
         guests = mig.migctl_json(n2, "ps")
         assert [g["home_pid"] for g in guests] == [pid], \
             "phase 2 brought the process home: %s" % guests
+        if while_away:
+            while_away(n1, pid)
         mig.move(n1, pid, "home")
         p3 = phase(n1, sp, pid, 3)
         assert sp.wait(60) is not None
@@ -63,10 +65,22 @@ def there_and_back(c, args, away_checks=None):
             sp.kill()
 
 
+def home_proc_shows_the_process(n1, pid):
+    """/proc/PID at home, of the process away: its cmdline and environ."""
+    cmdline = n1.run_ok("cat /proc/%d/cmdline | tr '\\0' ' '" % pid)
+    assert cmdline.strip() == PROG + " state", "cmdline: %r" % cmdline
+    environ = n1.run_ok("tr '\\0' '\\n' < /proc/%d/environ" % pid)
+    assert "MIGSTATE=kept" in environ.splitlines(), "environ: %r" % environ
+    args = n1.run_ok("ps -o args= -p %d" % pid).strip()
+    assert args == PROG + " state", "ps: %r" % args
+
+
 @test(timeout=400)
 def kernel_state_there_and_back(c):
-    """itimers, membarrier, mlock/mlockall, madvise, sched, prctl state"""
-    there_and_back(c, "state", away_checks=[
+    """itimers, membarrier, mlock/mlockall, madvise, sched, prctl state;
+    /proc/PID/cmdline and environ at home while away"""
+    there_and_back(c, "state", env="MIGSTATE=kept ",
+                   while_away=home_proc_shows_the_process, away_checks=[
         "itimer-real-fires", "itimer-virtual-fires", "itimer-prof-fires",
         "itimer-1-interval", "membarrier", "nice", "sched-policy",
         "timerslack", "thp-disable", "dumpable", "name", "map-away"])
