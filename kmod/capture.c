@@ -416,7 +416,7 @@ static int mig_send_vma(struct mig_chan *chan, const struct mig_vma_snap *v,
 {
 	struct mig_msg_vma msg = {
 		.mig_id = cpu_to_be32(chan->id),
-		.flags = cpu_to_be32(v->flags),
+		.flags = cpu_to_be32(v->flags | mig_vma_advice(v->vm_flags)),
 		.start = cpu_to_be64(v->start),
 		.end = cpu_to_be64(v->end),
 		.pgoff = cpu_to_be64(v->pgoff),
@@ -707,6 +707,16 @@ static int mig_send_begin(struct mig_chan *chan, struct mig_capture_info *info)
 	return mig_chan_send(chan, MIG_MSG_MOVE_BEGIN, &vec, 1);
 }
 
+static int mig_send_state(struct mig_chan *chan, struct mig_msg_state *s,
+			  struct mig_capture_info *info)
+{
+	struct kvec vec = { s, sizeof(*s) };
+
+	s->mig_id = cpu_to_be32(chan->id);
+	info->bytes_sent += sizeof(*s);
+	return mig_chan_send(chan, MIG_MSG_MOVE_STATE, &vec, 1);
+}
+
 static int mig_send_task(struct mig_chan *chan, struct mig_msg_task *t,
 			 void *xstate, unsigned int xstate_len,
 			 struct mig_capture_info *info)
@@ -723,6 +733,30 @@ static int mig_send_task(struct mig_chan *chan, struct mig_msg_task *t,
 }
 
 /*
+ * From the capture to the ACK no signal may cut a send short (a pending
+ * one does: the frame half sent breaks the link). They stay pending,
+ * for the deputy to relay or for the process to take if it stays.
+ */
+static void mig_capture_hold_signals(struct mig_capture_info *info)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sigdelsetmask(&all, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	sigprocmask(SIG_SETMASK, &all, &info->saved_blocked);
+	info->signals_held = true;
+}
+
+/* The move failed: the process goes on here with its own mask. */
+static void mig_capture_release_signals(struct mig_capture_info *info)
+{
+	if (!info->signals_held)
+		return;
+	info->signals_held = false;
+	sigprocmask(SIG_SETMASK, &info->saved_blocked, NULL);
+}
+
+/*
  * Sends the whole state of current. On error nothing of the process has
  * changed; the caller tells the peer to drop what it got.
  */
@@ -730,6 +764,7 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 {
 	struct mig_vma_snap *snap = NULL;
 	unsigned int xstate_len = 0;
+	struct mig_msg_state state = { 0 };
 	struct mig_msg_task *t;
 	void *xstate = NULL;
 	int count = 0, err;
@@ -744,7 +779,13 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 	if (err)
 		goto out;
 	mig_capture_signals(t);
+	mig_capture_hold_signals(info);
 	mig_capture_misc(t);
+	/* Home always takes its own process back. */
+	err = mig_capture_state(&state,
+				!(info->flags & MIG_BEGIN_HOMECOMING));
+	if (err)
+		goto out;
 	/* Before the list of mappings: it may map and unmap a buffer. */
 	if (info->hooks && info->hooks->prepare)
 		err = info->hooks->prepare(info->hooks_ctx);
@@ -759,10 +800,14 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 	if (!err)
 		err = mig_send_task(chan, t, xstate, xstate_len, info);
 	if (!err)
+		err = mig_send_state(chan, &state, info);
+	if (!err)
 		err = mig_send_mm(chan, info, snap, count);
 	if (!err)
 		err = mig_chan_send_ctl(chan, MIG_MSG_MOVE_END, 0, 0);
 out:
+	if (err)
+		mig_capture_release_signals(info);
 	if (snap)
 		mig_free_snapshot(snap, count);
 	kvfree(xstate);
@@ -825,19 +870,25 @@ int mig_capture_wait_ack(struct mig_chan *chan, struct mig_capture_info *info)
 	for (;;) {
 		struct mig_frame *f = mig_chan_recv(chan, MIG_ACK_TIMEOUT);
 
-		if (IS_ERR(f))
+		if (IS_ERR(f)) {
+			mig_capture_release_signals(info);
 			return PTR_ERR(f);
+		}
 		if (f->type == MIG_MSG_MOVE_WANT &&
 		    ++wants <= current->mm->map_count) {
 			err = mig_send_wanted(chan, f, info);
 			mig_frame_free(f);
-			if (err)
+			if (err) {
+				mig_capture_release_signals(info);
 				return err;
+			}
 			continue;
 		}
 		info->answered = f->type == MIG_MSG_MOVE_ACK;
 		err = info->answered ? mig_ctl_errno(f) : -EPROTO;
 		mig_frame_free(f);
+		if (err)
+			mig_capture_release_signals(info);
 		return err;
 	}
 }

@@ -177,6 +177,22 @@ static int mig_describe_fd(long fd, struct mig_fileinfo *fi, char *buf,
 	return err;
 }
 
+/* MIG_CALL_FDMODE: the type and mode of descriptor @fd, or -EBADF. */
+static long mig_fd_mode(u64 fd)
+{
+	struct fd f;
+	long mode;
+
+	if (fd > INT_MAX)
+		return -EBADF;
+	f = fdget(fd);
+	if (!f.file)
+		return -EBADF;
+	mode = file_inode(f.file)->i_mode;
+	fdput(f);
+	return mode;
+}
+
 /* Answers a MIG_CALL_* request from the guest, in the deputy's context. */
 void mig_deputy_answer(struct mig_chan *chan, const struct mig_frame *f)
 {
@@ -187,6 +203,12 @@ void mig_deputy_answer(struct mig_chan *chan, const struct mig_frame *f)
 	char *buf = NULL, *path = NULL;
 	long err;
 
+	if (f->len == sizeof(*m) && !m->in_len &&
+	    be32_to_cpu(m->nr) == MIG_CALL_FDMODE) {
+		r.ret = cpu_to_be64(mig_fd_mode(be64_to_cpu(m->args[0])));
+		mig_chan_send(chan, MIG_MSG_SYSRET, vec, 1);
+		return;
+	}
 	if (f->len != sizeof(*m) || m->in_len ||
 	    be32_to_cpu(m->nr) != MIG_CALL_FILEINFO) {
 		mig_stat_inc(MIG_STAT_BAD_STREAM);

@@ -22,6 +22,7 @@
 
 #include <linux/fcntl.h>
 #include <linux/mman.h>
+#include <linux/prctl.h>
 #include <linux/resource.h>
 #include <linux/sched/signal.h>
 #include <linux/signal.h>
@@ -224,6 +225,9 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_mremap] = LOCAL,
 	[__NR_mlock] = LOCAL,
 	[__NR_munlock] = LOCAL,
+	[__NR_mlock2] = LOCAL,
+	[__NR_mlockall] = LOCAL,
+	[__NR_munlockall] = LOCAL,
 	[__NR_futex] = LOCAL,
 	[__NR_nanosleep] = LOCAL,
 	[__NR_clock_nanosleep] = LOCAL,
@@ -255,6 +259,11 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_setrlimit] = LOCAL,
 	[__NR_sysinfo] = LOCAL,
 	[__NR_membarrier] = LOCAL,
+	/* Its interval timers travel with it (state.c). */
+	[__NR_setitimer] = LOCAL,
+	[__NR_getitimer] = LOCAL,
+	[__NR_alarm] = LOCAL,
+	[__NR_prctl] = SPECIAL,
 
 	/*
 	 * Numbers x86-64 never implemented (-ENOSYS anywhere): answered here
@@ -342,6 +351,26 @@ static int mig_plan_fcntl(struct mig_fwd_plan *p, const u64 *args)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * prctl() options on state that travels with the process (state.c):
+ * run where it runs. The others are home's: the parent, the children,
+ * the credentials and the deputy's own state are there.
+ */
+static bool mig_prctl_is_local(u64 option)
+{
+	switch (option) {
+	case PR_GET_TIMERSLACK:
+	case PR_SET_TIMERSLACK:
+	case PR_GET_THP_DISABLE:
+	case PR_SET_THP_DISABLE:
+	case PR_GET_NAME:
+	case PR_GET_DUMPABLE:
+	case PR_GET_NO_NEW_PRIVS:
+		return true;
+	}
+	return false;
+}
+
 /* The argument of call @nr that names a process, or -1. */
 static int mig_pid_arg(unsigned long nr, const struct mig_fwd_desc *d,
 		       const u64 *args)
@@ -415,6 +444,9 @@ int mig_fwd_classify(unsigned long nr, const u64 *args, pid_t self,
 	if (nr == __NR_fcntl)
 		return mig_plan_fcntl(plan, args) ? MIG_SYS_REFUSE :
 		       MIG_SYS_FORWARD;
+	if (nr == __NR_prctl)
+		return mig_prctl_is_local(args[0]) ? MIG_SYS_LOCAL :
+		       MIG_SYS_REFUSE;
 	/* Its timeout runs across the messages: that loop is home's. */
 	if (nr == __NR_recvmmsg)
 		return args[4] ? MIG_SYS_REFUSE : MIG_SYS_FORWARD_MSG;
@@ -873,6 +905,73 @@ out:
 	return ret;
 }
 
+/*
+ * Whether descriptor @fd at home reads like a file: a read of it gives
+ * all that is asked up to the end, without waiting for more to come.
+ */
+static bool mig_fwd_fd_is_file(struct mig_chan *chan, u64 fd)
+{
+	struct mig_frame *f = mig_fwd_ask(chan, MIG_CALL_FDMODE, fd);
+	const struct mig_msg_sysret *r;
+	long mode;
+
+	if (IS_ERR(f))
+		return false;
+	r = f->data;
+	mode = f->len == sizeof(*r) ? (long)be64_to_cpu(r->ret) : -EPROTO;
+	mig_frame_free(f);
+	return mode >= 0 && (S_ISREG(mode) || S_ISBLK(mode));
+}
+
+static bool mig_fwd_is_rw(unsigned long nr)
+{
+	return nr == __NR_read || nr == __NR_write ||
+	       nr == __NR_pread64 || nr == __NR_pwrite64;
+}
+
+/*
+ * A read or write larger than one buffer, as several calls of at most
+ * MIG_FWD_MAX_BUF bytes each: it transfers what one native call would.
+ * A short or failed piece ends it (an error only if nothing moved yet).
+ * A write goes on as long as each piece is whole, as a blocking native
+ * write does; a read goes on only on a file, where a native read takes
+ * everything up to the end, never on a pipe, socket or terminal, where
+ * it returns what is there without waiting for the rest.
+ */
+static long mig_fwd_rw_split(struct mig_chan *chan, unsigned long nr,
+			     const u64 *args, const struct mig_fwd_plan *plan)
+{
+	bool positional = nr == __NR_pread64 || nr == __NR_pwrite64;
+	bool reads = nr == __NR_read || nr == __NR_pread64;
+	u64 count = min_t(u64, args[2], MAX_RW_COUNT), done = 0, piece;
+	struct mig_fwd_plan p;
+	bool file = false;
+	u64 a[6];
+	long ret;
+
+	while (done < count) {
+		piece = min_t(u64, count - done, MIG_FWD_MAX_BUF);
+		memcpy(a, args, sizeof(a));
+		a[1] = args[1] + done;
+		a[2] = piece;
+		if (positional)
+			a[3] = args[3] + done;
+		p = *plan;
+		ret = mig_fwd_send_call(chan, nr, a, &p);
+		if (ret <= 0)
+			return done ? done : ret;
+		done += ret;
+		if (ret < piece || done == count || fatal_signal_pending(current))
+			break;
+		if (reads && !positional && !file) {
+			file = mig_fwd_fd_is_file(chan, args[0]);
+			if (!file)
+				break;
+		}
+	}
+	return done;
+}
+
 /* Runs syscall @nr of the guest on @chan at its home; returns the result. */
 long mig_fwd_call(struct mig_chan *chan, unsigned long nr, u64 *args,
 		  struct mig_fwd_plan *plan)
@@ -880,6 +979,8 @@ long mig_fwd_call(struct mig_chan *chan, unsigned long nr, u64 *args,
 	int masked;
 	long ret;
 
+	if (mig_fwd_is_rw(nr) && args[2] > MIG_FWD_MAX_BUF)
+		return mig_fwd_rw_split(chan, nr, args, plan);
 	masked = mig_fwd_swap_sigmask(plan, args);
 	if (masked < 0)
 		return masked;

@@ -218,8 +218,10 @@ static int mig_leave(u16 dest, struct mig_live *live, struct mig_deputy **depp,
 	/* The deputy's syscall hook is armed while the memory travels. */
 	mig_hook_hold();
 	err = mig_send_away(dest, live, depp, bytes);
-	if (!err)
+	if (!err) {
+		mig_state_left();	/* its timers went with it */
 		*enter_err = mig_deputy_enter(*depp);
+	}
 	mig_hook_release();
 	return err;
 }
@@ -249,6 +251,8 @@ static void mig_move_run(struct mig_move_req *req)
 	err = mig_check_confined(current, &why);
 	if (!err)
 		err = mig_check_alone(current, &why);
+	if (!err)
+		err = mig_check_kernel_state(current, &why);
 	if (err) {
 		mig_move_done(req, err, why);
 		return;
@@ -371,7 +375,9 @@ int mig_check_task_state(struct task_struct *task, const char **why)
 		return -ESRCH;
 	}
 	err = mig_check_alone(task, why);
-	return err ?: mig_check_confined(task, why);
+	if (!err)
+		err = mig_check_confined(task, why);
+	return err ?: mig_check_kernel_state(task, why);
 }
 
 /* May current move @task, and may @task move now? */

@@ -58,6 +58,13 @@ struct mig_capture_info {
 	bool answered;			/* an ACK came, with its errno */
 	unsigned long skip_start;	/* a mig trampoline to leave out */
 	bool rewind_syscall;		/* re-run the current syscall there */
+	/*
+	 * Its signals are held blocked from the capture to the ACK (its
+	 * own timers would cut the sends short); its mask, put back if
+	 * the move fails.
+	 */
+	bool signals_held;
+	sigset_t saved_blocked;
 	const struct mig_sleep *sleep;	/* a sleep mig resumed, if any */
 	u64 bytes_sent;
 };
@@ -323,6 +330,24 @@ void mig_creds_exit(void);
 bool mig_may_move(struct task_struct *task);
 bool mig_may_place(const struct cred *caller, bool privileged);
 int mig_check_confined(struct task_struct *task, const char **why);
+
+/* state.c: kernel-held state, moved or refusing the move */
+struct mig_code;
+int mig_check_kernel_state(struct task_struct *task, const char **why);
+u32 mig_vma_advice(unsigned long vm_flags);
+int mig_capture_state(struct mig_msg_state *s, bool refuse);
+void mig_state_left(void);
+int mig_state_check(const struct mig_msg_state *s);
+int mig_vma_advice_check(u32 flags);
+unsigned long mig_mmap_advised(struct file *file, unsigned long addr,
+			       unsigned long len, unsigned long prot,
+			       unsigned long mflags, unsigned long off,
+			       u32 flags);
+void mig_restore_state(const struct mig_msg_state *s, const struct cred *cred);
+/* Room in the trampoline for the state's data: three itimervals. */
+#define MIG_STATE_TRAMP_DATA	96
+void mig_state_emit(struct mig_code *c, const struct mig_msg_state *s,
+		    void *data, unsigned long data_addr);
 int mig_check_task_state(struct task_struct *task, const char **why);
 int mig_capture_creds(struct mig_msg_task *t);
 struct cred *mig_creds_restore(const struct mig_msg_task *t);

@@ -37,8 +37,12 @@
 #define MIG_STREAM_TIMEOUT	(30 * HZ)
 /* fs.nr_open is not exported: never raise a limit past its default. */
 #define MIG_NR_OPEN_DEFAULT	(1024 * 1024)
-/* File mappings per move whose content may be asked for. */
-#define MIG_WANT_MAX		256
+/*
+ * File mappings per move whose content may be asked for: any number a
+ * process may have (vm.max_map_count is 65530 by default).
+ */
+#define MIG_WANT_MAX		(1U << 20)
+#define MIG_WANT_FIRST		64
 /* Shared memory objects larger than this are not believed (1 TiB). */
 #define MIG_SHM_SIZE_MAX	BIT_ULL(40)
 #define MIG_SA_KNOWN	(SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | \
@@ -48,12 +52,13 @@
 struct mig_restore {
 	struct mig_chan *chan;
 	struct mig_msg_task task;
+	struct mig_msg_state state;	/* kernel-held state (state.c) */
 	void *xstate;
 	u32 xstate_len;
 	struct file *shm[MIG_SHM_MAX + 1];	/* by shm_id; [0] unused */
 	/* File mappings made anonymous here, their content asked for. */
 	struct mig_range { u64 start, end; } *want;
-	unsigned int nwant;
+	unsigned int nwant, want_room;
 	/* At a destination: the process's own, to open files and to keep. */
 	struct cred *cred;
 	/* The last file found the same as at home, not digested again. */
@@ -105,6 +110,24 @@ static int mig_restore_take_task(struct mig_restore *r, struct mig_frame *f)
 	memcpy(r->xstate, t + 1, xlen);
 	r->xstate_len = xlen;
 	return 0;
+}
+
+/* STATE, right after TASK, checked whole before anything is set. */
+static int mig_restore_take_state(struct mig_restore *r)
+{
+	struct mig_frame *f = mig_restore_next(r);
+	int err = 0;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	if (f->type != MIG_MSG_MOVE_STATE || f->len != sizeof(r->state))
+		err = mig_bad_stream("no kernel state after the task's");
+	else
+		memcpy(&r->state, f->data, sizeof(r->state));
+	mig_frame_free(f);
+	if (!err && mig_state_check(&r->state))
+		err = mig_bad_stream("kernel state");
+	return err;
 }
 
 static bool mig_user_range_ok(u64 start, u64 end)
@@ -187,6 +210,25 @@ static struct file *mig_restore_open(struct mig_restore *r,
 	return file;
 }
 
+/* Room for twice as many wanted mappings. */
+static int mig_want_grow(struct mig_restore *r)
+{
+	unsigned int room = r->want_room ? 2 * r->want_room : MIG_WANT_FIRST;
+	struct mig_range *want;
+
+	if (r->want_room >= MIG_WANT_MAX)
+		return -E2BIG;
+	want = kvmalloc_array(room, sizeof(*want), GFP_KERNEL);
+	if (!want)
+		return -ENOMEM;
+	if (r->nwant)
+		memcpy(want, r->want, r->nwant * sizeof(*want));
+	kvfree(r->want);
+	r->want = want;
+	r->want_room = room;
+	return 0;
+}
+
 /*
  * A file the home node maps is not here, or not the same: the mapping
  * becomes anonymous, and its content will be asked for after END. False
@@ -198,12 +240,7 @@ static bool mig_want_content(struct mig_restore *r, int err, u64 start,
 	if (err != -ENOENT && err != -ESTALE && err != -EACCES &&
 	    err != -ENOTDIR && err != -ELOOP && err != -ENODEV)
 		return false;
-	if (!r->want) {
-		r->want = kcalloc(MIG_WANT_MAX, sizeof(*r->want), GFP_KERNEL);
-		if (!r->want)
-			return false;
-	}
-	if (r->nwant == MIG_WANT_MAX)
+	if (r->nwant == r->want_room && mig_want_grow(r))
 		return false;
 	r->want[r->nwant].start = start;
 	r->want[r->nwant].end = end;
@@ -281,8 +318,10 @@ static int mig_restore_vma(struct mig_restore *r, struct mig_frame *f)
 	if (!mig_user_range_ok(start, end) || prot & ~7U ||
 	    flags & ~MIG_VMA_KNOWN || path_len != f->len - sizeof(*v) ||
 	    !!(flags & MIG_VMA_FILE) != !!path_len ||
-	    ((flags & MIG_VMA_SHMEM) && (flags & ~MIG_VMA_SHMEM)) ||
+	    ((flags & MIG_VMA_SHMEM) &&
+	     (flags & ~(MIG_VMA_SHMEM | MIG_VMA_ADVICE))) ||
 	    (!(flags & MIG_VMA_SHMEM) && v->shm_id) ||
+	    mig_vma_advice_check(flags) ||
 	    be64_to_cpu(v->pgoff) > (ULONG_MAX >> PAGE_SHIFT))
 		return mig_bad_stream("mapping");
 	if (r->live) {
@@ -315,8 +354,8 @@ static int mig_restore_vma(struct mig_restore *r, struct mig_frame *f)
 		return PTR_ERR(file);
 	if (r->live)
 		vm_munmap(start, end - start);	/* stand-ins of the pre-copy */
-	addr = vm_mmap(file, start, end - start, prot, mflags,
-		       be64_to_cpu(v->pgoff) << PAGE_SHIFT);
+	addr = mig_mmap_advised(file, start, end - start, prot, mflags,
+				be64_to_cpu(v->pgoff) << PAGE_SHIFT, flags);
 	if (file)
 		fput(file);
 	if (IS_ERR_VALUE(addr))
@@ -718,7 +757,8 @@ static void mig_emit_bail_if_error(struct mig_code *c)
 	mig_emit(c, check, sizeof(check));
 }
 
-#define MIG_TRAMP_CODE		512
+#define MIG_TRAMP_CODE		1024
+#define MIG_TRAMP_DATA		(MIG_TRAMP_CODE - MIG_STATE_TRAMP_DATA)
 #define MIG_TRAMP_FRAME		MIG_TRAMP_CODE
 #define MIG_TRAMP_FPSTATE	ALIGN(MIG_TRAMP_FRAME + sizeof(struct rt_sigframe), 64)
 
@@ -808,6 +848,9 @@ static int mig_enter_trampoline(struct mig_restore *r, unsigned long *tramp)
 			 be64_to_cpu(t->regs.fs_base));
 	mig_emit_syscall(&c, __NR_arch_prctl, ARCH_SET_GS,
 			 be64_to_cpu(t->regs.gs_base));
+	/* Timers and membarrier, by the process's own calls. */
+	mig_state_emit(&c, &r->state, buf + MIG_TRAMP_DATA,
+		       base + MIG_TRAMP_DATA);
 	/* rt_sigreturn finds its frame 8 bytes below rsp. */
 	mig_emit_movabs(&c, 0xbc, base + MIG_TRAMP_FRAME + 8);
 	mig_emit_op_imm32(&c, 0xb8, __NR_rt_sigreturn);
@@ -868,6 +911,8 @@ int mig_restore(struct mig_chan *chan, bool set_creds, bool live,
 	r->t_task = ktime_get();
 	err = mig_restore_take_task(r, f);
 	mig_frame_free(f);
+	if (!err)
+		err = mig_restore_take_state(r);
 	if (!err && set_creds) {
 		/* Before anything changes: a refusal leaves the helper as is. */
 		r->cred = mig_creds_restore(&r->task);
@@ -880,6 +925,9 @@ int mig_restore(struct mig_chan *chan, bool set_creds, bool live,
 
 	if (!live)
 		mig_unmap_all();
+	/* Its own limits count for what it maps (RLIMIT_MEMLOCK...). */
+	if (r->cred)
+		mig_restore_limits(&r->task);
 	err = mig_restore_mm_as(r);
 	if (err)
 		goto out;
@@ -894,13 +942,13 @@ int mig_restore(struct mig_chan *chan, bool set_creds, bool live,
 		goto out;
 	}
 	if (r->cred) {
-		mig_restore_limits(&r->task);
 		err = commit_creds(r->cred);
 		r->cred = NULL;		/* commit_creds() took it */
 		if (err)
 			goto out;
 		mig_creds_restore_task(&r->task);
 	}
+	mig_restore_state(&r->state, current_cred());
 	err = mig_enter_trampoline(r, tramp);
 	pr_debug("restored %lld us after its task state\n",
 		 ktime_us_delta(ktime_get(), r->t_task));
@@ -910,7 +958,7 @@ out:
 	for (i = 1; i <= MIG_SHM_MAX; i++)
 		if (r->shm[i])
 			fput(r->shm[i]);	/* the mappings hold their own */
-	kfree(r->want);
+	kvfree(r->want);
 	kvfree(r->xstate);
 	kfree(r);
 	return err;

@@ -584,6 +584,8 @@ static const struct mig_msg_handler mig_stream_msgs[] = {
 	MIG_STREAM_MSG(MIG_MSG_MOVE_TASK, sizeof(struct mig_msg_task),
 		       sizeof(struct mig_msg_task) + MIG_XSTATE_MAX,
 		       mig_stream_rx_queue),
+	MIG_STREAM_MSG(MIG_MSG_MOVE_STATE, sizeof(struct mig_msg_state),
+		       sizeof(struct mig_msg_state), mig_stream_rx_queue),
 	MIG_STREAM_MSG(MIG_MSG_MOVE_VMA, sizeof(struct mig_msg_vma),
 		       sizeof(struct mig_msg_vma) + MIG_PATH_MAX,
 		       mig_stream_rx_queue),

@@ -82,6 +82,8 @@ static_assert(sizeof(struct mig_msg_pages) == 8);
 static_assert(sizeof(struct mig_msg_syscall) == 64);
 static_assert(sizeof(struct mig_msg_sysret) == 16);
 static_assert(sizeof(struct mig_msg_load) == 48);
+static_assert(sizeof(struct mig_wire_itimer) == 16);
+static_assert(sizeof(struct mig_msg_state) == 8 + 3 * 16 + 24 + 8 + 8 + 8);
 /* id+len, regs, 8 ids, personality+umask, blocked, altstack sp+size,
  * altstack flags+rseq_sig, rseq, 11 mm fields, vdso+vvar, actions, limits,
  * ngroups+reserved, groups, sleep left+rmtp, sleep clock+flags, five

@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 #define MIG_WIRE_MAGIC		0x4d494721	/* "MIG!" */
-#define MIG_WIRE_VERSION	6
+#define MIG_WIRE_VERSION	7
 #define MIG_NONCE_LEN		32
 #define MIG_SHARE_LEN		32		/* X25519 public key */
 #define MIG_MAC_LEN		32		/* HMAC-SHA256 */
@@ -41,6 +41,7 @@ enum mig_msg_type {
 	MIG_MSG_PIN = 22,	/* struct mig_msg_ctl: home (un)pins its process */
 	MIG_MSG_SWITCH = 23,	/* no payload: the sender's last frame here */
 	MIG_MSG_MOVE_FORGET = 24, /* struct mig_msg_pages + addrs: pages gone */
+	MIG_MSG_MOVE_STATE = 25, /* struct mig_msg_state: after TASK */
 	__MIG_MSG_MAX
 };
 
@@ -279,6 +280,49 @@ struct mig_msg_task {
 #define MIG_CRED_NO_NEW_PRIVS	0x1	/* prctl(PR_SET_NO_NEW_PRIVS) was set */
 #define MIG_CRED_KNOWN		MIG_CRED_NO_NEW_PRIVS
 
+/* An interval timer: time to its next expiry and its period, 0: none. */
+struct mig_wire_itimer {
+	__be64 value_ns;
+	__be64 interval_ns;
+};
+
+#define MIG_ITIMERS		3	/* ITIMER_REAL, _VIRTUAL, _PROF */
+
+/*
+ * 104 bytes, right after TASK: the kernel-held state of the process that
+ * is neither registers nor memory (Documentation/migration.rst, "Kernel
+ * state"). VIRTUAL and PROF count the process's CPU time, wherever it
+ * runs.
+ */
+struct mig_msg_state {
+	__be32 mig_id;
+	__be32 flags;			/* MIG_STATE_* */
+	struct mig_wire_itimer itimer[MIG_ITIMERS];
+	__be32 membarrier;		/* MIG_MEMBARRIER_*: registrations */
+	__be32 def_flags;		/* MIG_VMA_LOCKED, _LOCKONFAULT: mlockall(MCL_FUTURE) */
+	__be32 policy;			/* SCHED_OTHER, _FIFO, _RR, _BATCH, _IDLE */
+	__be32 rt_priority;		/* 1..99 for FIFO and RR, else 0 */
+	__be32 nice;			/* -20..19, two's complement */
+	__be32 ioprio;			/* IOPRIO_PRIO_VALUE(class, data); 0: none */
+	__be64 timer_slack_ns;
+	__be32 oom_score_adj;		/* -1000..1000, two's complement */
+	__be32 coredump_filter;		/* /proc/PID/coredump_filter, 9 bits */
+	__be64 reserved;
+};
+
+/* mig_msg_state.flags */
+#define MIG_STATE_THP_DISABLE	0x1	/* prctl(PR_SET_THP_DISABLE) */
+#define MIG_STATE_RESET_ON_FORK	0x2	/* SCHED_RESET_ON_FORK */
+#define MIG_STATE_DUMPABLE	0x4	/* PR_GET_DUMPABLE is 1 */
+#define MIG_STATE_KNOWN		0x7
+
+/* mig_msg_state.membarrier */
+#define MIG_MEMBARRIER_PRIVATE	0x1	/* ..._REGISTER_PRIVATE_EXPEDITED */
+#define MIG_MEMBARRIER_GLOBAL	0x2	/* ..._REGISTER_GLOBAL_EXPEDITED */
+#define MIG_MEMBARRIER_SYNC_CORE 0x4	/* ..._PRIVATE_EXPEDITED_SYNC_CORE */
+#define MIG_MEMBARRIER_RSEQ	0x8	/* ..._PRIVATE_EXPEDITED_RSEQ */
+#define MIG_MEMBARRIER_KNOWN	0xf
+
 /* mig_msg_vma.flags */
 #define MIG_VMA_FILE		0x1	/* map path at pgoff; else anonymous */
 #define MIG_VMA_GROWSDOWN	0x2	/* the stack */
@@ -290,9 +334,31 @@ struct mig_msg_task {
  * file_size bytes, which every mapping with the same shm_id shares.
  */
 #define MIG_VMA_SHMEM		0x10
+/*
+ * What mlock(), mlockall() and madvise() set on the mapping: VM_LOCKED,
+ * VM_LOCKONFAULT (only with LOCKED), VM_DONTCOPY (MADV_DONTFORK),
+ * VM_DONTDUMP, VM_HUGEPAGE or VM_NOHUGEPAGE, VM_MERGEABLE (private
+ * mappings), VM_WIPEONFORK (private anonymous), VM_SEQ_READ or
+ * VM_RAND_READ.
+ */
+#define MIG_VMA_LOCKED		0x20
+#define MIG_VMA_LOCKONFAULT	0x40
+#define MIG_VMA_DONTFORK	0x80
+#define MIG_VMA_DONTDUMP	0x100
+#define MIG_VMA_HUGEPAGE	0x200
+#define MIG_VMA_NOHUGEPAGE	0x400
+#define MIG_VMA_MERGEABLE	0x800
+#define MIG_VMA_WIPEONFORK	0x1000
+#define MIG_VMA_SEQ_READ	0x2000
+#define MIG_VMA_RAND_READ	0x4000
+#define MIG_VMA_ADVICE		(MIG_VMA_LOCKED | MIG_VMA_LOCKONFAULT | \
+				 MIG_VMA_DONTFORK | MIG_VMA_DONTDUMP | \
+				 MIG_VMA_HUGEPAGE | MIG_VMA_NOHUGEPAGE | \
+				 MIG_VMA_MERGEABLE | MIG_VMA_WIPEONFORK | \
+				 MIG_VMA_SEQ_READ | MIG_VMA_RAND_READ)
 #define MIG_VMA_KNOWN		(MIG_VMA_FILE | MIG_VMA_GROWSDOWN | \
 				 MIG_VMA_HEAP | MIG_VMA_SHARED | \
-				 MIG_VMA_SHMEM)
+				 MIG_VMA_SHMEM | MIG_VMA_ADVICE)
 #define MIG_SHM_MAX		256
 
 /*
@@ -352,7 +418,7 @@ struct mig_msg_pages {
  * syscall by the forwarding table (Documentation/migration.rst); both ends
  * derive the layout from it and check each other's sizes.
  */
-#define MIG_FWD_MAX_BUF		(256U << 10)	/* one buffer; larger I/O is short */
+#define MIG_FWD_MAX_BUF		(256U << 10)	/* one buffer; larger I/O is split */
 #define MIG_FWD_MAX_DATA	(512U << 10)	/* all buffers of one call */
 
 /* 64 bytes. */
@@ -408,6 +474,8 @@ struct mig_msg_sysret {
 #define MIG_CALL_BASE		0x10000
 /* args[0]: a fd. Out: struct mig_fileinfo, then path_len bytes of path. */
 #define MIG_CALL_FILEINFO	0x10000
+/* args[0]: a fd. Result: its st_mode, or -errno; no out data. */
+#define MIG_CALL_FDMODE		0x10001
 
 /* 64 bytes. */
 struct mig_fileinfo {

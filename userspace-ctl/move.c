@@ -163,6 +163,12 @@ static void move_explain(const struct mig_nl_error *e, uint32_t pid,
 		snprintf(hint, len, "a process you could not ptrace (another user's, setuid) needs CAP_SYS_PTRACE; a root process, or one with capabilities, needs accept_root=1 at the destination");
 		break;
 	case ENOENT:
+		/* The node is known: something the process needs is not. */
+		if (e->kmsg[0] && strcmp(e->kmsg, "unknown node")) {
+			snprintf(cause, len, "process cannot move: %s",
+				 e->kmsg);
+			break;
+		}
 		if (home || balance)
 			break;
 		snprintf(cause, len, "unknown node %u", node);

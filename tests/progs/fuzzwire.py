@@ -23,7 +23,7 @@ the guest (SYSCALL answered by SYSRET, SIGNAL, EXIT...). Everything the
 node sends is recorded and becomes the corpus (PING, LOAD, SYSRET, ACK...);
 types the node never sends in this set-up come from templates of the
 structs in uapi/mig_wire.h. Then it sends --frames mutated frames of
-every type 1..24: bit flips, bytes and fields set to boundary values,
+every type 1..25: bit flips, bytes and fields set to boundary values,
 field-aware changes (counts, lengths, ids, addresses, signals, syscall
 numbers), truncation/extension within the type's bounds, and, for the
 stream types, whole streams (BEGIN..END of a recorded move, re-homed to
@@ -70,12 +70,12 @@ PORT = 7711
 
 (HELLO, AUTH, PING, PONG, BEGIN, TASK, VMA, PAGES, END, ABORT, ACK, EXIT,
  KILL, SYSCALL, SYSRET, RECALL, WANT, INTR, SIGNAL, STOP, LOAD, PIN,
- SWITCH, FORGET) = range(1, 25)
+ SWITCH, FORGET, STATE) = range(1, 26)
 NAMES = {1: "HELLO", 2: "AUTH", 3: "PING", 4: "PONG", 5: "BEGIN", 6: "TASK",
          7: "VMA", 8: "PAGES", 9: "END", 10: "ABORT", 11: "ACK", 12: "EXIT",
          13: "KILL", 14: "SYSCALL", 15: "SYSRET", 16: "RECALL", 17: "WANT",
          18: "INTR", 19: "SIGNAL", 20: "STOP", 21: "LOAD", 22: "PIN",
-         23: "SWITCH", 24: "FORGET"}
+         23: "SWITCH", 24: "FORGET", 25: "STATE"}
 FIRST_UNKNOWN = max(NAMES) + 1
 # Fixed parts of TASK and VMA (uapi/mig_wire.h; kmod/wire.c pins them).
 TASK_LEN = 3048
@@ -89,14 +89,14 @@ BOUNDS = {HELLO: (72, 72), AUTH: (32, 32), PING: (16, 16), PONG: (16, 16),
           SYSCALL: (64, 64 + (512 << 10)), SYSRET: (16, 16 + (512 << 10)),
           RECALL: (16, 16), WANT: (24, 24), INTR: (16, 16), SIGNAL: (32, 32),
           STOP: (16, 16), LOAD: (48, 48), PIN: (16, 16), SWITCH: (0, 0),
-          FORGET: (8 + 8, 8 + 512 * 8)}
+          FORGET: (8 + 8, 8 + 512 * 8), STATE: (104, 104)}
 BEGIN_HOMECOMING, BEGIN_PINNED, BEGIN_LIVE = 0x1, 0x2, 0x4
 HELLO_REKEY = 0x1
 # A frame that ends the connection it arrives on: after the handshake
 # HELLO and AUTH are refused (bad_type); SWITCH is the sender's last frame.
 ENDING = (HELLO, AUTH, SWITCH)
 CTL_TYPES = (END, ABORT, ACK, EXIT, KILL, RECALL, INTR, STOP, PIN)
-STREAM_TYPES = tuple(range(BEGIN, STOP + 1)) + (FORGET,)
+STREAM_TYPES = tuple(range(BEGIN, STOP + 1)) + (FORGET, STATE)
 # Message fields (offset, width) the field-aware mutator aims at.
 FIELDS = {
     HELLO: [(0, 2), (2, 2), (4, 1), (5, 1), (6, 2)],
@@ -115,6 +115,9 @@ FIELDS = {
           (48, 4), (52, 2), (54, 2)],
     PAGES: [(0, 4), (4, 4), (8, 8), (16, 8), (24, 8)],
     FORGET: [(0, 4), (4, 4), (8, 8), (16, 8), (24, 8), (32, 8)],
+    STATE: [(0, 4), (4, 4)] + [(8 + 8 * i, 8) for i in range(6)] +
+           [(56 + 4 * i, 4) for i in range(6)] + [(80, 8), (88, 4), (92, 4),
+                                                  (96, 8)],
     SYSCALL: [(0, 4), (4, 4)] + [(8 + 8 * i, 8) for i in range(6)] +
              [(56, 4), (60, 4)],
     SYSRET: [(0, 4), (4, 4), (8, 8)],
@@ -173,6 +176,9 @@ def template(t, mid, rng):
         return (struct.pack(">II", mid, n) +
                 b"".join(struct.pack(">Q", 0x400000 + 4096 * i) for i in range(n)) +
                 bytes(4096 * n))
+    if t == STATE:
+        return struct.pack(">II", mid, 0) + bytes(48) + struct.pack(
+            ">IIIIiIQiIQ", 0, 0, 0, 0, 0, 0, 50000, 0, 0x33, 0)
     if t == FORGET:
         n = rng.randint(1, 4)
         return struct.pack(">II", mid, n) + b"".join(

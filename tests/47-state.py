@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""Kernel-held state travels with a moved process, or the move is refused
+with a reason; forwarded reads and writes of any size; many mappings of a
+file missing at the destination (issue 13, items 2 and 3).
+
+Each check runs inside tests/progs/statecheck, at home, away, and back
+home; one shared 2-node cluster."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from migtest import diag, run, test, wait_until  # noqa: E402
+import mig  # noqa: E402
+
+NODES = 2
+
+PROG = "tests/progs/bin/statecheck"
+
+
+def phase(node, sp, pid, n, timeout=90):
+    """Runs check phase n of statecheck (SIGUSR1 at home, relayed if it is
+    away); returns its "ok"/"bad" lines."""
+    node.run_ok("kill -USR1 %d" % pid)
+    wait_until(lambda: "done %d" % n in sp.output(), timeout=timeout,
+               what="phase %d" % n)
+    out = sp.output().split("phase %d\n" % n, 1)[1].split("done %d" % n)[0]
+    return out.splitlines()
+
+
+def bad_lines(lines):
+    return [ln for ln in lines if not ln.startswith("ok ")]
+
+
+def there_and_back(c, args, away_checks=None, while_away=None, env=""):
+    """statecheck ARGS at node 1: checked at home, at node 2, at home
+    again; every check must pass each time, and the process must stay
+    away during phase 2. Returns the phase outputs."""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp = n1.spawn("%sexec %s %s" % (env, PROG, args))
+    pid = mig.ready(sp)
+    try:
+        p1 = phase(n1, sp, pid, 1)
+        assert not bad_lines(p1), "at home, before any move: %s" % p1
+        mig.move(n1, pid, 2)
+        p2 = phase(n1, sp, pid, 2)
+        diag("away: " + " ".join(p2))
+        guests = mig.migctl_json(n2, "ps")
+        assert [g["home_pid"] for g in guests] == [pid], \
+            "phase 2 brought the process home: %s" % guests
+        if while_away:
+            while_away(n1, pid)
+        mig.move(n1, pid, "home")
+        p3 = phase(n1, sp, pid, 3)
+        assert sp.wait(60) is not None
+        failed = bad_lines(p2) + ["(back home) " + ln for ln in bad_lines(p3)]
+        assert not failed, "\n".join(failed)
+        if away_checks:
+            for name in away_checks:
+                assert "ok " + name in p2, "%s not checked away: %s" % (name, p2)
+        return p1, p2, p3
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+def home_proc_shows_the_process(n1, pid):
+    """/proc/PID at home, of the process away: its cmdline and environ."""
+    cmdline = n1.run_ok("cat /proc/%d/cmdline | tr '\\0' ' '" % pid)
+    assert cmdline.strip() == PROG + " state", "cmdline: %r" % cmdline
+    environ = n1.run_ok("tr '\\0' '\\n' < /proc/%d/environ" % pid)
+    assert "MIGSTATE=kept" in environ.splitlines(), "environ: %r" % environ
+    args = n1.run_ok("ps -o args= -p %d" % pid).strip()
+    assert args == PROG + " state", "ps: %r" % args
+
+
+@test(timeout=400)
+def kernel_state_there_and_back(c):
+    """itimers, membarrier, mlock/mlockall, madvise, sched, prctl state;
+    /proc/PID/cmdline and environ at home while away"""
+    there_and_back(c, "state", env="MIGSTATE=kept ",
+                   while_away=home_proc_shows_the_process, away_checks=[
+        "itimer-real-fires", "itimer-virtual-fires", "itimer-prof-fires",
+        "itimer-1-interval", "membarrier", "nice", "sched-policy",
+        "timerslack", "thp-disable", "dumpable", "name", "map-away"])
+
+
+@test(timeout=400)
+def large_reads_and_writes_away(c):
+    """one 16 MiB write()/read(), 3 MiB pread(), 1 MiB pwrite() away"""
+    n1 = c.node(1)
+    n1.run_ok("mkdir -p /tmp/w && rm -f /tmp/w/big")
+    there_and_back(c, "io /tmp/w/big", away_checks=[
+        "io-write-16m", "io-read-16m", "io-read-offset", "io-pread-3m",
+        "io-pwrite-1m", "io-positional-offset"])
+    assert n1.run_ok("stat -c %s /tmp/w/big").strip() == str(16 << 20)
+
+
+@test(timeout=600)
+def many_mappings_of_a_home_only_file(c):
+    """10240 private mappings of a file only home has: moved, content sent"""
+    n1, n2 = c.nodes
+    n1.run_ok("mkdir -p /tmp/w && python3 -c \"import sys\n"
+              "sys.stdout.write(''.join(chr(97 + i) * 4095 + '\\n' "
+              "for i in range(4)))\" > /tmp/w/homeonly")
+    n2.run_ok("rm -f /tmp/w/homeonly")
+    there_and_back(c, "maps /tmp/w/homeonly 10240",
+                   away_checks=["maps-content"])
+
+
+@test
+def signalfd_refuses_the_move(c):
+    """a process holding a signalfd is refused, with the reason"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp = n1.spawn("exec %s signalfd" % PROG)
+    pid = mig.ready(sp)
+    try:
+        rc, out = mig.move(n1, pid, 2, check=False)
+        diag(out)
+        assert rc != 0, "moved: %s" % out
+        assert "signalfd" in out, out
+        assert sp.running() and not mig.migctl_json(n2, "ps")
+    finally:
+        sp.kill()
+
+
+@test
+def unknown_node_still_named(c):
+    """migctl names an unknown node as such, and only then"""
+    n1 = c.node(1)
+    mig.link_all(c.nodes)
+    sp = n1.spawn("exec %s state" % PROG)
+    pid = mig.ready(sp)
+    try:
+        rc, out = mig.move(n1, pid, 9, check=False)
+        assert rc != 0 and out.splitlines()[0].endswith("unknown node 9"), out
+    finally:
+        sp.kill()
+
+
+run()

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * statecheck: kernel-held state a process sets up, checked from inside
+ * it at home, away and back (tests/47-state.py).
+ *
+ *   statecheck state      interval timers, membarrier, mlock, madvise,
+ *                         scheduling, prctl state
+ *   statecheck io FILE    one read()/write()/pread()/pwrite() of 16 MiB
+ *   statecheck maps FILE N   N private mappings of FILE (one page each)
+ *   statecheck signalfd   holds a signalfd of SIGUSR2
+ *
+ * Prints "ready PID" after the set-up, then runs one check phase per
+ * SIGUSR1 (the test moves it in between): "phase N" and a line "ok WHAT"
+ * or "bad WHAT: why" per check, then "done N". Phase 2 runs away, and
+ * makes no call that would bring the process home; phase 3 is back home
+ * and also reads /proc/self. Exits 0 after phase 3 (with "bad" lines
+ * printed if any).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "now.h"
+
+#define PG		4096
+#define IO_SIZE		(16 << 20)
+
+static volatile sig_atomic_t go, alrm, vtalrm, prof;
+static int bad;
+
+static void on_sig(int sig)
+{
+	if (sig == SIGUSR1)
+		go = 1;
+	else if (sig == SIGALRM)
+		alrm++;
+	else if (sig == SIGVTALRM)
+		vtalrm++;
+	else if (sig == SIGPROF)
+		prof++;
+}
+
+static void check(int ok, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void check(int ok, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		printf("ok %s\n", what);
+		return;
+	}
+	bad++;
+	printf("bad %s: ", what);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static void wait_phase(int phase)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	while (!go)
+		sigsuspend(&none);
+	go = 0;
+	printf("phase %d\n", phase);
+}
+
+static void done(int phase)
+{
+	printf("done %d\n", phase);
+	fflush(stdout);
+}
+
+static void spin_cpu(double secs)
+{
+	volatile unsigned long x = 0;
+	double end = now() + secs;
+
+	while (now() < end)
+		x++;
+}
+
+/* ---- state ---- */
+
+/* Separate mappings, each with one madvise() flag. */
+static const struct { int advice; const char *flag; } advices[] = {
+	{ MADV_DONTFORK, "dc" }, { MADV_DONTDUMP, "dd" },
+	{ MADV_HUGEPAGE, "hg" }, { MADV_NOHUGEPAGE, "nh" },
+	{ MADV_MERGEABLE, "mg" }, { MADV_WIPEONFORK, "wf" },
+	{ MADV_SEQUENTIAL, "sr" }, { MADV_RANDOM, "rr" },
+};
+#define NADV (sizeof(advices) / sizeof(advices[0]))
+
+static char *adv_map[NADV];
+static int adv_set[NADV];
+static char *lock_a, *lock_b, *future_c;
+
+static char *map_apart(size_t pages)
+{
+	/* A guard page on each side, so that no two test mappings merge. */
+	char *p = mmap(NULL, (pages + 2) * PG, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p + PG, pages * PG, PROT_READ | PROT_WRITE))
+		return NULL;
+	return p + PG;
+}
+
+/* The VmFlags line of the mapping at @addr in /proc/self/smaps. */
+static int vmflags(void *addr, char *out, size_t len)
+{
+	char line[512], want[32];
+	int found = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, want, strlen(want)))
+			found = 1;
+		else if (found && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(out, len, "%s", line + 8);
+			fclose(f);
+			return 0;
+		}
+	}
+	fclose(f);
+	return -1;
+}
+
+static int has_flag(const char *flags, const char *flag)
+{
+	char pad[600];
+	char f[8];
+
+	snprintf(pad, sizeof(pad), " %s ", flags);
+	pad[strcspn(pad, "\n")] = ' ';
+	snprintf(f, sizeof(f), " %s ", flag);
+	return strstr(pad, f) != NULL;
+}
+
+static int resident(void *p, size_t pages)
+{
+	unsigned char vec[64];
+	size_t i;
+	int n = 0;
+
+	if (pages > sizeof(vec) || mincore(p, pages * PG, vec))
+		return -1;
+	for (i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+static const struct itimerval timers[3] = {
+	{ { 0, 200000 }, { 0, 200000 } },	/* REAL */
+	{ { 0, 20000 }, { 0, 20000 } },		/* VIRTUAL */
+	{ { 0, 30000 }, { 0, 30000 } },		/* PROF */
+};
+
+static int state_setup(void)
+{
+	struct sigaction sa = { .sa_handler = on_sig, .sa_flags = SA_RESTART };
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGVTALRM, &sa, NULL);
+	sigaction(SIGPROF, &sa, NULL);
+	for (i = 0; i < 3; i++)
+		if (setitimer(i, &timers[i], NULL))
+			return perror("setitimer"), 1;
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0))
+		return perror("membarrier"), 1;
+	lock_a = map_apart(4);
+	lock_b = map_apart(4);
+	if (!lock_a || !lock_b)
+		return perror("mmap"), 1;
+	if (syscall(SYS_mlock2, lock_a, 4 * PG, MLOCK_ONFAULT) ||
+	    mlock(lock_b, 4 * PG) ||
+	    mlockall(MCL_FUTURE | MCL_ONFAULT))
+		return perror("mlock"), 1;
+	for (i = 0; i < NADV; i++) {
+		adv_map[i] = map_apart(4);
+		if (!adv_map[i])
+			return perror("mmap"), 1;
+		adv_map[i][0] = 1;
+		/* No KSM or THP in this kernel: that flag is not checked. */
+		adv_set[i] = !madvise(adv_map[i], 4 * PG, advices[i].advice);
+	}
+	if (setpriority(PRIO_PROCESS, 0, 7))
+		return perror("setpriority"), 1;
+	{
+		struct sched_param sp = { 0 };
+
+		if (sched_setscheduler(0, SCHED_BATCH | SCHED_RESET_ON_FORK, &sp))
+			return perror("sched_setscheduler"), 1;
+	}
+	if (prctl(PR_SET_TIMERSLACK, 123456UL, 0, 0, 0) ||
+	    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) ||
+	    prctl(PR_SET_NAME, "stcheck", 0, 0, 0) ||
+	    prctl(PR_SET_PDEATHSIG, SIGUSR2, 0, 0, 0) ||
+	    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+		return perror("prctl"), 1;
+	if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
+		    (3 << 13) /* IOPRIO_CLASS_IDLE */))
+		return perror("ioprio_set"), 1;
+	return 0;
+}
+
+static void state_checks(int phase)
+{
+	int a0 = alrm, v0 = vtalrm, p0 = prof, i, n;
+	struct itimerval it;
+	char name[32] = "";
+	char flags[512];
+
+	/* CPU time for the CPU timers, real time for ITIMER_REAL. */
+	spin_cpu(0.8);
+	check(alrm - a0 >= 2, "itimer-real-fires", "%d SIGALRM in 0.8 s",
+	      alrm - a0);
+	check(vtalrm - v0 >= 5, "itimer-virtual-fires",
+	      "%d SIGVTALRM in 0.8 s of CPU", vtalrm - v0);
+	check(prof - p0 >= 5, "itimer-prof-fires", "%d SIGPROF in 0.8 s of CPU",
+	      prof - p0);
+	for (i = 0; i < 3; i++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "itimer-%d-interval", i);
+		n = getitimer(i, &it);
+		check(!n && it.it_interval.tv_usec == timers[i].it_interval.tv_usec &&
+		      it.it_interval.tv_sec == 0 &&
+		      (it.it_value.tv_sec || it.it_value.tv_usec), what,
+		      "getitimer %d: interval %ld.%06ld value %ld.%06ld", n,
+		      (long)it.it_interval.tv_sec, (long)it.it_interval.tv_usec,
+		      (long)it.it_value.tv_sec, (long)it.it_value.tv_usec);
+	}
+	n = syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	check(n == 0, "membarrier", "PRIVATE_EXPEDITED: %s",
+	      n ? strerror(errno) : "0");
+	n = getpriority(PRIO_PROCESS, 0);
+	check(n == 7, "nice", "nice %d, not 7", n);
+	n = sched_getscheduler(0);
+	check(n == (SCHED_BATCH | SCHED_RESET_ON_FORK), "sched-policy",
+	      "policy %#x, not SCHED_BATCH|SCHED_RESET_ON_FORK", n);
+	n = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	check(n == 123456, "timerslack", "%d", n);
+	n = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
+	check(n == 1, "thp-disable", "%d", n);
+	n = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	check(n == 0, "dumpable", "%d", n);
+	prctl(PR_GET_NAME, name, 0, 0, 0);
+	check(!strcmp(name, "stcheck"), "name", "%s", name);
+	if (phase == 2) {
+		/* mlockall(MCL_FUTURE | MCL_ONFAULT), applied away. */
+		future_c = map_apart(4);
+		check(future_c != NULL, "map-away", "mmap failed");
+		return;
+	}
+	/* At home: what only home's calls and /proc/self tell. */
+	n = syscall(SYS_ioprio_get, 1, 0);
+	check(n == (3 << 13), "ioprio", "%#x", n);
+	n = 0;
+	prctl(PR_GET_PDEATHSIG, &n, 0, 0, 0);
+	check(n == SIGUSR2, "pdeathsig", "%d", n);
+	n = 0;
+	prctl(PR_GET_CHILD_SUBREAPER, &n, 0, 0, 0);
+	check(n == 1, "subreaper", "%d", n);
+	n = vmflags(lock_a, flags, sizeof(flags));
+	check(!n && has_flag(flags, "lo") && resident(lock_a, 4) == 0,
+	      "mlock-onfault", "%s resident %d", n ? "?" : flags,
+	      resident(lock_a, 4));
+	n = vmflags(lock_b, flags, sizeof(flags));
+	check(!n && has_flag(flags, "lo") && resident(lock_b, 4) == 4,
+	      "mlock", "%s resident %d", n ? "?" : flags, resident(lock_b, 4));
+	if (future_c) {
+		n = vmflags(future_c, flags, sizeof(flags));
+		check(!n && has_flag(flags, "lo") && resident(future_c, 4) == 0,
+		      "mlockall-future-onfault", "%s resident %d",
+		      n ? "?" : flags, resident(future_c, 4));
+	}
+	for (i = 0; i < (int)NADV; i++) {
+		char what[32];
+
+		if (!adv_set[i])
+			continue;
+		snprintf(what, sizeof(what), "madvise-%s", advices[i].flag);
+		n = vmflags(adv_map[i], flags, sizeof(flags));
+		check(!n && has_flag(flags, advices[i].flag), what, "%s",
+		      n ? "no such mapping" : flags);
+	}
+}
+
+/* ---- large I/O ---- */
+
+static void io_checks(const char *path, int phase)
+{
+	char *w = malloc(IO_SIZE), *r = malloc(IO_SIZE);
+	ssize_t n;
+	off_t off;
+	int fd, i;
+
+	if (!w || !r) {
+		check(0, "io-alloc", "no memory");
+		return;
+	}
+	for (i = 0; i < IO_SIZE; i++)
+		w[i] = (char)(i * 7 + phase + i / 4093);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	check(fd >= 0, "io-open", "%s", strerror(errno));
+	n = write(fd, w, IO_SIZE);
+	check(n == IO_SIZE, "io-write-16m", "write returned %zd", n);
+	off = lseek(fd, 0, SEEK_CUR);
+	check(off == IO_SIZE, "io-write-offset", "offset %lld", (long long)off);
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, r, IO_SIZE);
+	check(n == IO_SIZE && !memcmp(r, w, IO_SIZE), "io-read-16m",
+	      "read returned %zd", n);
+	off = lseek(fd, 0, SEEK_CUR);
+	check(off == IO_SIZE, "io-read-offset", "offset %lld", (long long)off);
+	n = read(fd, r, 1 << 20);
+	check(n == 0, "io-read-eof", "read at the end returned %zd", n);
+	memset(r, 0, IO_SIZE);
+	n = pread(fd, r, 3 << 20, 1 << 20);
+	check(n == 3 << 20 && !memcmp(r, w + (1 << 20), 3 << 20), "io-pread-3m",
+	      "pread returned %zd", n);
+	n = pread(fd, r, 2 << 20, IO_SIZE - (1 << 20));
+	check(n == 1 << 20, "io-pread-short-at-eof", "pread returned %zd", n);
+	n = pwrite(fd, w, 1 << 20, 2 << 20);
+	check(n == 1 << 20, "io-pwrite-1m", "pwrite returned %zd", n);
+	off = lseek(fd, 0, SEEK_CUR);
+	check(off == IO_SIZE, "io-positional-offset", "offset %lld",
+	      (long long)off);
+	close(fd);
+	free(w);
+	free(r);
+}
+
+/* ---- many mappings of one file ---- */
+
+static char **maps;
+static int nmaps;
+
+static int maps_setup(const char *path, int n)
+{
+	int fd = open(path, O_RDONLY), i;
+
+	if (fd < 0)
+		return perror(path), 1;
+	maps = calloc(n, sizeof(*maps));
+	for (i = 0; i < n; i++) {
+		/* Apart: a private file mapping next to another may merge. */
+		maps[i] = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd,
+			       (off_t)(i % 4) * PG);
+		if (maps[i] == MAP_FAILED)
+			return perror("mmap"), 1;
+	}
+	nmaps = n;
+	close(fd);
+	return 0;
+}
+
+static void maps_checks(void)
+{
+	int i, wrong = 0;
+
+	for (i = 0; i < nmaps; i++)
+		wrong += maps[i][0] != 'a' + i % 4 || maps[i][PG - 1] != '\n';
+	check(!wrong, "maps-content", "%d of %d mappings read wrong", wrong,
+	      nmaps);
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_sig, .sa_flags = SA_RESTART };
+	const char *mode = argc > 1 ? argv[1] : "";
+	int phase, sfd;
+	sigset_t set;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	if (!strcmp(mode, "state")) {
+		if (state_setup())
+			return 1;
+	} else if (!strcmp(mode, "maps") && argc > 3) {
+		if (maps_setup(argv[2], atoi(argv[3])))
+			return 1;
+	} else if (!strcmp(mode, "signalfd")) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR2);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		sfd = signalfd(-1, &set, 0);
+		if (sfd < 0)
+			return perror("signalfd"), 1;
+	} else if (strcmp(mode, "io") || argc < 3) {
+		fprintf(stderr, "usage: statecheck state|io FILE|maps FILE N|signalfd\n");
+		return 2;
+	}
+	printf("ready %d\n", getpid());
+	for (phase = 1; phase <= 3; phase++) {
+		wait_phase(phase);
+		if (!strcmp(mode, "state"))
+			state_checks(phase);
+		else if (!strcmp(mode, "io"))
+			io_checks(argv[2], phase);
+		else if (!strcmp(mode, "maps"))
+			maps_checks();
+		done(phase);
+	}
+	return bad ? 1 : 0;
+}
