@@ -752,8 +752,8 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 	if (err)
 		goto out;
 
-	/* A live move's BEGIN went before its pre-copy rounds. */
-	if (!(info->flags & MIG_BEGIN_LIVE))
+	/* A live move's BEGIN may have gone before its pre-copy rounds. */
+	if (!info->begun)
 		err = mig_send_begin(chan, info);
 	if (!err)
 		err = mig_send_task(chan, t, xstate, xstate_len, info);

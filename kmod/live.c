@@ -88,8 +88,8 @@ enum mig_page_fate {
 struct mig_live {
 	struct kref ref;
 	struct list_head list;		/* in mig_lives, for ps */
-	pid_t pid;
-	u16 dest;
+	pid_t pid;			/* here */
+	struct mig_live_target to;	/* where the rounds go, their BEGIN */
 	struct task_struct *task;
 	struct mm_struct *mm;		/* mmget(): the memory pre-copied */
 	struct mig_chan *chan;		/* until the final stop takes it */
@@ -584,10 +584,10 @@ static int mig_live_send_begin(struct mig_live *live)
 {
 	struct mig_msg_begin begin = {
 		.mig_id = cpu_to_be32(live->chan->id),
-		.home_pid = cpu_to_be32(live->pid),
-		.home_node = cpu_to_be16(mig_node_id),
-		.flags = cpu_to_be16(mig_begin_flags(live->task) |
-				     MIG_BEGIN_LIVE),
+		.home_pid = cpu_to_be32(live->to.home_pid),
+		.home_node = cpu_to_be16(live->to.home_node),
+		.flags = cpu_to_be16(live->to.flags),
+		.reserved = cpu_to_be32(live->to.reserved),
 		.monotonic_ns = cpu_to_be64(live->monotonic_ns),
 		.boottime_ns = cpu_to_be64(live->boottime_ns),
 	};
@@ -659,8 +659,9 @@ int mig_live_precopy(struct mig_live *live, const char **why)
 						       MIG_MOVED_LIVE_UNCONVERGED);
 		return 0;
 	}
+	/* -EADDRINUSE: a homecoming's page would land on the deputy's own. */
 	if (err == -ETIMEDOUT || err == -ESTALE || err == -ENOENT ||
-	    err == -EOPNOTSUPP) {
+	    err == -EOPNOTSUPP || err == -EADDRINUSE) {
 		pr_info("pid %d: no pre-copy (%d): it moves stopped\n", live->pid,
 			err);
 		return -ESTALE;
@@ -823,10 +824,12 @@ static bool mig_live_worth_it(struct mm_struct *mm, u8 mode)
 }
 
 /*
- * A live move of @task to @dest, or NULL if it moves stopped (asked so,
- * small, or no channel; *why is then unset) or cannot move (ERR_PTR).
+ * A live move of @task as @to says, or NULL if it moves stopped (asked
+ * so, small, or no channel; *why is then unset) or cannot move
+ * (ERR_PTR). @task runs here: at home, or as a guest.
  */
-struct mig_live *mig_live_start(struct task_struct *task, u16 dest, u8 mode,
+struct mig_live *mig_live_start(struct task_struct *task,
+				const struct mig_live_target *to, u8 mode,
 				const char **why)
 {
 	struct mm_struct *mm = get_task_mm(task);
@@ -845,7 +848,7 @@ struct mig_live *mig_live_start(struct task_struct *task, u16 dest, u8 mode,
 		return ERR_PTR(-EBUSY);
 	}
 	live = kzalloc(sizeof(*live), GFP_KERNEL);
-	chan = live ? mig_chan_open_new(dest) : ERR_PTR(-ENOMEM);
+	chan = live ? mig_chan_open_new(to->peer) : ERR_PTR(-ENOMEM);
 	if (IS_ERR(chan)) {
 		kfree(live);
 		mmput(mm);
@@ -855,7 +858,7 @@ struct mig_live *mig_live_start(struct task_struct *task, u16 dest, u8 mode,
 	xa_init(&live->sent);
 	live->task = get_task_struct(task);
 	live->pid = task_tgid_nr(task);
-	live->dest = dest;
+	live->to = *to;
 	live->mm = mm;
 	live->chan = chan;
 	live->how = MIG_MOVED_PRECOPY;
@@ -917,12 +920,13 @@ int mig_live_ps(struct mig_ps_entry *e, int max)
 	list_for_each_entry(live, &mig_lives, list) {
 		if (n == max)
 			break;
-		e[n].role = MIG_ROLE_LOCAL;
+		e[n].role = live->to.home_node == mig_node_id ?
+			    MIG_ROLE_LOCAL : MIG_ROLE_GUEST;
 		e[n].state = MIG_PROC_MOVING;
 		e[n].pid = live->pid;
-		e[n].home_node = mig_node_id;
-		e[n].home_pid = live->pid;
-		e[n].where = live->dest;
+		e[n].home_node = live->to.home_node;
+		e[n].home_pid = live->to.home_pid;
+		e[n].where = live->to.peer;
 		e[n].moving = true;
 		e[n].how = READ_ONCE(live->how);
 		e[n].round = READ_ONCE(live->round);

@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 #define MIG_WIRE_MAGIC		0x4d494721	/* "MIG!" */
-#define MIG_WIRE_VERSION	6
+#define MIG_WIRE_VERSION	7
 #define MIG_NONCE_LEN		32
 #define MIG_SHARE_LEN		32		/* X25519 public key */
 #define MIG_MAC_LEN		32		/* HMAC-SHA256 */
@@ -154,6 +154,16 @@ struct mig_msg_load {
  */
 #define MIG_BEGIN_AWAIT		0x8
 #define MIG_BEGIN_ONWARD	0x10
+/*
+ * A live homecoming: the pre-copy rounds go on a channel of their own,
+ * opened by the node the process leaves (BEGIN with HOMECOMING and
+ * ROUNDS, reserved: the id of the process's channel, which home made;
+ * then PAGES only), while the process keeps using its own channel. The
+ * final stream comes on the process's channel, its BEGIN carrying
+ * HOMECOMING and LIVE and, in reserved, the rounds channel's id.
+ * A live onward move carries ONWARD and LIVE, its rounds on its stream.
+ */
+#define MIG_BEGIN_ROUNDS	0x20
 
 /*
  * 48 bytes. monotonic_ns and boottime_ns are CLOCK_MONOTONIC and
@@ -166,7 +176,11 @@ struct mig_msg_begin {
 	__be32 home_pid;
 	__be16 home_node;
 	__be16 flags;
-	__be32 reserved;	/* AWAIT: node id; ONWARD: ticket; else 0 */
+	/*
+	 * AWAIT: node id; ONWARD: ticket; ROUNDS: the process's channel;
+	 * HOMECOMING with LIVE: the rounds channel; else 0
+	 */
+	__be32 reserved;
 	__u8 comm[MIG_COMM_LEN];
 	__be64 monotonic_ns;
 	__be64 boottime_ns;
@@ -179,7 +193,7 @@ struct mig_msg_ctl {
 				 * KILL, STOP: signal; PIN: 0 or 1;
 				 * RECALL: 0 home, else the onward node */
 	__be32 pid;		/* ACK: pid at the receiver; RECALL: ticket */
-	__be32 reserved;
+	__be32 reserved;	/* RECALL: enum mig_move_mode; else 0 */
 };
 
 /*
