@@ -320,7 +320,7 @@ static void mig_rounds_work(struct work_struct *work)
 	WRITE_ONCE(rs->err, err);
 	kthread_unuse_mm(rs->mm);
 	mig_copy_unboost(nice);
-	complete(&rs->done);
+	complete_all(&rs->done);
 }
 
 /* Stops the worker and frees what it holds (the stand-ins stay). */
