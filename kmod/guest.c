@@ -264,6 +264,7 @@ static void mig_guest_exited(struct mig_hooked *h)
 	struct mig_guest *g = container_of(h, struct mig_guest, hooked);
 
 	g->exit_status = current->exit_code & 0xffff;
+	mig_live_cancel(g->pid);
 	INIT_WORK(&g->exit_work, mig_guest_exit_work);
 	queue_work(mig_guest_wq, &g->exit_work);
 }
@@ -659,6 +660,10 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 	struct mig_chan *rounds = NULL;
 	int err;
 
+	/* Called home by a system call: a pre-copy under way is in vain. */
+	if (rewind)
+		mig_live_cancel(g->pid);
+
 	/*
 	 * After a pre-copy the rest goes on the process's own channel, its
 	 * BEGIN naming the rounds' channel, which home has taken in.
@@ -682,6 +687,10 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 	if (err) {
 		pr_info("guest %d could not go home to node %u: %d\n",
 			g->pid, g->home_node, err);
+		/* It cancelled a pre-copy home asked for: tell home why. */
+		if (rewind && READ_ONCE(g->recall_queued))
+			mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK,
+					  mig_ack_value(err), g->pid);
 		return err;
 	}
 	g->gone_home = true;
@@ -860,7 +869,12 @@ static void mig_guest_precopy_work(struct work_struct *work)
 			mig_live_end(live, NULL);
 		pr_info("guest %d: pre-copy to node %u failed (%d%s%s); it goes on here\n",
 			g->pid, to.peer, err, why ? ": " : "", why ?: "");
-		if (!READ_ONCE(g->gone_home))
+		/*
+		 * Cancelled: it went home for a system call, whose stream
+		 * may still be on its way (nothing may cut into it), or it
+		 * exits. Either way home learns it from the process.
+		 */
+		if (err != -ECANCELED && !READ_ONCE(g->gone_home))
 			mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK,
 					  mig_ack_value(err), g->pid);
 		g->recall_queued = false;

@@ -109,6 +109,7 @@ struct mig_live {
 	int nranges;
 	bool converged;
 	bool begun;			/* BEGIN sent: the peer knows the channel */
+	bool cancelled;			/* the process left another way */
 	/* Progress, read by ps without a lock. */
 	u8 how;
 	u32 round;
@@ -554,6 +555,8 @@ static int mig_live_send_round(struct mig_live *live, struct mig_page_batch *b)
 	while (i < live->ntodo) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		if (READ_ONCE(live->cancelled))
+			return -ECANCELED;
 		if (live->task->mm != live->mm)
 			return -ESTALE;
 		for (n = 1; n < MIG_GUP_RUN && i + n < live->ntodo &&
@@ -631,6 +634,8 @@ int mig_live_precopy(struct mig_live *live, const char **why)
 	nice = mig_copy_boost();
 	for (;;) {
 		err = mig_live_round(live, live->round == 0);
+		if (READ_ONCE(live->cancelled))
+			err = -ECANCELED;
 		if (err == -ETIMEDOUT && live->round) {
 			err = 0;	/* the final stop does the rest */
 			break;
@@ -897,6 +902,22 @@ void mig_live_end(struct mig_live *live, struct mig_move_report *rep)
 		rep->how = live->how;
 	}
 	mig_live_put(live);
+}
+
+/*
+ * Process @pid of this node is leaving, or gone, another way (a guest
+ * called home by a system call, or exiting): its pre-copy, if one runs,
+ * stops sending at once. Atomic context is fine.
+ */
+void mig_live_cancel(pid_t pid)
+{
+	struct mig_live *live;
+
+	spin_lock(&mig_lives_lock);
+	list_for_each_entry(live, &mig_lives, list)
+		if (live->pid == pid)
+			WRITE_ONCE(live->cancelled, true);
+	spin_unlock(&mig_lives_lock);
 }
 
 bool mig_live_busy(pid_t pid)

@@ -213,6 +213,7 @@ struct mig_chan *mig_live_take_chan(struct mig_live *live);
 extern const struct mig_capture_hooks mig_live_capture_hooks;
 void mig_live_end(struct mig_live *live, struct mig_move_report *rep);
 bool mig_live_busy(pid_t pid);
+void mig_live_cancel(pid_t pid);
 int mig_live_ps(struct mig_ps_entry *e, int max);
 int mig_live_init(void);
 void mig_live_exit(void);
