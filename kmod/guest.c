@@ -1137,6 +1137,8 @@ int mig_guest_ps(struct mig_ps_entry *e, int max)
 		e[n].moves = 1;
 		e[n].bytes_sent = 0;
 		e[n].pinned = g->pinned;
+		if (g->restored && READ_ONCE(g->recall_queued))
+			mig_live_ps_guest(g->pid, &e[n]);
 		n++;
 	}
 	spin_unlock(&mig_guests_lock);

@@ -932,6 +932,20 @@ bool mig_live_busy(pid_t pid)
 	return busy;
 }
 
+static void mig_live_fill(const struct mig_live *live, struct mig_ps_entry *e)
+{
+	e->state = MIG_PROC_MOVING;
+	e->where = live->to.peer;
+	e->moving = true;
+	e->how = READ_ONCE(live->how);
+	e->round = READ_ONCE(live->round);
+	e->bytes_sent = READ_ONCE(live->bytes_sent);
+	e->total = READ_ONCE(live->total);
+	e->rate = READ_ONCE(live->rate);
+	e->elapsed_us = ktime_us_delta(ktime_get(), live->start);
+}
+
+/* The processes of this node moving away live, one line each. */
 int mig_live_ps(struct mig_ps_entry *e, int max)
 {
 	struct mig_live *live;
@@ -941,24 +955,29 @@ int mig_live_ps(struct mig_ps_entry *e, int max)
 	list_for_each_entry(live, &mig_lives, list) {
 		if (n == max)
 			break;
-		e[n].role = live->to.home_node == mig_node_id ?
-			    MIG_ROLE_LOCAL : MIG_ROLE_GUEST;
-		e[n].state = MIG_PROC_MOVING;
+		if (live->to.home_node != mig_node_id)
+			continue;	/* a guest's: on the guest's line */
+		e[n].role = MIG_ROLE_LOCAL;
 		e[n].pid = live->pid;
-		e[n].home_node = live->to.home_node;
-		e[n].home_pid = live->to.home_pid;
-		e[n].where = live->to.peer;
-		e[n].moving = true;
-		e[n].how = READ_ONCE(live->how);
-		e[n].round = READ_ONCE(live->round);
-		e[n].bytes_sent = READ_ONCE(live->bytes_sent);
-		e[n].total = READ_ONCE(live->total);
-		e[n].rate = READ_ONCE(live->rate);
-		e[n].elapsed_us = ktime_us_delta(ktime_get(), live->start);
+		e[n].home_node = mig_node_id;
+		e[n].home_pid = live->pid;
+		mig_live_fill(live, &e[n]);
 		n++;
 	}
 	spin_unlock(&mig_lives_lock);
 	return n;
+}
+
+/* A guest's line: its pre-copy home or on, if one runs. */
+void mig_live_ps_guest(pid_t pid, struct mig_ps_entry *e)
+{
+	struct mig_live *live;
+
+	spin_lock(&mig_lives_lock);
+	list_for_each_entry(live, &mig_lives, list)
+		if (live->pid == pid && live->to.home_node != mig_node_id)
+			mig_live_fill(live, e);
+	spin_unlock(&mig_lives_lock);
 }
 
 /* --- knobs and messages --- */

@@ -215,6 +215,7 @@ void mig_live_end(struct mig_live *live, struct mig_move_report *rep);
 bool mig_live_busy(pid_t pid);
 void mig_live_cancel(pid_t pid);
 int mig_live_ps(struct mig_ps_entry *e, int max);
+void mig_live_ps_guest(pid_t pid, struct mig_ps_entry *e);
 int mig_live_init(void);
 void mig_live_exit(void);
 
