@@ -364,6 +364,29 @@ def exit_during_homecoming_precopy(c):
 
 
 @test(timeout=600)
+def link_stalls_during_homecoming_precopy(c):
+    """node 2's packets are all lost for 3 s (less than the heartbeat
+    timeout) while the process pre-copies its way home: the link stays
+    up, the pre-copy resumes, the process comes home byte-exact"""
+    n1, n2 = c.nodes
+    ensure_linked(c)
+    hb = [stat(n, "heartbeat_timeout") for n in c.nodes]
+    sp = n1.spawn("exec %s -m 256 -r 512" % DIRTIER)
+    pid = mig.ready(sp, timeout=240)
+    move_json(n1, pid, 2)
+    mover = start_move(n1, pid, "home", opts="")
+    wait_guest_precopy(n2, pid, sent=16 << 20)
+    n2.run_ok("modprobe sch_netem && tc qdisc add dev eth0 root netem loss "
+              "100%% && sleep 3; tc qdisc del dev eth0 root", timeout=60)
+    rc = mover.wait(300)
+    diag("migctl: rc %s: %s" % (rc, mover.output().strip()))
+    assert rc == 0, mover.output()
+    assert [stat(n, "heartbeat_timeout") for n in c.nodes] == hb
+    assert not mig.ps(n1)
+    check_exit(sp, pid, n1, 256 * 256)
+
+
+@test(timeout=600)
 def destination_dies_mid_precopy(c):
     """the destination dies during the pre-copy: the process goes on at
     home, untouched (memory checked)"""
