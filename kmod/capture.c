@@ -694,8 +694,9 @@ static int mig_send_begin(struct mig_chan *chan, struct mig_capture_info *info)
 		.home_pid = cpu_to_be32(info->home_pid),
 		.home_node = cpu_to_be16(info->home_node),
 		.flags = cpu_to_be16(info->flags),
-		.reserved = cpu_to_be32(info->flags & MIG_BEGIN_HOMECOMING ?
-					info->reason : info->ticket),
+		.reserved = cpu_to_be32(info->ticket),
+		.home_reason = cpu_to_be32(info->flags & MIG_BEGIN_HOMECOMING ?
+					   info->reason : 0),
 	};
 	struct kvec vec = { &begin, sizeof(begin) };
 	u64 monotonic, boottime;
@@ -794,8 +795,8 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 	if (err)
 		goto out;
 
-	/* A live move's BEGIN went before its pre-copy rounds. */
-	if (!(info->flags & MIG_BEGIN_LIVE))
+	/* A live move's BEGIN may have gone before its pre-copy rounds. */
+	if (!info->begun)
 		err = mig_send_begin(chan, info);
 	if (!err)
 		err = mig_send_task(chan, t, xstate, xstate_len, info);

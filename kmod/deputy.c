@@ -18,8 +18,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
@@ -67,6 +69,27 @@ struct mig_deputy {
 	u16 where;
 	u32 moves;
 	u64 bytes_sent;
+	struct mig_rounds *rounds;	/* a live homecoming's pre-copy */
+};
+
+/*
+ * The pre-copy of a live homecoming arrives on a channel of its own
+ * while the process still runs away and the deputy serves its calls, so
+ * neither waits for the other: a worker writes the pages into the
+ * deputy's memory from outside (kthread_use_mm()), into stand-in
+ * mappings as at a destination, never over the deputy's own two
+ * mappings. The final stream then comes on the process's channel, and
+ * the deputy takes what is left of the rounds itself before rebuilding
+ * the process on them.
+ */
+struct mig_rounds {
+	struct work_struct work;
+	struct mig_chan *chan;
+	struct mm_struct *mm;		/* the deputy's, mmget() */
+	struct mig_span avoid[2];	/* its stub and scratch, sorted */
+	struct completion done;		/* the worker returned */
+	bool stop;			/* the deputy takes over, or gives up */
+	int err;			/* the worker failed: no homecoming on it */
 };
 
 static LIST_HEAD(mig_deputies);
@@ -242,6 +265,95 @@ static void mig_deputy_release(struct mig_deputy *dep)
 static void mig_deputy_onward_done(struct mig_deputy *dep, int err,
 				   bool tell);
 
+/* The deputy's own mappings, which no page of the process may overwrite. */
+static void mig_deputy_spans(const struct mig_deputy *dep,
+			     struct mig_span *keep)
+{
+	keep[0].start = dep->blk;
+	keep[0].end = dep->blk + MIG_DEPUTY_SCRATCH;
+	keep[1].start = dep->code;
+	keep[1].end = dep->code + PAGE_SIZE;
+	if (keep[0].start > keep[1].start)
+		swap(keep[0], keep[1]);
+}
+
+/* Every frame of the rounds, until told to stop or the peer gives up. */
+static void mig_rounds_work(struct work_struct *work)
+{
+	struct mig_rounds *rs = container_of(work, struct mig_rounds, work);
+	struct mig_frame *f;
+	long nice = mig_copy_boost();
+	int err = 0;
+
+	kthread_use_mm(rs->mm);
+	/* Stand-ins of an earlier pre-copy that failed go first. */
+	mig_unmap_all_but(rs->avoid, ARRAY_SIZE(rs->avoid));
+	for (;;) {
+		/* The deputy's stop wakes this at once: it is in its freeze. */
+		wait_event_timeout(rs->chan->wait, READ_ONCE(rs->stop) ||
+				   mig_chan_ready(rs->chan), HZ);
+		if (READ_ONCE(rs->stop))
+			break;
+		f = mig_chan_recv(rs->chan, 0);
+		if (PTR_ERR(f) == -ETIMEDOUT)
+			continue;
+		if (IS_ERR(f)) {
+			err = PTR_ERR(f);
+			break;
+		}
+		if (f->type == MIG_MSG_MOVE_ABORT)
+			err = -ECANCELED;
+		else
+			err = mig_precopy_frame(f, rs->avoid,
+						ARRAY_SIZE(rs->avoid));
+		mig_frame_free(f);
+		if (err)
+			break;
+		cond_resched();
+	}
+	if (err) {
+		/* The sender falls back to a stopped homecoming, or gives up. */
+		if (err != -ECANCELED)
+			mig_chan_send_ctl(rs->chan, MIG_MSG_MOVE_ACK,
+					  mig_ack_value(err), 0);
+		mig_unmap_all_but(rs->avoid, ARRAY_SIZE(rs->avoid));
+		pr_info("live homecoming: pre-copy not taken in (%d)\n", err);
+	}
+	WRITE_ONCE(rs->err, err);
+	kthread_unuse_mm(rs->mm);
+	mig_copy_unboost(nice);
+	complete_all(&rs->done);
+}
+
+/* Stops the worker and frees what it holds (the stand-ins stay). */
+static void mig_rounds_stop(struct mig_rounds *rs)
+{
+	WRITE_ONCE(rs->stop, true);
+	wake_up_all(&rs->chan->wait);
+	wait_for_completion(&rs->done);
+}
+
+static void mig_rounds_free(struct mig_rounds *rs)
+{
+	mig_rounds_stop(rs);
+	mig_chan_close(rs->chan);
+	mmput(rs->mm);
+	kfree(rs);
+}
+
+/* The deputy drops its pre-copy, if any (a stopped homecoming, its end). */
+static void mig_deputy_drop_rounds(struct mig_deputy *dep)
+{
+	struct mig_rounds *rs;
+
+	spin_lock(&mig_deputies_lock);
+	rs = dep->rounds;
+	dep->rounds = NULL;
+	spin_unlock(&mig_deputies_lock);
+	if (rs)
+		mig_rounds_free(rs);
+}
+
 /*
  * Ends the deputy the way its process ended: by the same signal, or by
  * exit_group(code) from the stub, which then runs unhooked.
@@ -258,6 +370,7 @@ static void mig_deputy_finish(struct mig_deputy *dep, int status)
 	mig_hook_del_task(current);
 	if (!sig && copy_to_user((void __user *)dep->blk, blk, sizeof(blk)))
 		sig = SIGKILL;
+	mig_deputy_drop_rounds(dep);
 	if (dep->onward_chan)
 		mig_deputy_onward_done(dep, -ECANCELED, true);
 	mig_chan_close(dep->chan);
@@ -283,6 +396,7 @@ static void mig_deputy_gone(struct work_struct *work)
 	spin_lock(&mig_deputies_lock);
 	list_del(&dep->list);
 	spin_unlock(&mig_deputies_lock);
+	mig_deputy_drop_rounds(dep);
 	if (dep->onward_chan)
 		mig_deputy_onward_done(dep, -ECANCELED, true);
 	mig_chan_close(dep->chan);
@@ -402,18 +516,103 @@ int mig_home_ps(struct mig_ps_entry *e, int max)
 }
 
 /*
+ * The final BEGIN of a live homecoming names its rounds' channel: take
+ * in what the worker left of them. 0 when the process can be rebuilt on
+ * them; else nothing changed and the deputy goes on.
+ */
+static int mig_deputy_take_rounds(struct mig_deputy *dep, u32 id)
+{
+	struct mig_rounds *rs;
+	struct mig_frame *f;
+	int err;
+
+	spin_lock(&mig_deputies_lock);
+	rs = dep->rounds;
+	if (rs && rs->chan->id == id)
+		dep->rounds = NULL;
+	else
+		rs = NULL;
+	spin_unlock(&mig_deputies_lock);
+	if (!rs)
+		return -ESTALE;
+	mig_rounds_stop(rs);
+	err = READ_ONCE(rs->err) ? -ESTALE : 0;
+	/* Sent before this BEGIN, so queued by now: the last of them. */
+	while (!err) {
+		f = mig_chan_recv(rs->chan, 0);
+		if (PTR_ERR(f) == -ETIMEDOUT)
+			break;
+		if (IS_ERR(f))
+			err = PTR_ERR(f);
+		else if (f->type == MIG_MSG_MOVE_ABORT)
+			err = -ESTALE;
+		else
+			err = mig_precopy_frame(f, rs->avoid,
+						ARRAY_SIZE(rs->avoid));
+		if (!IS_ERR(f))
+			mig_frame_free(f);
+	}
+	if (err)
+		mig_unmap_all_but(rs->avoid, ARRAY_SIZE(rs->avoid));
+	mig_rounds_free(rs);
+	return err;
+}
+
+/*
+ * A live homecoming that cannot build on its rounds is refused before
+ * anything of the deputy changed: its stream, up to END, is dropped and
+ * the process goes on where it runs.
+ */
+static void mig_deputy_refuse_homecoming(struct mig_deputy *dep, int err)
+{
+	struct mig_frame *f;
+	bool end = false;
+
+	pr_info("pid %d: live homecoming refused (%d): it stays at node %u\n",
+		task_tgid_nr(current), err, dep->where);
+	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, mig_ack_value(err),
+			  task_tgid_nr(current));
+	while (!end) {
+		f = mig_chan_recv(dep->chan, HZ);
+		if (IS_ERR(f))
+			break;
+		end = f->type == MIG_MSG_MOVE_END ||
+		      f->type == MIG_MSG_MOVE_ABORT;
+		mig_frame_free(f);
+	}
+}
+
+/*
  * The process comes back: the deputy rebuilds it from the stream, in its
  * own context, and returns to user mode as the process. If that fails
- * half-way nothing is left to go back to: both ends are killed. @reason:
- * what the node it left said of why.
+ * half-way nothing is left to go back to: both ends are killed. @begin
+ * says how it comes, and why. False once the deputy is gone (the process
+ * is back, or dead).
  */
-static void mig_deputy_homecoming(struct mig_deputy *dep, u32 reason)
+static bool mig_deputy_homecoming(struct mig_deputy *dep,
+				  const struct mig_msg_begin *begin)
 {
+	enum mig_restore_live live = MIG_RESTORE_STOPPED;
+	struct mig_span keep[2];
 	struct mig_sleep sleep;
 	unsigned long tramp;
 	int err;
 
-	err = mig_restore(dep->chan, false, false, &tramp, &sleep);
+	if (be16_to_cpu(begin->flags) & MIG_BEGIN_LIVE) {
+		err = mig_deputy_take_rounds(dep, be32_to_cpu(begin->reserved));
+		if (err) {
+			mig_deputy_refuse_homecoming(dep, err);
+			return true;
+		}
+		/* From here on the deputy is the process being rebuilt. */
+		mig_deputy_spans(dep, keep);
+		vm_munmap(keep[0].start, keep[0].end - keep[0].start);
+		vm_munmap(keep[1].start, keep[1].end - keep[1].start);
+		live = MIG_RESTORE_PRECOPIED;
+	} else {
+		mig_deputy_drop_rounds(dep);
+	}
+	err = mig_restore(dep->chan, false, live, &tramp, &sleep);
 	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, mig_ack_value(err),
 			  task_tgid_nr(current));
 	if (err) {
@@ -421,10 +620,11 @@ static void mig_deputy_homecoming(struct mig_deputy *dep, u32 reason)
 			task_tgid_nr(current), err);
 		mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
 		mig_deputy_finish(dep, SIGKILL);
-		return;
+		return false;
 	}
 	mig_stat_inc(MIG_STAT_MOVES_IN);
-	mig_home_record(task_tgid_nr(current), dep->where, reason);
+	mig_home_record(task_tgid_nr(current), dep->where,
+			be32_to_cpu(begin->home_reason));
 	trace_move_in(task_tgid_nr(current), dep->where, mig_node_id,
 		      task_tgid_nr(current));
 	spin_lock(&mig_deputies_lock);
@@ -438,6 +638,7 @@ static void mig_deputy_homecoming(struct mig_deputy *dep, u32 reason)
 	if (sleep.active && mig_sleeper_start(&sleep))
 		pr_warn("pid %d: its sleep cannot be resumed; it ends early\n",
 			task_tgid_nr(current));
+	return false;
 }
 
 /*
@@ -555,13 +756,14 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 			return false;
 		}
 		if (f->type == MIG_MSG_MOVE_BEGIN) {
-			u32 reason = be32_to_cpu(((struct mig_msg_begin *)
-						  f->data)->reserved);
+			struct mig_msg_begin begin;
 
+			memcpy(&begin, f->data, sizeof(begin));
 			mig_frame_free(f);
 			if (dep->onward_chan)	/* it came home instead */
 				mig_deputy_onward_done(dep, -ECANCELED, true);
-			mig_deputy_homecoming(dep, reason);
+			if (mig_deputy_homecoming(dep, &begin))
+				continue;	/* refused: it runs there still */
 			return false;
 		}
 		if (f->type == MIG_MSG_MOVE_ACK) {
@@ -981,4 +1183,92 @@ int mig_deputy_ps(struct mig_ps_entry *e, int max)
 	}
 	spin_unlock(&mig_deputies_lock);
 	return n;
+}
+
+/*
+ * From the receive loop: the node process @begin names runs at starts
+ * its live homecoming, the pre-copy rounds on a channel of its own. The
+ * deputy's worker takes them into its memory; anything amiss refuses
+ * them (the sender then brings the process home stopped, or not).
+ */
+int mig_deputy_rounds_begin(u16 peer, const struct mig_msg_begin *begin)
+{
+	u32 id = be32_to_cpu(begin->mig_id), of = be32_to_cpu(begin->reserved);
+	struct mig_rounds *rs = NULL, *old = NULL;
+	struct task_struct *task = NULL;
+	struct mig_deputy *dep;
+	struct mig_msg_ctl ack = {
+		.mig_id = begin->mig_id,
+	};
+	int err = -EPROTO;
+
+	if (mig_chan_id_node(id) != peer) {
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+		return 0;	/* unanswered: the id is not the peer's */
+	}
+	if (be16_to_cpu(begin->flags) !=
+	    (MIG_BEGIN_HOMECOMING | MIG_BEGIN_ROUNDS) ||
+	    be16_to_cpu(begin->home_node) != mig_node_id)
+		goto refuse;
+	rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+	if (!rs) {
+		err = -ENOMEM;
+		goto refuse;
+	}
+	INIT_WORK(&rs->work, mig_rounds_work);
+	init_completion(&rs->done);
+	spin_lock(&mig_deputies_lock);
+	dep = mig_find_deputy(be32_to_cpu(begin->home_pid));
+	if (dep && dep->where == peer && dep->chan->id == of &&
+	    !dep->onward && !dep->onward_chan) {
+		spin_lock(&dep->chan->lock);
+		task = dep->chan->deputy;
+		if (task)
+			get_task_struct(task);
+		spin_unlock(&dep->chan->lock);
+		mig_deputy_spans(dep, rs->avoid);
+	}
+	spin_unlock(&mig_deputies_lock);
+	if (!task)
+		goto refuse;
+	rs->mm = get_task_mm(task);
+	put_task_struct(task);
+	if (!rs->mm) {
+		err = -ESRCH;
+		goto refuse;
+	}
+	rs->chan = mig_chan_open(peer, id);
+	if (IS_ERR(rs->chan)) {
+		err = PTR_ERR(rs->chan);
+		mmput(rs->mm);
+		goto refuse;
+	}
+	err = -EBUSY;
+	spin_lock(&mig_deputies_lock);
+	dep = mig_find_deputy(be32_to_cpu(begin->home_pid));
+	if (dep && dep->where == peer && dep->chan->id == of &&
+	    (!dep->rounds || completion_done(&dep->rounds->done))) {
+		old = dep->rounds;
+		dep->rounds = rs;
+		err = 0;
+	}
+	spin_unlock(&mig_deputies_lock);
+	if (err) {
+		mig_chan_close(rs->chan);
+		mmput(rs->mm);
+		goto refuse;
+	}
+	if (old)
+		mig_rounds_free(old);	/* its worker is done */
+	mig_queue_work(&rs->work);
+	return 0;
+refuse:
+	kfree(rs);
+	mig_stat_inc(MIG_STAT_BAD_STREAM);
+	pr_info_ratelimited("live homecoming of pid %u from node %u refused: %d\n",
+			    be32_to_cpu(begin->home_pid), peer, err);
+	ack.value = cpu_to_be32(mig_ack_value(err));
+	/* The receive loop must not wait to send. */
+	mig_link_post(peer, MIG_MSG_MOVE_ACK, &ack, sizeof(ack));
+	return 0;
 }

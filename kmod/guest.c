@@ -40,6 +40,14 @@ struct mig_guest {
 	struct callback_head recall_work;
 	struct delayed_work recall_retry;	/* caught in the vDSO */
 	bool recall_queued;
+	/*
+	 * Going home or on live: the pre-copy runs in precopy_work, outside
+	 * the process (precopy_task), then the final stop builds on it.
+	 */
+	u8 mode;			/* enum mig_move_mode */
+	struct work_struct precopy_work;
+	struct task_struct *precopy_task;
+	struct mig_live *live_out;
 	bool pinned;			/* never sent home automatically */
 	bool live;			/* pre-copy rounds come first */
 	bool gone_home;			/* it left: its exit means nothing */
@@ -205,8 +213,9 @@ static bool mig_guest_prelude_syscall(struct mig_guest *g,
 		mig_guest_fail(g, err);
 		return true;
 	}
-	err = mig_restore(g->stream ?: g->chan, true, g->live, &g->tramp,
-			  &g->sleep);
+	err = mig_restore(g->stream ?: g->chan, true,
+			  g->live ? MIG_RESTORE_PRECOPY : MIG_RESTORE_STOPPED,
+			  &g->tramp, &g->sleep);
 	if (err) {
 		mig_guest_fail(g, err);
 		return true;
@@ -259,6 +268,7 @@ static void mig_guest_exited(struct mig_hooked *h)
 	struct mig_guest *g = container_of(h, struct mig_guest, hooked);
 
 	g->exit_status = current->exit_code & 0xffff;
+	mig_live_cancel(g->pid);
 	INIT_WORK(&g->exit_work, mig_guest_exit_work);
 	queue_work(mig_guest_wq, &g->exit_work);
 }
@@ -332,6 +342,7 @@ static int mig_guest_check_begin(u16 peer, const struct mig_msg_begin *begin)
 	    (flags & MIG_BEGIN_AWAIT ?
 	     !reserved || reserved > U16_MAX || reserved == peer ||
 	     reserved == mig_node_id || flags & MIG_BEGIN_LIVE : reserved) ||
+	    begin->home_reason || begin->pad ||
 	    be64_to_cpu(begin->monotonic_ns) > MIG_CLOCK_MAX_NS ||
 	    be64_to_cpu(begin->boottime_ns) > MIG_CLOCK_MAX_NS) {
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
@@ -501,6 +512,8 @@ static bool mig_guest_attach(struct mig_guest *g, struct mig_chan *chan,
 	mig_guest_put(g);		/* the timeout's */
 	mig_guest_put(g);		/* ours: the BEGIN's starts it */
 	g->stream = chan;
+	/* The AWAIT could not say: only the node it comes from knows. */
+	g->live = be16_to_cpu(begin->flags) & MIG_BEGIN_LIVE;
 	memcpy(g->comm, begin->comm, sizeof(g->comm));
 	g->comm[MIG_COMM_LEN - 1] = 0;
 	queue_work(mig_guest_wq, &g->work);
@@ -587,7 +600,8 @@ int mig_guest_onward(u16 peer, const struct mig_msg_begin *begin)
 	struct mig_chan *chan;
 	int err = -EPROTO;
 
-	if (be16_to_cpu(begin->flags) & ~(MIG_BEGIN_ONWARD | MIG_BEGIN_PINNED) ||
+	if (be16_to_cpu(begin->flags) & ~(MIG_BEGIN_ONWARD | MIG_BEGIN_PINNED |
+					  MIG_BEGIN_LIVE) ||
 	    home == peer || home == mig_node_id ||
 	    mig_chan_id_node(be32_to_cpu(begin->mig_id)) != peer)
 		goto refuse;
@@ -648,21 +662,50 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 		.rewind_syscall = rewind,
 		.sleep = &g->sleep,
 	};
+	struct mig_live *live = rewind ? NULL : g->live_out;
+	struct mig_chan *rounds = NULL;
 	int err;
 
 	trace_homecoming(g->pid, g->home_node, g->home_pid,
 			 mig_home_reason_name(MIG_BEGIN_REASON_OF(g->home_reason)),
 			 MIG_BEGIN_REASON_NR(g->home_reason));
+	/* Called home by a system call: a pre-copy under way is in vain. */
+	if (rewind)
+		mig_live_cancel(g->pid);
+
+	/*
+	 * After a pre-copy the rest goes on the process's own channel, its
+	 * BEGIN naming the rounds' channel, which home has taken in.
+	 */
+	if (live && mig_live_usable(live))
+		rounds = mig_live_take_chan(live);
+	if (rounds) {
+		info.flags |= MIG_BEGIN_LIVE;
+		info.ticket = rounds->id;
+		info.hooks = &mig_live_capture_hooks;
+		info.hooks_ctx = live;
+	}
 	err = mig_capture_send(g->chan, &info);
 	if (!err)
 		err = mig_capture_wait_ack(g->chan, &info);
+	if (rounds) {
+		if (err)
+			mig_chan_send_ctl(rounds, MIG_MSG_MOVE_ABORT, 0, 0);
+		mig_chan_close(rounds);
+	}
 	if (err) {
 		pr_info("guest %d could not go home to node %u: %d\n",
 			g->pid, g->home_node, err);
+		/* It cancelled a pre-copy home asked for: tell home why. */
+		if (rewind && READ_ONCE(g->recall_queued))
+			mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK,
+					  mig_ack_value(err), g->pid);
 		return err;
 	}
 	g->gone_home = true;
 	mig_stat_inc(MIG_STAT_MOVES_OUT);
+	if (rounds)
+		mig_live_count(live);
 	send_sig(SIGKILL, current, 1);
 	return 0;
 }
@@ -683,10 +726,22 @@ static int mig_guest_go_onward(struct mig_guest *g)
 		.skip_start = g->tramp,
 		.sleep = &g->sleep,
 	};
-	struct mig_chan *chan = mig_chan_open_new(g->onward);
+	struct mig_live *live = g->live_out;
+	struct mig_chan *chan = NULL;
 	bool sent;
 	int err;
 
+	/* After a pre-copy the rest follows the rounds, as from home. */
+	if (live && mig_live_usable(live))
+		chan = mig_live_take_chan(live);
+	if (chan) {
+		info.flags |= MIG_BEGIN_LIVE;
+		info.begun = true;
+		info.hooks = &mig_live_capture_hooks;
+		info.hooks_ctx = live;
+	} else {
+		chan = mig_chan_open_new(g->onward);
+	}
 	if (IS_ERR(chan))
 		return PTR_ERR(chan);
 	err = mig_capture_send(chan, &info);
@@ -707,6 +762,8 @@ static int mig_guest_go_onward(struct mig_guest *g)
 	g->gone_home = !err;
 	if (!err)
 		mig_stat_inc(MIG_STAT_MOVES_OUT);
+	if (!err && info.hooks)
+		mig_live_count(live);
 	else
 		pr_warn("guest %d: no answer from node %u after its state went (%d); this copy ends, home decides\n",
 			g->pid, g->onward, err);
@@ -737,6 +794,7 @@ static void mig_guest_recall_retry(struct work_struct *work)
 static void mig_guest_recall_work(struct callback_head *cb)
 {
 	struct mig_guest *g = container_of(cb, struct mig_guest, recall_work);
+	struct mig_live *live;
 	int err;
 
 	if (!(current->flags & PF_EXITING) && mig_in_vdso()) {
@@ -746,12 +804,92 @@ static void mig_guest_recall_work(struct callback_head *cb)
 	}
 
 	clear_notify_signal();	/* as in mig_move_run(): not a signal */
-	err = g->onward ? mig_guest_go_onward(g) : mig_guest_go_home(g, false);
-	if (err)	/* tell the deputy waiting for it */
+	/* Dying, or gone home for a call meanwhile: nothing to send. */
+	if (current->flags & PF_EXITING || READ_ONCE(g->gone_home))
+		err = -ESRCH;
+	else
+		err = g->onward ? mig_guest_go_onward(g) :
+				  mig_guest_go_home(g, false);
+	if (err && !READ_ONCE(g->gone_home))	/* tell the deputy */
 		mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK,
 				  mig_ack_value(err), g->pid);
+	live = g->live_out;
+	g->live_out = NULL;
+	if (live)
+		mig_live_end(live, NULL);
 	g->recall_queued = false;
 	mig_guest_put(g);
+}
+
+/*
+ * The pre-copy of a guest going home or on, from a worker while it runs:
+ * its rounds go to home's deputy, or to the node that awaits it, and the
+ * final stop (mig_guest_recall_work()) builds on them. A pre-copy that
+ * fails leaves the process running here and tells the deputy why.
+ */
+static void mig_guest_precopy_work(struct work_struct *work)
+{
+	struct mig_guest *g = container_of(work, struct mig_guest,
+					   precopy_work);
+	struct task_struct *task = g->precopy_task;
+	struct mig_live_target to = {
+		.home_node = g->home_node,
+		.home_pid = g->home_pid,
+	};
+	struct mig_live *live = NULL;
+	const char *why = NULL;
+	int err = 0;
+
+	g->precopy_task = NULL;
+	if (g->onward) {
+		to.peer = g->onward;
+		to.flags = MIG_BEGIN_ONWARD | MIG_BEGIN_LIVE |
+			   (g->pinned ? MIG_BEGIN_PINNED : 0);
+		to.reserved = g->ticket;
+	} else {
+		to.peer = g->home_node;
+		to.flags = MIG_BEGIN_HOMECOMING | MIG_BEGIN_ROUNDS;
+		to.reserved = g->chan->id;
+	}
+	if (!READ_ONCE(g->gone_home))
+		live = mig_live_start(task, &to, g->mode, &why);
+	if (IS_ERR(live)) {
+		err = PTR_ERR(live);
+		live = NULL;
+	} else if (live) {
+		err = mig_live_precopy(live, &why);
+		if (err) {
+			mig_live_end(live, NULL);
+			live = NULL;
+			if (err == -ESTALE)
+				err = 0;	/* it goes stopped */
+		}
+	}
+	if (!err) {
+		g->live_out = live;
+		init_task_work(&g->recall_work, mig_guest_recall_work);
+		if (task_work_add(task, &g->recall_work, TWA_SIGNAL)) {
+			g->live_out = NULL;
+			err = -ESRCH;
+		}
+	}
+	if (err) {
+		if (live)
+			mig_live_end(live, NULL);
+		pr_info("guest %d: pre-copy to node %u failed (%d%s%s); it goes on here\n",
+			g->pid, to.peer, err, why ? ": " : "", why ?: "");
+		/*
+		 * Cancelled: it went home for a system call, whose stream
+		 * may still be on its way (nothing may cut into it), or it
+		 * exits. Either way home learns it from the process.
+		 */
+		if (err != -ECANCELED && !READ_ONCE(g->gone_home))
+			mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK,
+					  mig_ack_value(err), g->pid);
+		g->recall_queued = false;
+		mig_guest_put(g);
+	}
+	put_task_struct(task);
 }
 
 /*
@@ -765,6 +903,7 @@ struct mig_guest_key {
 	u16 onward;
 	u32 ticket;
 	enum mig_home_reason reason;
+	u8 mode;			/* enum mig_move_mode */
 };
 
 static bool mig_guest_is(const struct mig_guest *g,
@@ -795,6 +934,7 @@ static int mig_guest_call_home(const struct mig_guest_key *k)
 			g->onward = k->onward;
 			g->ticket = k->ticket;
 			g->home_reason = MIG_BEGIN_REASON(k->reason, 0);
+			g->mode = k->mode;
 			kref_get(&g->ref);
 		}
 		break;
@@ -802,6 +942,13 @@ static int mig_guest_call_home(const struct mig_guest_key *k)
 	spin_unlock(&mig_guests_lock);
 	if (!found)
 		return -ESRCH;
+	/* Live unless asked not to; the pre-copy decides by its size. */
+	if (found->mode != MIG_MOVE_STOP_COPY) {
+		found->precopy_task = task;	/* the work's reference */
+		INIT_WORK(&found->precopy_work, mig_guest_precopy_work);
+		queue_work(mig_guest_wq, &found->precopy_work);
+		return 0;
+	}
 	init_task_work(&found->recall_work, mig_guest_recall_work);
 	if (task_work_add(task, &found->recall_work, TWA_SIGNAL)) {
 		found->recall_queued = false;
@@ -816,11 +963,12 @@ static int mig_guest_call_home(const struct mig_guest_key *k)
  * Home asks for process @id back (migctl move PID home), or, @onward not
  * 0, to send it on to that node, which awaits it under @ticket.
  */
-void mig_guest_recall(u16 peer, u32 id, u16 onward, u32 ticket)
+void mig_guest_recall(u16 peer, u32 id, u16 onward, u32 ticket, u8 mode)
 {
 	struct mig_guest_key k = {
 		.peer = peer, .id = id, .onward = onward, .ticket = ticket,
 		.reason = MIG_HOME_ASKED,
+		.mode = mode,
 	};
 
 	if (onward && (onward == mig_node_id || onward == peer ||
@@ -1015,6 +1163,8 @@ int mig_guest_ps(struct mig_ps_entry *e, int max)
 		e[n].moves = 1;
 		e[n].bytes_sent = 0;
 		e[n].pinned = g->pinned;
+		if (g->restored && READ_ONCE(g->recall_queued))
+			mig_live_ps_guest(g->pid, &e[n]);
 		n++;
 	}
 	spin_unlock(&mig_guests_lock);

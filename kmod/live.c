@@ -88,8 +88,8 @@ enum mig_page_fate {
 struct mig_live {
 	struct kref ref;
 	struct list_head list;		/* in mig_lives, for ps */
-	pid_t pid;
-	u16 dest;
+	pid_t pid;			/* here */
+	struct mig_live_target to;	/* where the rounds go, their BEGIN */
 	struct task_struct *task;
 	struct mm_struct *mm;		/* mmget(): the memory pre-copied */
 	struct mig_chan *chan;		/* until the final stop takes it */
@@ -109,6 +109,7 @@ struct mig_live {
 	int nranges;
 	bool converged;
 	bool begun;			/* BEGIN sent: the peer knows the channel */
+	bool cancelled;			/* the process left another way */
 	/* Progress, read by ps without a lock. */
 	u8 how;
 	u32 round;
@@ -554,6 +555,8 @@ static int mig_live_send_round(struct mig_live *live, struct mig_page_batch *b)
 	while (i < live->ntodo) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		if (READ_ONCE(live->cancelled))
+			return -ECANCELED;
 		if (live->task->mm != live->mm)
 			return -ESTALE;
 		for (n = 1; n < MIG_GUP_RUN && i + n < live->ntodo &&
@@ -584,10 +587,10 @@ static int mig_live_send_begin(struct mig_live *live)
 {
 	struct mig_msg_begin begin = {
 		.mig_id = cpu_to_be32(live->chan->id),
-		.home_pid = cpu_to_be32(live->pid),
-		.home_node = cpu_to_be16(mig_node_id),
-		.flags = cpu_to_be16(mig_begin_flags(live->task) |
-				     MIG_BEGIN_LIVE),
+		.home_pid = cpu_to_be32(live->to.home_pid),
+		.home_node = cpu_to_be16(live->to.home_node),
+		.flags = cpu_to_be16(live->to.flags),
+		.reserved = cpu_to_be32(live->to.reserved),
 		.monotonic_ns = cpu_to_be64(live->monotonic_ns),
 		.boottime_ns = cpu_to_be64(live->boottime_ns),
 	};
@@ -631,6 +634,8 @@ int mig_live_precopy(struct mig_live *live, const char **why)
 	nice = mig_copy_boost();
 	for (;;) {
 		err = mig_live_round(live, live->round == 0);
+		if (READ_ONCE(live->cancelled))
+			err = -ECANCELED;
 		if (err == -ETIMEDOUT && live->round) {
 			err = 0;	/* the final stop does the rest */
 			break;
@@ -659,8 +664,9 @@ int mig_live_precopy(struct mig_live *live, const char **why)
 						       MIG_MOVED_LIVE_UNCONVERGED);
 		return 0;
 	}
+	/* -EADDRINUSE: a homecoming's page would land on the deputy's own. */
 	if (err == -ETIMEDOUT || err == -ESTALE || err == -ENOENT ||
-	    err == -EOPNOTSUPP) {
+	    err == -EOPNOTSUPP || err == -EADDRINUSE) {
 		pr_info("pid %d: no pre-copy (%d): it moves stopped\n", live->pid,
 			err);
 		return -ESTALE;
@@ -823,10 +829,12 @@ static bool mig_live_worth_it(struct mm_struct *mm, u8 mode)
 }
 
 /*
- * A live move of @task to @dest, or NULL if it moves stopped (asked so,
- * small, or no channel; *why is then unset) or cannot move (ERR_PTR).
+ * A live move of @task as @to says, or NULL if it moves stopped (asked
+ * so, small, or no channel; *why is then unset) or cannot move
+ * (ERR_PTR). @task runs here: at home, or as a guest.
  */
-struct mig_live *mig_live_start(struct task_struct *task, u16 dest, u8 mode,
+struct mig_live *mig_live_start(struct task_struct *task,
+				const struct mig_live_target *to, u8 mode,
 				const char **why)
 {
 	struct mm_struct *mm = get_task_mm(task);
@@ -845,7 +853,7 @@ struct mig_live *mig_live_start(struct task_struct *task, u16 dest, u8 mode,
 		return ERR_PTR(-EBUSY);
 	}
 	live = kzalloc(sizeof(*live), GFP_KERNEL);
-	chan = live ? mig_chan_open_new(dest) : ERR_PTR(-ENOMEM);
+	chan = live ? mig_chan_open_new(to->peer) : ERR_PTR(-ENOMEM);
 	if (IS_ERR(chan)) {
 		kfree(live);
 		mmput(mm);
@@ -855,7 +863,7 @@ struct mig_live *mig_live_start(struct task_struct *task, u16 dest, u8 mode,
 	xa_init(&live->sent);
 	live->task = get_task_struct(task);
 	live->pid = task_tgid_nr(task);
-	live->dest = dest;
+	live->to = *to;
 	live->mm = mm;
 	live->chan = chan;
 	live->how = MIG_MOVED_PRECOPY;
@@ -896,6 +904,22 @@ void mig_live_end(struct mig_live *live, struct mig_move_report *rep)
 	mig_live_put(live);
 }
 
+/*
+ * Process @pid of this node is leaving, or gone, another way (a guest
+ * called home by a system call, or exiting): its pre-copy, if one runs,
+ * stops sending at once. Atomic context is fine.
+ */
+void mig_live_cancel(pid_t pid)
+{
+	struct mig_live *live;
+
+	spin_lock(&mig_lives_lock);
+	list_for_each_entry(live, &mig_lives, list)
+		if (live->pid == pid)
+			WRITE_ONCE(live->cancelled, true);
+	spin_unlock(&mig_lives_lock);
+}
+
 bool mig_live_busy(pid_t pid)
 {
 	struct mig_live *live;
@@ -908,6 +932,20 @@ bool mig_live_busy(pid_t pid)
 	return busy;
 }
 
+static void mig_live_fill(const struct mig_live *live, struct mig_ps_entry *e)
+{
+	e->state = MIG_PROC_MOVING;
+	e->where = live->to.peer;
+	e->moving = true;
+	e->how = READ_ONCE(live->how);
+	e->round = READ_ONCE(live->round);
+	e->bytes_sent = READ_ONCE(live->bytes_sent);
+	e->total = READ_ONCE(live->total);
+	e->rate = READ_ONCE(live->rate);
+	e->elapsed_us = ktime_us_delta(ktime_get(), live->start);
+}
+
+/* The processes of this node moving away live, one line each. */
 int mig_live_ps(struct mig_ps_entry *e, int max)
 {
 	struct mig_live *live;
@@ -917,23 +955,29 @@ int mig_live_ps(struct mig_ps_entry *e, int max)
 	list_for_each_entry(live, &mig_lives, list) {
 		if (n == max)
 			break;
+		if (live->to.home_node != mig_node_id)
+			continue;	/* a guest's: on the guest's line */
 		e[n].role = MIG_ROLE_LOCAL;
-		e[n].state = MIG_PROC_MOVING;
 		e[n].pid = live->pid;
 		e[n].home_node = mig_node_id;
 		e[n].home_pid = live->pid;
-		e[n].where = live->dest;
-		e[n].moving = true;
-		e[n].how = READ_ONCE(live->how);
-		e[n].round = READ_ONCE(live->round);
-		e[n].bytes_sent = READ_ONCE(live->bytes_sent);
-		e[n].total = READ_ONCE(live->total);
-		e[n].rate = READ_ONCE(live->rate);
-		e[n].elapsed_us = ktime_us_delta(ktime_get(), live->start);
+		mig_live_fill(live, &e[n]);
 		n++;
 	}
 	spin_unlock(&mig_lives_lock);
 	return n;
+}
+
+/* A guest's line: its pre-copy home or on, if one runs. */
+void mig_live_ps_guest(pid_t pid, struct mig_ps_entry *e)
+{
+	struct mig_live *live;
+
+	spin_lock(&mig_lives_lock);
+	list_for_each_entry(live, &mig_lives, list)
+		if (live->pid == pid && live->to.home_node != mig_node_id)
+			mig_live_fill(live, e);
+	spin_unlock(&mig_lives_lock);
 }
 
 /* --- knobs and messages --- */

@@ -26,6 +26,8 @@
 #include "trace.h"
 
 #define MIG_MOVE_TIMEOUT	(120 * HZ)
+/* A process away may pre-copy its way back: give it longer. */
+#define MIG_RECALL_TIMEOUT	(600 * HZ)
 
 struct mig_move_req {
 	struct callback_head work;
@@ -139,6 +141,7 @@ static struct mig_chan *mig_away_chan(u16 dest, struct mig_live *live,
 		chan = mig_live_take_chan(live);
 		if (chan) {
 			info->flags |= MIG_BEGIN_LIVE;
+			info->begun = true;
 			info->hooks = &mig_live_capture_hooks;
 			info->hooks_ctx = live;
 			return chan;
@@ -447,7 +450,13 @@ static int mig_move_queue(struct task_struct *task, struct mig_move_req *req)
 static int mig_move_precopy(struct task_struct *task, u16 dest, u8 mode,
 			    struct mig_live **livep, const char **why)
 {
-	struct mig_live *live = mig_live_start(task, dest, mode, why);
+	struct mig_live_target to = {
+		.peer = dest,
+		.home_node = mig_node_id,
+		.home_pid = task_tgid_nr(task),
+		.flags = mig_begin_flags(task) | MIG_BEGIN_LIVE,
+	};
+	struct mig_live *live = mig_live_start(task, &to, mode, why);
 	int err;
 
 	*livep = NULL;
@@ -593,7 +602,7 @@ static struct mig_chan *mig_recall_await(struct task_struct *task, u16 onward,
  * Sends RECALL to the node running @task: it is to send the process
  * home, or straight on to @onward if that is not 0.
  */
-static int mig_recall_ask(struct task_struct *task, u16 onward,
+static int mig_recall_ask(struct task_struct *task, u16 onward, u8 mode,
 			  const char **why)
 {
 	pid_t pid = task_tgid_nr(task);
@@ -628,6 +637,7 @@ static int mig_recall_ask(struct task_struct *task, u16 onward,
 		ctl.pid = cpu_to_be32(to->id);
 	}
 	ctl.mig_id = cpu_to_be32(id);
+	ctl.reserved = cpu_to_be32(mode);
 	err = mig_link_sendv(where, MIG_MSG_RECALL, &vec, 1);
 	if (err)
 		*why = "the node running the process cannot be reached";
@@ -636,16 +646,18 @@ static int mig_recall_ask(struct task_struct *task, u16 onward,
 
 /*
  * Asks the node running @pid to send it home, and waits until it is here
- * (@onward 0) or, relayed by the deputy, runs at node @onward.
+ * (@onward 0) or, relayed by the deputy, runs at node @onward; @mode as
+ * for a move from home (the node it runs at pre-copies, or not).
  */
-static int mig_recall(struct task_struct *task, u16 onward, const char **why)
+static int mig_recall(struct task_struct *task, u16 onward, u8 mode,
+		      const char **why)
 {
-	unsigned long deadline = jiffies + MIG_MOVE_TIMEOUT;
+	unsigned long deadline = jiffies + MIG_RECALL_TIMEOUT;
 	pid_t pid = task_tgid_nr(task);
 	enum mig_recall_state state;
 	int err;
 
-	err = mig_recall_ask(task, onward, why);
+	err = mig_recall_ask(task, onward, mode, why);
 	if (err)
 		return err;
 	for (;;) {
@@ -701,7 +713,7 @@ static int mig_move_pid(u32 pid, u32 dest, u8 mode,
 		err = mig_check_dest(dest, mig_is_deputy(task_tgid_nr(task)),
 				     why);
 	if (!err && mig_is_deputy(task_tgid_nr(task)))
-		err = mig_recall(task, dest, why);
+		err = mig_recall(task, dest, mode, why);
 	else if (!err)
 		err = mig_move_task(task, dest, mode, rep, why);
 	put_task_struct(task);

@@ -53,8 +53,10 @@ struct mig_capture_info {
 	u16 home_node;
 	u32 home_pid;
 	u16 flags;			/* MIG_BEGIN_* */
-	u32 ticket;			/* ONWARD: home's channel id */
+	/* ONWARD: home's channel id; a live homecoming: the rounds' */
+	u32 ticket;
 	u32 reason;			/* HOMECOMING: MIG_BEGIN_REASON() */
+	bool begun;			/* BEGIN went before the rounds */
 	bool answered;			/* an ACK came, with its errno */
 	unsigned long skip_start;	/* a mig trampoline to leave out */
 	bool rewind_syscall;		/* re-run the current syscall there */
@@ -131,8 +133,17 @@ void mig_unmap_all_but(const struct mig_span *keep, int nkeep);
 void mig_unmap_all(void);
 
 /* restore.c: rebuild the current process from a channel */
-int mig_restore(struct mig_chan *chan, bool set_creds, bool live,
-		unsigned long *tramp, struct mig_sleep *sleep);
+enum mig_restore_live {
+	MIG_RESTORE_STOPPED,		/* the whole state after BEGIN */
+	MIG_RESTORE_PRECOPY,		/* rounds of PAGES first, then TASK */
+	MIG_RESTORE_PRECOPIED,		/* rounds already in (a homecoming) */
+};
+
+int mig_restore(struct mig_chan *chan, bool set_creds,
+		enum mig_restore_live live, unsigned long *tramp,
+		struct mig_sleep *sleep);
+int mig_precopy_frame(struct mig_frame *f, const struct mig_span *avoid,
+		      int navoid);
 
 /* timens.c: a moved process keeps its home node's clocks */
 struct mig_clock_offsets {
@@ -188,8 +199,23 @@ struct mig_move_report {
 /* live.c: pre-copy, the memory sent while the process runs */
 struct mig_live;
 
-struct mig_live *mig_live_start(struct task_struct *task, u16 dest,
-				u8 mode, const char **why);
+/*
+ * Where the rounds go and what their BEGIN says: to a fresh guest
+ * (flags LIVE, or ONWARD and LIVE with the ticket in reserved), or home
+ * (HOMECOMING and ROUNDS, reserved: the process's channel). The source
+ * side does not care which.
+ */
+struct mig_live_target {
+	u16 peer;
+	u16 home_node;
+	u32 home_pid;
+	u16 flags;			/* MIG_BEGIN_* of the rounds' BEGIN */
+	u32 reserved;
+};
+
+struct mig_live *mig_live_start(struct task_struct *task,
+				const struct mig_live_target *to, u8 mode,
+				const char **why);
 int mig_live_precopy(struct mig_live *live, const char **why);
 bool mig_live_usable(struct mig_live *live);
 u64 mig_live_bytes_sent(const struct mig_live *live);
@@ -198,7 +224,9 @@ struct mig_chan *mig_live_take_chan(struct mig_live *live);
 extern const struct mig_capture_hooks mig_live_capture_hooks;
 void mig_live_end(struct mig_live *live, struct mig_move_report *rep);
 bool mig_live_busy(pid_t pid);
+void mig_live_cancel(pid_t pid);
 int mig_live_ps(struct mig_ps_entry *e, int max);
+void mig_live_ps_guest(pid_t pid, struct mig_ps_entry *e);
 int mig_live_init(void);
 void mig_live_exit(void);
 
@@ -237,6 +265,7 @@ enum mig_recall_state mig_deputy_recall_state(pid_t pid, u16 onward,
 					      int *err);
 void mig_deputy_intr_work(struct callback_head *cb);
 bool mig_deputy_may_stop(void);
+int mig_deputy_rounds_begin(u16 peer, const struct mig_msg_begin *begin);
 int mig_deputy_ps(struct mig_ps_entry *e, int max);
 int mig_home_ps(struct mig_ps_entry *e, int max);
 const char *mig_home_reason_name(unsigned int reason);
@@ -282,7 +311,7 @@ void mig_quota_exit(void);
 int mig_guest_ps(struct mig_ps_entry *e, int max);
 void mig_queue_work(struct work_struct *work);
 void mig_queue_delayed_work(struct delayed_work *work, unsigned long delay);
-void mig_guest_recall(u16 peer, u32 id, u16 onward, u32 ticket);
+void mig_guest_recall(u16 peer, u32 id, u16 onward, u32 ticket, u8 mode);
 int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin);
 int mig_guest_onward(u16 peer, const struct mig_msg_begin *begin);
 void mig_guest_abort_await(u16 peer, u32 id);

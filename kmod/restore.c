@@ -506,14 +506,35 @@ static int mig_precopy_map(unsigned long addr, unsigned long len)
 	return got == addr ? 0 : -EFAULT;
 }
 
-static int mig_restore_precopy_pages(struct mig_frame *f)
+static bool mig_spans_meet(const struct mig_span *avoid, int navoid,
+			   u64 start, u64 end)
+{
+	int i;
+
+	for (i = 0; i < navoid; i++)
+		if (start < avoid[i].end && avoid[i].start < end)
+			return true;
+	return false;
+}
+
+/*
+ * One PAGES frame of a pre-copy round, into current's memory (a guest's,
+ * or the deputy's own); pages must not meet the @navoid ranges of
+ * @avoid (the deputy's stub and scratch): -EADDRINUSE if one does.
+ */
+int mig_precopy_frame(struct mig_frame *f, const struct mig_span *avoid,
+		      int navoid)
 {
 	const struct mig_msg_pages *p = f->data;
-	u32 count = be32_to_cpu(p->count), i, n;
+	u32 count, i, n;
 	const __be64 *addrs = (const __be64 *)(p + 1);
-	const u8 *data = (const u8 *)(addrs + count);
+	const u8 *data;
 	int err;
 
+	if (f->type != MIG_MSG_MOVE_PAGES)
+		return mig_bad_stream("unexpected message in a pre-copy");
+	count = be32_to_cpu(p->count);
+	data = (const u8 *)(addrs + count);
 	if (!count || count > MIG_PAGES_PER_MSG ||
 	    f->len != sizeof(*p) + count * (8 + MIG_PAGE_SIZE))
 		return mig_bad_stream("page batch size");
@@ -525,6 +546,8 @@ static int mig_restore_precopy_pages(struct mig_frame *f)
 			;
 		if (!mig_user_range_ok(addr, addr + n * PAGE_SIZE))
 			return mig_bad_stream("page address");
+		if (mig_spans_meet(avoid, navoid, addr, addr + n * PAGE_SIZE))
+			return -EADDRINUSE;
 		err = mig_precopy_map(addr, n * PAGE_SIZE);
 		if (err == -EEXIST) {	/* partly mapped: page by page */
 			n = 1;
@@ -557,7 +580,7 @@ static int mig_restore_precopy(struct mig_restore *r, struct mig_frame **fp)
 			*fp = f;
 			return 0;
 		}
-		err = mig_restore_precopy_pages(f);
+		err = mig_precopy_frame(f, NULL, 0);
 		mig_frame_free(f);
 		if (err)
 			return err;
@@ -881,8 +904,9 @@ static int mig_enter_trampoline(struct mig_restore *r, unsigned long *tramp)
  * task returns to user mode as the migrated process; on error the task is
  * no longer what it was and the caller must end it.
  */
-int mig_restore(struct mig_chan *chan, bool set_creds, bool live,
-		unsigned long *tramp, struct mig_sleep *sleep)
+int mig_restore(struct mig_chan *chan, bool set_creds,
+		enum mig_restore_live live, unsigned long *tramp,
+		struct mig_sleep *sleep)
 {
 	struct mig_restore *r;
 	struct mig_frame *f;
@@ -892,9 +916,9 @@ int mig_restore(struct mig_chan *chan, bool set_creds, bool live,
 	if (!r)
 		return -ENOMEM;
 	r->chan = chan;
-	r->live = live;
+	r->live = live != MIG_RESTORE_STOPPED;
 
-	if (live) {
+	if (live == MIG_RESTORE_PRECOPY) {
 		long nice = mig_copy_boost();
 
 		err = mig_restore_precopy(r, &f);

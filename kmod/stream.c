@@ -302,7 +302,8 @@ static void mig_chan_job_stop(struct mig_chan *chan, const struct mig_msg_ctl *m
 	spin_unlock(&chan->lock);
 }
 
-static bool mig_chan_ready(struct mig_chan *chan)
+/* Whether a frame waits in @chan, or it is dead: a wait may end. */
+bool mig_chan_ready(struct mig_chan *chan)
 {
 	return READ_ONCE(chan->dead) || !list_empty(&chan->frames);
 }
@@ -498,6 +499,8 @@ static int mig_stream_rx_begin(struct mig_node *node, struct mig_rx *rx)
 {
 	const struct mig_msg_begin *begin = (const void *)rx->payload;
 
+	if (be16_to_cpu(begin->flags) & MIG_BEGIN_ROUNDS)
+		return mig_deputy_rounds_begin(node->id, begin);
 	if (be16_to_cpu(begin->flags) & MIG_BEGIN_HOMECOMING)
 		return mig_stream_rx_queue(node, rx);
 	if (be16_to_cpu(begin->flags) & MIG_BEGIN_ONWARD)
@@ -513,13 +516,14 @@ static int mig_stream_rx_recall(struct mig_node *node, struct mig_rx *rx)
 {
 	const struct mig_msg_ctl *m = (const void *)rx->payload;
 	u32 onward = be32_to_cpu(m->value);
+	u32 mode = be32_to_cpu(m->reserved);
 
-	if (onward > U16_MAX || m->reserved) {
+	if (onward > U16_MAX || mode >= __MIG_MOVE_MODE_MAX) {
 		mig_stat_inc(MIG_STAT_BAD_STREAM);
 		return 0;
 	}
 	mig_guest_recall(node->id, mig_msg_chan_id(rx), onward,
-			 be32_to_cpu(m->pid));
+			 be32_to_cpu(m->pid), mode);
 	return 0;
 }
 

@@ -59,6 +59,7 @@ void mig_chan_set_deputy(struct mig_chan *chan, struct task_struct *task);
 void mig_chan_interrupt(struct mig_chan *chan);
 bool mig_chan_deputy_signalled(struct mig_chan *chan);
 struct mig_frame *mig_chan_recv(struct mig_chan *chan, long timeout);
+bool mig_chan_ready(struct mig_chan *chan);
 struct mig_frame *mig_chan_recv_any(struct mig_chan *chan, long timeout,
 				    bool interruptible);
 void mig_frame_free(struct mig_frame *frame);

@@ -72,7 +72,7 @@ static_assert(sizeof(struct mig_wire_hdr) == 12);
 static_assert(sizeof(struct mig_msg_hello) == 72);
 static_assert(sizeof(struct mig_msg_auth) == 32);
 static_assert(sizeof(struct mig_msg_ping) == 16);
-static_assert(sizeof(struct mig_msg_begin) == 48);
+static_assert(sizeof(struct mig_msg_begin) == 56);
 static_assert(sizeof(struct mig_fileinfo) == 64);
 static_assert(sizeof(struct mig_msg_want) == 24);
 static_assert(sizeof(struct mig_msg_ctl) == 16);

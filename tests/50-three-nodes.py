@@ -127,4 +127,90 @@ def missing_file_pages_are_relayed(c):
     assert sp.wait(120) == 42, sp.output()
 
 
+def stat(node, name):
+    return mig.status(node)["stats"][name]
+
+
+def guest_move_entry(node, home_pid):
+    for p in mig.ps(node):
+        if p.get("home_pid") == home_pid and "move" in p:
+            return p
+    return None
+
+
+@test(timeout=900)
+def live_chain_each_hop_direct(c):
+    """128 MiB rewritten at 1 MiB/s moved 1 -> 2 -> 3 -> home, each hop
+    live and direct: node 2 pre-copies it to node 3 and node 3 home,
+    home sends a few KiB for the onward hop and its pre-copy; the
+    memory is byte-exact at the end"""
+    n1, n2, n3 = c.nodes
+    mig.link_all(c.nodes)
+    sp = n1.spawn("exec tests/progs/bin/dirtier -m 128 -r 1024")
+    pid = mig.ready(sp, timeout=180)
+    live = [stat(n, "moves_live") for n in c.nodes]
+    out = mig.migctl(n1, "-j move %d 2" % pid, timeout=300)
+    # live, or live-unconverged on a loaded host
+    assert '"how":"live' in out.replace(" ", ""), out
+    home0, node2 = tx_bytes(n1), tx_bytes(n2)
+    mover = n1.spawn("exec %s move %d 3" % (mig.MIGCTL, pid))
+    wait_until(lambda: guest_move_entry(n2, pid), timeout=60, interval=0.3,
+               what="pre-copy at node 2")
+    assert mover.wait(300) == 0, mover.output()
+    home_sent, node2_sent = tx_bytes(n1) - home0, tx_bytes(n2) - node2
+    diag("2 -> 3: home sent %d bytes, node 2 sent %d" % (home_sent, node2_sent))
+    assert node2_sent > 128 << 20, node2_sent
+    assert home_sent < 2 << 20, home_sent
+    (dep,) = mig.migctl_json(n1, "ps")
+    assert dep["where"] == 3 and dep["moves"] == 2, dep
+    wait_until(lambda: not mig.migctl_json(n2, "ps"), timeout=15, what="2 empty")
+    home0, node3 = tx_bytes(n1), tx_bytes(n3)
+    mover = n1.spawn("exec %s move %d home" % (mig.MIGCTL, pid))
+    wait_until(lambda: guest_move_entry(n3, pid), timeout=60, interval=0.3,
+               what="pre-copy at node 3")
+    assert mover.wait(300) == 0, mover.output()
+    home_sent, node3_sent = tx_bytes(n1) - home0, tx_bytes(n3) - node3
+    diag("3 -> home: home sent %d bytes, node 3 sent %d" % (home_sent,
+                                                          node3_sent))
+    assert node3_sent > 128 << 20, node3_sent
+    assert home_sent < 4 << 20, home_sent
+    after = [stat(n, "moves_live") for n in c.nodes]
+    diag("moves_live before %s, after %s" % (live, after))
+    assert after == [live[0] + 1, live[1] + 1, live[2] + 1], (live, after)
+    assert not mig.migctl_json(n1, "ps")
+    n1.run_ok("kill -USR1 %d" % pid)
+    assert sp.wait(120) == 42, sp.output()
+    assert "checked 32768 pages" in sp.output(), sp.output()
+
+
+@test(timeout=600)
+def onward_destination_dies_mid_precopy(c):
+    """node 3 dies while node 2 pre-copies the process to it: the move
+    fails with a reason, the process goes on at node 2 unharmed, home's
+    deputy still serves it, and it comes home byte-exact"""
+    n1, n2, n3 = c.nodes
+    mig.link_all(c.nodes)
+    sp = n1.spawn("exec tests/progs/bin/dirtier -m 256 -r 512")
+    pid = mig.ready(sp, timeout=240)
+    mig.move(n1, pid, 2, timeout=300)
+    mover = n1.spawn("exec %s move %d 3" % (mig.MIGCTL, pid))
+    wait_until(lambda: (guest_move_entry(n2, pid) or {}).get(
+        "bytes_sent", 0) > 8 << 20, timeout=120, interval=0.3,
+        what="pre-copy at node 2")
+    n3.kill()
+    rc = mover.wait(180)
+    diag("migctl: rc %s: %s" % (rc, mover.output().strip()))
+    assert rc != 0, mover.output()
+    (dep,) = mig.migctl_json(n1, "ps")
+    assert dep["where"] == 2 and dep["moves"] == 1, dep
+    wait_until(lambda: [p["state"] for p in mig.migctl_json(n2, "ps")] ==
+               ["running"], timeout=60, what="node 2: the guest alone")
+    n1.run_ok("kill -USR2 %d" % pid)
+    wait_until(lambda: "gap" in sp.output(), timeout=30, what="its answer")
+    mig.move(n1, pid, "home", timeout=300)
+    n1.run_ok("kill -USR1 %d" % pid)
+    assert sp.wait(180) == 42, sp.output()
+    assert "checked 65536 pages" in sp.output(), sp.output()
+
+
 run()

@@ -76,6 +76,41 @@ def guests(node):
     return [p for p in mig.ps(node) if p.get("role") == "guest"]
 
 
+def guest_move_entry(node, home_pid):
+    """The pre-copy of a guest going home or on, as ps at its node shows it."""
+    for p in mig.ps(node):
+        if p.get("home_pid") == home_pid and "move" in p:
+            return p
+    return None
+
+
+def wait_guest_precopy(node, home_pid, sent=4 << 20, timeout=120):
+    found = {}
+
+    def seen():
+        p = guest_move_entry(node, home_pid)
+        if p and p.get("bytes_sent", 0) >= sent:
+            found["p"] = p
+        return "p" in found
+    wait_until(seen, timeout=timeout, interval=0.3,
+               what="pre-copy of the guest of %d" % home_pid)
+    return found["p"]
+
+
+def gap_since(node, sp, pid):
+    """SIGUSR2: the process prints its longest stand-still since the last
+    one and starts measuring afresh; returns it, in microseconds."""
+    before = sp.output().count("\ngap ")
+    node.run_ok("kill -USR2 %d" % pid)
+    wait_until(lambda: sp.output().count("\ngap ") > before, timeout=60,
+               what="gap of %d" % pid)
+    return int(sp.output().rsplit("\ngap ", 1)[1].split()[0])
+
+
+def stat(node, name):
+    return mig.status(node)["stats"][name]
+
+
 @test(timeout=900)
 def live_256_byte_exact(c):
     """256 MiB rewritten at 1 MiB/s moves live: ps shows the pre-copy,
@@ -250,6 +285,105 @@ def exit_during_precopy(c):
     assert rc != 0, mover.output()
     wait_until(lambda: not guests(n2) and not mig.ps(n1), timeout=60,
                what="nothing left of the move")
+
+
+@test(timeout=900)
+def live_homecoming_256(c):
+    """256 MiB rewritten at 1 MiB/s, away at node 2, comes home live: node
+    2 pre-copies it (its ps shows the rounds), it stands still far less
+    than when it comes home stopped, and its memory is byte-exact"""
+    n1, n2 = c.nodes
+    ensure_linked(c)
+    sp = n1.spawn("exec %s -m 256 -r 1024" % DIRTIER)
+    pid = mig.ready(sp, timeout=240)
+    move_json(n1, pid, 2)
+    gap_since(n1, sp, pid)
+    live0 = stat(n2, "moves_live")
+    mover = start_move(n1, pid, "home", opts="")
+    p = wait_guest_precopy(n2, pid)
+    diag("ps at node 2 during the homecoming: %s" % json.dumps(p))
+    assert p["move"]["how"] == "pre-copy" and p["where"] == 1, p
+    assert p["role"] == "guest" and len(mig.ps(n2)) == 1, mig.ps(n2)
+    assert mover.wait(300) == 0, mover.output()
+    live_gap = gap_since(n1, sp, pid)
+    assert not mig.ps(n1) and not guests(n2), (mig.ps(n1), mig.ps(n2))
+    assert stat(n2, "moves_live") == live0 + 1
+    # The same homecoming, stopped.
+    move_json(n1, pid, 2)
+    gap_since(n1, sp, pid)
+    mig.migctl(n1, "move --stop-copy %d home" % pid, timeout=300)
+    stop_gap = gap_since(n1, sp, pid)
+    assert stat(n2, "moves_live") == live0 + 1
+    diag("homecoming: live freeze %d us, stopped %d us" % (live_gap, stop_gap))
+    check_exit(sp, pid, n1, 65536)
+    assert live_gap * 10 < stop_gap, (live_gap, stop_gap)
+
+
+@test(timeout=600)
+def fork_during_homecoming_precopy(c):
+    """the process forks at node 2 while it pre-copies its way home: the
+    fork brings it home at once, stopped; the pre-copy is dropped at
+    both ends, memory byte-exact, nothing left"""
+    n1, n2 = c.nodes
+    ensure_linked(c)
+    sp = n1.spawn("exec %s -m 256 -r 512 -f" % DIRTIER)
+    pid = mig.ready(sp, timeout=240)
+    move_json(n1, pid, 2)
+    mover = start_move(n1, pid, "home", opts="")
+    wait_guest_precopy(n2, pid)
+    n1.run_ok("kill -HUP %d" % pid)
+    wait_until(lambda: "forked" in sp.output(), timeout=120, what="fork")
+    rc = mover.wait(300)
+    diag("migctl: rc %s: %s" % (rc, mover.output().strip()))
+    assert rc == 0, mover.output()
+    wait_until(lambda: not mig.ps(n1) and not mig.ps(n2), timeout=60,
+               what="nothing left of the homecoming")
+    check_exit(sp, pid, n1, 256 * 256)
+
+
+@test(timeout=600)
+def exit_during_homecoming_precopy(c):
+    """the process is killed at node 2 while it pre-copies its way home:
+    the homecoming fails with a reason, home's deputy ends with its
+    status, nothing is left at either end"""
+    n1, n2 = c.nodes
+    ensure_linked(c)
+    sp = n1.spawn("exec %s -m 256 -r 512" % DIRTIER)
+    pid = mig.ready(sp, timeout=240)
+    move_json(n1, pid, 2)
+    mover = start_move(n1, pid, "home", opts="")
+    wait_guest_precopy(n2, pid)
+    n1.run_ok("kill -TERM %d" % pid)
+    rc = sp.wait(60)
+    assert rc is not None and rc != 42, rc
+    rc = mover.wait(120)
+    diag("migctl: rc %s: %s" % (rc, mover.output().strip()))
+    assert rc != 0, mover.output()
+    wait_until(lambda: not mig.ps(n1) and not mig.ps(n2), timeout=60,
+               what="nothing left of the homecoming")
+
+
+@test(timeout=600)
+def link_stalls_during_homecoming_precopy(c):
+    """node 2's packets are all lost for 3 s (less than the heartbeat
+    timeout) while the process pre-copies its way home: the link stays
+    up, the pre-copy resumes, the process comes home byte-exact"""
+    n1, n2 = c.nodes
+    ensure_linked(c)
+    hb = [stat(n, "heartbeat_timeout") for n in c.nodes]
+    sp = n1.spawn("exec %s -m 256 -r 512" % DIRTIER)
+    pid = mig.ready(sp, timeout=240)
+    move_json(n1, pid, 2)
+    mover = start_move(n1, pid, "home", opts="")
+    wait_guest_precopy(n2, pid, sent=16 << 20)
+    n2.run_ok("modprobe sch_netem && tc qdisc add dev eth0 root netem loss "
+              "100%% && sleep 3; tc qdisc del dev eth0 root", timeout=60)
+    rc = mover.wait(300)
+    diag("migctl: rc %s: %s" % (rc, mover.output().strip()))
+    assert rc == 0, mover.output()
+    assert [stat(n, "heartbeat_timeout") for n in c.nodes] == hb
+    assert not mig.ps(n1)
+    check_exit(sp, pid, n1, 256 * 256)
 
 
 @test(timeout=600)

@@ -136,9 +136,10 @@ struct mig_msg_load {
 #define MIG_NGROUPS		64
 
 /*
- * A homecoming's BEGIN says why: enum mig_home_reason (uapi/mig.h) in the
- * high 16 bits, and for MIG_HOME_SYSCALL the call's number in the low 16.
- * 0 (a sender that does not say) is MIG_HOME_UNSAID.
+ * A homecoming's BEGIN says why (home_reason): enum mig_home_reason
+ * (uapi/mig.h) in the high 16 bits, and for MIG_HOME_SYSCALL and
+ * MIG_HOME_FILE the call's number in the low 16. A value out of range is
+ * MIG_HOME_UNSAID.
  */
 #define MIG_BEGIN_REASON(reason, nr)	((__u32)(reason) << 16 | ((nr) & 0xffff))
 #define MIG_BEGIN_REASON_OF(v)		((v) >> 16)
@@ -164,9 +165,19 @@ struct mig_msg_load {
  */
 #define MIG_BEGIN_AWAIT		0x8
 #define MIG_BEGIN_ONWARD	0x10
+/*
+ * A live homecoming: the pre-copy rounds go on a channel of their own,
+ * opened by the node the process leaves (BEGIN with HOMECOMING and
+ * ROUNDS, reserved: the id of the process's channel, which home made;
+ * then PAGES only), while the process keeps using its own channel. The
+ * final stream comes on the process's channel, its BEGIN carrying
+ * HOMECOMING and LIVE and, in reserved, the rounds channel's id.
+ * A live onward move carries ONWARD and LIVE, its rounds on its stream.
+ */
+#define MIG_BEGIN_ROUNDS	0x20
 
 /*
- * 48 bytes. monotonic_ns and boottime_ns are CLOCK_MONOTONIC and
+ * 56 bytes. monotonic_ns and boottime_ns are CLOCK_MONOTONIC and
  * CLOCK_BOOTTIME as the process itself reads them (its time namespace's
  * offsets included), sampled just before BEGIN is sent: the receiver
  * offsets the process's clocks so that they go on from these values.
@@ -176,11 +187,16 @@ struct mig_msg_begin {
 	__be32 home_pid;
 	__be16 home_node;
 	__be16 flags;
-	__be32 reserved;	/* AWAIT: node id; ONWARD: ticket;
-				 * HOMECOMING: MIG_BEGIN_REASON(); else 0 */
+	/*
+	 * AWAIT: node id; ONWARD: ticket; ROUNDS: the process's channel;
+	 * HOMECOMING with LIVE: the rounds channel; else 0
+	 */
+	__be32 reserved;
 	__u8 comm[MIG_COMM_LEN];
 	__be64 monotonic_ns;
 	__be64 boottime_ns;
+	__be32 home_reason;	/* HOMECOMING: MIG_BEGIN_REASON(); else 0 */
+	__be32 pad;		/* 0 */
 };
 
 /* 16 bytes. */
@@ -190,7 +206,7 @@ struct mig_msg_ctl {
 				 * KILL, STOP: signal; PIN: 0 or 1;
 				 * RECALL: 0 home, else the onward node */
 	__be32 pid;		/* ACK: pid at the receiver; RECALL: ticket */
-	__be32 reserved;
+	__be32 reserved;	/* RECALL: enum mig_move_mode; else 0 */
 };
 
 /*

@@ -82,7 +82,7 @@ TASK_LEN = 3048
 VMA_LEN = 88
 # Registered payload bounds (Documentation/wire-protocol.rst, the table).
 BOUNDS = {HELLO: (72, 72), AUTH: (32, 32), PING: (16, 16), PONG: (16, 16),
-          BEGIN: (48, 48), TASK: (TASK_LEN, TASK_LEN + 16384),
+          BEGIN: (56, 56), TASK: (TASK_LEN, TASK_LEN + 16384),
           VMA: (VMA_LEN, VMA_LEN + 4096),
           PAGES: (8 + 4104, 8 + 64 * 4104), END: (16, 16), ABORT: (16, 16),
           ACK: (16, 16), EXIT: (16, 16), KILL: (16, 16),
@@ -102,7 +102,7 @@ FIELDS = {
     HELLO: [(0, 2), (2, 2), (4, 1), (5, 1), (6, 2)],
     PING: [(0, 8), (8, 8)], PONG: [(0, 8), (8, 8)],
     BEGIN: [(0, 4), (4, 4), (8, 2), (10, 2), (12, 4), (16, 1), (31, 1),
-            (32, 8), (40, 8)],
+            (32, 8), (40, 8), (48, 4), (52, 4)],
     TASK: [(0, 4), (4, 4), (136, 8), (144, 8), (152, 8), (160, 8), (168, 8),
            (176, 8), (184, 8), (224, 4), (228, 4), (256, 4), (260, 4),
            (264, 8), (272, 8), (280, 8), (288, 4), (292, 4), (296, 8)] +
@@ -163,8 +163,8 @@ def template(t, mid, rng):
     if t in (PING, PONG):
         return struct.pack(">QQ", rng.randrange(1 << 20), int(now() * 1e9))
     if t == BEGIN:
-        return struct.pack(">IIHHI16sQQ", mid, 4242, mid >> 16, 0, 0,
-                           b"fuzz", 10 ** 9, 10 ** 9)
+        return struct.pack(">IIHHI16sQQII", mid, 4242, mid >> 16, 0, 0,
+                           b"fuzz", 10 ** 9, 10 ** 9, 0, 0)
     if t == TASK:
         return struct.pack(">II", mid, 0) + bytes(TASK_LEN - 8)
     if t == VMA:
@@ -679,7 +679,7 @@ class Fuzzer:
         if t == BEGIN:   # mostly a valid new guest's fields
             put(p, 8, 2, get(p, 0, 4) >> 16)
         p = mutate(t, bytes(p), self.rng)
-        if t == BEGIN and len(p) == 48 and self.admitted(p):
+        if t == BEGIN and len(p) == 56 and self.admitted(p):
             if self.spawn_token():
                 self.sessions[get(p, 0, 4)] = now()
             else:
@@ -773,11 +773,11 @@ class Fuzzer:
 
     def admitted(self, p):
         """Whether the node would start a guest for BEGIN payload p
-        (kmod/guest.c, mig_guest_check_begin(), as of wire v6)."""
+        (kmod/guest.c, mig_guest_check_begin(), as of wire v7)."""
         mid, _, home, flags, reserved = struct.unpack(">IIHHI", p[:16])
-        mono, boot = struct.unpack(">QQ", p[32:48])
+        mono, boot, reason, pad = struct.unpack(">QQII", p[32:56])
         return (not flags & BEGIN_HOMECOMING and mid >> 16 == self.src and
-                home == self.src and not reserved and
+                home == self.src and not reserved and not reason and not pad and
                 not flags & ~(BEGIN_PINNED | BEGIN_LIVE) and
                 mono <= (1 << 62) and boot <= (1 << 62) and mid not in self.sessions)
 
