@@ -377,7 +377,7 @@ def link_stalls_during_homecoming_precopy(c):
     mover = start_move(n1, pid, "home", opts="")
     wait_guest_precopy(n2, pid, sent=16 << 20)
     n2.run_ok("modprobe sch_netem && tc qdisc add dev eth0 root netem loss "
-              "100%% && sleep 3; tc qdisc del dev eth0 root", timeout=60)
+              "100% && sleep 3; tc qdisc del dev eth0 root", timeout=60)
     rc = mover.wait(300)
     diag("migctl: rc %s: %s" % (rc, mover.output().strip()))
     assert rc == 0, mover.output()
