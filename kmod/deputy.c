@@ -70,6 +70,8 @@ struct mig_deputy {
 	u32 moves;
 	u64 bytes_sent;
 	struct mig_rounds *rounds;	/* a live homecoming's pre-copy */
+	struct mig_span keep[3];	/* its memory once away, sorted */
+	int nkeep;			/* 0 until then */
 };
 
 /*
@@ -86,7 +88,9 @@ struct mig_rounds {
 	struct work_struct work;
 	struct mig_chan *chan;
 	struct mm_struct *mm;		/* the deputy's, mmget() */
-	struct mig_span avoid[2];	/* its stub and scratch, sorted */
+	/* Its stub, scratch and argument pages, sorted: never written. */
+	struct mig_span avoid[3];
+	int navoid;
 	struct completion done;		/* the worker returned */
 	bool stop;			/* the deputy takes over, or gives up */
 	int err;			/* the worker failed: no homecoming on it */
@@ -265,16 +269,15 @@ static void mig_deputy_release(struct mig_deputy *dep)
 static void mig_deputy_onward_done(struct mig_deputy *dep, int err,
 				   bool tell);
 
-/* The deputy's own mappings, which no page of the process may overwrite. */
-static void mig_deputy_spans(const struct mig_deputy *dep,
-			     struct mig_span *keep)
+/*
+ * What the deputy keeps of its memory (mig_deputy_drop_memory()), which
+ * no page of the process may overwrite while it serves: how many.
+ */
+static int mig_deputy_spans(const struct mig_deputy *dep,
+			    struct mig_span *keep)
 {
-	keep[0].start = dep->blk;
-	keep[0].end = dep->blk + MIG_DEPUTY_SCRATCH;
-	keep[1].start = dep->code;
-	keep[1].end = dep->code + PAGE_SIZE;
-	if (keep[0].start > keep[1].start)
-		swap(keep[0], keep[1]);
+	memcpy(keep, dep->keep, sizeof(dep->keep));
+	return dep->nkeep;
 }
 
 /* Every frame of the rounds, until told to stop or the peer gives up. */
@@ -287,7 +290,7 @@ static void mig_rounds_work(struct work_struct *work)
 
 	kthread_use_mm(rs->mm);
 	/* Stand-ins of an earlier pre-copy that failed go first. */
-	mig_unmap_all_but(rs->avoid, ARRAY_SIZE(rs->avoid));
+	mig_unmap_all_but(rs->avoid, rs->navoid);
 	for (;;) {
 		/* The deputy's stop wakes this at once: it is in its freeze. */
 		wait_event_timeout(rs->chan->wait, READ_ONCE(rs->stop) ||
@@ -305,7 +308,7 @@ static void mig_rounds_work(struct work_struct *work)
 			err = -ECANCELED;
 		else
 			err = mig_precopy_frame(f, rs->avoid,
-						ARRAY_SIZE(rs->avoid));
+						rs->navoid);
 		mig_frame_free(f);
 		if (err)
 			break;
@@ -316,7 +319,7 @@ static void mig_rounds_work(struct work_struct *work)
 		if (err != -ECANCELED)
 			mig_chan_send_ctl(rs->chan, MIG_MSG_MOVE_ACK,
 					  mig_ack_value(err), 0);
-		mig_unmap_all_but(rs->avoid, ARRAY_SIZE(rs->avoid));
+		mig_unmap_all_but(rs->avoid, rs->navoid);
 		pr_info("live homecoming: pre-copy not taken in (%d)\n", err);
 	}
 	WRITE_ONCE(rs->err, err);
@@ -522,6 +525,7 @@ int mig_home_ps(struct mig_ps_entry *e, int max)
  */
 static int mig_deputy_take_rounds(struct mig_deputy *dep, u32 id)
 {
+	unsigned long deadline = jiffies + MIG_ACK_TIMEOUT;
 	struct mig_rounds *rs;
 	struct mig_frame *f;
 	int err;
@@ -539,6 +543,10 @@ static int mig_deputy_take_rounds(struct mig_deputy *dep, u32 id)
 	err = READ_ONCE(rs->err) ? -ESTALE : 0;
 	/* Sent before this BEGIN, so queued by now: the last of them. */
 	while (!err) {
+		if (time_after(jiffies, deadline)) {
+			err = -ETIMEDOUT;	/* more keeps coming: hostile */
+			break;
+		}
 		f = mig_chan_recv(rs->chan, 0);
 		if (PTR_ERR(f) == -ETIMEDOUT)
 			break;
@@ -548,12 +556,12 @@ static int mig_deputy_take_rounds(struct mig_deputy *dep, u32 id)
 			err = -ESTALE;
 		else
 			err = mig_precopy_frame(f, rs->avoid,
-						ARRAY_SIZE(rs->avoid));
+						rs->navoid);
 		if (!IS_ERR(f))
 			mig_frame_free(f);
 	}
 	if (err)
-		mig_unmap_all_but(rs->avoid, ARRAY_SIZE(rs->avoid));
+		mig_unmap_all_but(rs->avoid, rs->navoid);
 	mig_rounds_free(rs);
 	return err;
 }
@@ -565,6 +573,7 @@ static int mig_deputy_take_rounds(struct mig_deputy *dep, u32 id)
  */
 static void mig_deputy_refuse_homecoming(struct mig_deputy *dep, int err)
 {
+	unsigned long deadline = jiffies + MIG_ACK_TIMEOUT;
 	struct mig_frame *f;
 	bool end = false;
 
@@ -572,7 +581,8 @@ static void mig_deputy_refuse_homecoming(struct mig_deputy *dep, int err)
 		task_tgid_nr(current), err, dep->where);
 	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, mig_ack_value(err),
 			  task_tgid_nr(current));
-	while (!end) {
+	/* Bounded: a sender that trickles frames cannot hold the deputy. */
+	while (!end && time_before(jiffies, deadline)) {
 		f = mig_chan_recv(dep->chan, HZ);
 		if (IS_ERR(f))
 			break;
@@ -593,10 +603,10 @@ static bool mig_deputy_homecoming(struct mig_deputy *dep,
 				  const struct mig_msg_begin *begin)
 {
 	enum mig_restore_live live = MIG_RESTORE_STOPPED;
-	struct mig_span keep[2];
+	struct mig_span keep[3];
 	struct mig_sleep sleep;
 	unsigned long tramp;
-	int err;
+	int i, n, err;
 
 	if (be16_to_cpu(begin->flags) & MIG_BEGIN_LIVE) {
 		err = mig_deputy_take_rounds(dep, be32_to_cpu(begin->reserved));
@@ -605,9 +615,9 @@ static bool mig_deputy_homecoming(struct mig_deputy *dep,
 			return true;
 		}
 		/* From here on the deputy is the process being rebuilt. */
-		mig_deputy_spans(dep, keep);
-		vm_munmap(keep[0].start, keep[0].end - keep[0].start);
-		vm_munmap(keep[1].start, keep[1].end - keep[1].start);
+		n = mig_deputy_spans(dep, keep);
+		for (i = 0; i < n; i++)
+			vm_munmap(keep[i].start, keep[i].end - keep[i].start);
 		live = MIG_RESTORE_PRECOPIED;
 	} else {
 		mig_deputy_drop_rounds(dep);
@@ -1024,6 +1034,10 @@ static void mig_deputy_drop_memory(struct mig_deputy *dep)
 		}
 	}
 	mig_unmap_all_but(keep, n);
+	spin_lock(&mig_deputies_lock);
+	memcpy(dep->keep, keep, sizeof(dep->keep));
+	dep->nkeep = n;
+	spin_unlock(&mig_deputies_lock);
 }
 
 /*
@@ -1219,14 +1233,14 @@ int mig_deputy_rounds_begin(u16 peer, const struct mig_msg_begin *begin)
 	init_completion(&rs->done);
 	spin_lock(&mig_deputies_lock);
 	dep = mig_find_deputy(be32_to_cpu(begin->home_pid));
-	if (dep && dep->where == peer && dep->chan->id == of &&
+	if (dep && dep->where == peer && dep->chan->id == of && dep->nkeep &&
 	    !dep->onward && !dep->onward_chan) {
 		spin_lock(&dep->chan->lock);
 		task = dep->chan->deputy;
 		if (task)
 			get_task_struct(task);
 		spin_unlock(&dep->chan->lock);
-		mig_deputy_spans(dep, rs->avoid);
+		rs->navoid = mig_deputy_spans(dep, rs->avoid);
 	}
 	spin_unlock(&mig_deputies_lock);
 	if (!task)
