@@ -304,6 +304,8 @@ def live_homecoming_256(c):
     diag("ps at node 2 during the homecoming: %s" % json.dumps(p))
     assert p["move"]["how"] == "pre-copy" and p["where"] == 1, p
     assert p["role"] == "guest" and len(mig.ps(n2)) == 1, mig.ps(n2)
+    # The deputy still shows who it stands for: its argument pages stay.
+    assert "dirtier" in n1.run_ok("tr '\\0' ' ' </proc/%d/cmdline" % pid)
     assert mover.wait(300) == 0, mover.output()
     live_gap = gap_since(n1, sp, pid)
     assert not mig.ps(n1) and not guests(n2), (mig.ps(n1), mig.ps(n2))
