@@ -15,6 +15,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/futex.h>
 #include <linux/mm.h>
 #include <linux/magic.h>
 #include <linux/mman.h>
@@ -77,8 +78,8 @@ static bool mig_restarts_from_scratch(const struct user_regs_struct *r)
  * wherever the process resumes.
  */
 static int mig_fixup_restart(struct user_regs_struct *r,
-			     struct mig_msg_task *t,
-			     const struct mig_capture_info *info)
+			     struct mig_wire_sleep *sl,
+			     const struct mig_sleep *sleep)
 {
 	int err;
 
@@ -92,7 +93,7 @@ static int mig_fixup_restart(struct user_regs_struct *r,
 			 * sleep travels (sleep.c), anything else cannot
 			 * move now.
 			 */
-			err = mig_sleep_capture(r->orig_ax, info->sleep, t);
+			err = mig_sleep_capture(r->orig_ax, sleep, sl);
 			if (err)
 				return err;
 			r->ax = __NR_restart_syscall;
@@ -147,9 +148,9 @@ static void mig_put_regs(struct mig_wire_regs *w, const struct user_regs_struct 
 	w->gs = cpu_to_be64(r->gs);
 }
 
-static int mig_capture_regs(struct mig_msg_task *t, void **xstate,
+static int mig_capture_regs(struct mig_msg_thread *th, void **xstate,
 			    unsigned int *xstate_len,
-			    const struct mig_capture_info *info)
+			    const struct mig_sleep *sleep, bool rewind)
 {
 	const struct user_regset *gen = mig_find_regset(NT_PRSTATUS);
 	const struct user_regset *xs = mig_find_regset(NT_X86_XSTATE);
@@ -163,16 +164,16 @@ static int mig_capture_regs(struct mig_msg_task *t, void **xstate,
 	ret = regset_get(current, gen, sizeof(regs), &regs);
 	if (ret < 0)
 		return ret;
-	if (info->rewind_syscall) {
+	if (rewind) {
 		/* Captured inside a syscall that must run again elsewhere. */
 		regs.ax = regs.orig_ax;
 		regs.ip -= 2;
 	} else {
-		ret = mig_fixup_restart(&regs, t, info);
+		ret = mig_fixup_restart(&regs, &th->sleep, sleep);
 		if (ret)
 			return ret;
 	}
-	mig_put_regs(&t->regs, &regs);
+	mig_put_regs(&th->regs, &regs);
 
 	len = xs->n * xs->size;
 	if (len > MIG_XSTATE_MAX)
@@ -190,7 +191,7 @@ static int mig_capture_regs(struct mig_msg_task *t, void **xstate,
 	return 0;
 }
 
-static void mig_capture_signals(struct mig_msg_task *t)
+static void mig_capture_actions(struct mig_msg_task *t)
 {
 	struct sighand_struct *sighand = current->sighand;
 	int i;
@@ -204,21 +205,73 @@ static void mig_capture_signals(struct mig_msg_task *t)
 		t->action[i].restorer = cpu_to_be64((unsigned long)sa->sa_restorer);
 		t->action[i].mask = cpu_to_be64(sa->sa_mask.sig[0]);
 	}
+	spin_unlock_irq(&sighand->siglock);
+}
+
+/* What is current's own, not its process's: mask, stacks, registrations. */
+static void mig_capture_thread_misc(struct mig_msg_thread *th)
+{
+	struct sighand_struct *sighand = current->sighand;
+
 	/*
 	 * Inside sigsuspend(), ppoll() and the like the mask is the call's;
-	 * the process's own is saved, to be put back on the way out. The
+	 * the thread's own is saved, to be put back on the way out. The
 	 * call is rewound and swaps its mask in again wherever it resumes.
 	 */
-	t->blocked = cpu_to_be64(test_restore_sigmask() ?
-				 current->saved_sigmask.sig[0] :
-				 current->blocked.sig[0]);
+	spin_lock_irq(&sighand->siglock);
+	th->blocked = cpu_to_be64(test_restore_sigmask() ?
+				  current->saved_sigmask.sig[0] :
+				  current->blocked.sig[0]);
 	spin_unlock_irq(&sighand->siglock);
 
-	t->altstack_sp = cpu_to_be64(current->sas_ss_sp);
-	t->altstack_size = cpu_to_be64(current->sas_ss_size);
-	t->altstack_flags = cpu_to_be32(current->sas_ss_flags);
-	t->rseq = cpu_to_be64((unsigned long)current->rseq);
-	t->rseq_sig = cpu_to_be32(current->rseq_sig);
+	th->altstack_sp = cpu_to_be64(current->sas_ss_sp);
+	th->altstack_size = cpu_to_be64(current->sas_ss_size);
+	th->altstack_flags = cpu_to_be32(current->sas_ss_flags);
+	th->rseq = cpu_to_be64((unsigned long)current->rseq);
+	th->rseq_sig = cpu_to_be32(current->rseq_sig);
+	th->clear_child_tid = cpu_to_be64((unsigned long)current->clear_child_tid);
+	th->robust_list = cpu_to_be64((unsigned long)current->robust_list);
+	th->robust_len = cpu_to_be64(current->robust_list ?
+				     sizeof(*current->robust_list) : 0);
+	th->home_tid = cpu_to_be32(task_pid_nr(current));
+	get_task_comm(th->comm, current);
+}
+
+/*
+ * The state of current's own thread (registers, FPU, mask, stacks...),
+ * from its context: 0 with *xstate allocated, or -errno. @sleep: a sleep
+ * mig resumed for it, if any; @rewind: it is inside a call to run again
+ * elsewhere.
+ */
+int mig_capture_thread(struct mig_msg_thread *th, void **xstate,
+		       unsigned int *xstate_len, const struct mig_sleep *sleep,
+		       bool rewind)
+{
+	int err = mig_capture_regs(th, xstate, xstate_len, sleep, rewind);
+
+	if (err)
+		return err;
+	mig_capture_thread_misc(th);
+	th->xstate_len = cpu_to_be32(*xstate_len);
+	return 0;
+}
+
+/* The capturing thread's own state goes in TASK. */
+static void mig_task_from_thread(struct mig_msg_task *t,
+				 const struct mig_msg_thread *th)
+{
+	t->regs = th->regs;
+	t->blocked = th->blocked;
+	t->altstack_sp = th->altstack_sp;
+	t->altstack_size = th->altstack_size;
+	t->altstack_flags = th->altstack_flags;
+	t->rseq = th->rseq;
+	t->rseq_sig = th->rseq_sig;
+	t->sleep = th->sleep;
+	t->home_tid = th->home_tid;
+	t->clear_child_tid = th->clear_child_tid;
+	t->robust_list = th->robust_list;
+	t->robust_len = th->robust_len;
 }
 
 static void mig_capture_misc(struct mig_msg_task *t)
@@ -766,20 +819,28 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 	struct mig_vma_snap *snap = NULL;
 	unsigned int xstate_len = 0;
 	struct mig_msg_state state = { 0 };
+	struct mig_msg_thread *th;
 	struct mig_msg_task *t;
 	void *xstate = NULL;
 	int count = 0, err;
 
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
-	if (!t)
-		return -ENOMEM;
-	err = mig_capture_regs(t, &xstate, &xstate_len, info);
+	th = kzalloc(sizeof(*th), GFP_KERNEL);
+	if (!t || !th) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = mig_capture_thread(th, &xstate, &xstate_len, info->sleep,
+				 info->rewind_syscall);
 	if (err)
 		goto out;
+	if (info->home_tid)
+		th->home_tid = cpu_to_be32(info->home_tid);
+	mig_task_from_thread(t, th);
 	err = mig_capture_creds(t);
 	if (err)
 		goto out;
-	mig_capture_signals(t);
+	mig_capture_actions(t);
 	mig_capture_hold_signals(info);
 	mig_capture_misc(t);
 	/* Home always takes its own process back. */
@@ -802,6 +863,8 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 		err = mig_send_task(chan, t, xstate, xstate_len, info);
 	if (!err)
 		err = mig_send_state(chan, &state, info);
+	if (!err && info->park)
+		err = mig_park_send(info->park, chan, &info->bytes_sent);
 	if (!err)
 		err = mig_send_mm(chan, info, snap, count);
 	if (!err)
@@ -812,6 +875,7 @@ out:
 	if (snap)
 		mig_free_snapshot(snap, count);
 	kvfree(xstate);
+	kfree(th);
 	kfree(t);
 	return err;
 }

@@ -72,7 +72,55 @@ struct mig_deputy {
 	struct mig_rounds *rounds;	/* a live homecoming's pre-copy */
 	struct mig_span keep[3];	/* its memory once away, sorted */
 	int nkeep;			/* 0 until then */
+	/*
+	 * A multi-threaded process: each of its threads at home is the
+	 * deputy of its thread away, serving that thread's calls on its own
+	 * channel. The process's deputy (the *owner*, whose thread moved
+	 * it) holds the process's channel and everything the process has as
+	 * a whole; the others point to it and are on its list. Each has a
+	 * slot in the owner's stub and scratch mappings.
+	 */
+	struct kref ref;		/* owner: itself and each thread's */
+	struct mig_deputy *owner;	/* a thread's: the process's */
+	struct list_head threads;	/* owner: its threads' deputies */
+	struct list_head tnode;		/* a thread's: in owner->threads */
+	int slot, nslots;
+	/* A homecoming: the owner's threads wait to be handed theirs. */
+	struct mig_hand *hand;
+	/* owner: from its restore until its trampoline traps in */
+	struct mig_restore_threads rt;
+	struct mig_sleep sleep;
+	bool handing;
+	/* a thread's: where it resumes once handed its thread back */
+	pid_t tid;
+	struct mig_hand *waiting;	/* the hand it waits for */
+	unsigned long resume_ip;
+	struct mig_msg_thread rec;
+	bool has_rec;
 };
+
+/*
+ * A homecoming of a multi-threaded process: the owner gathers its
+ * threads' deputies (each waits in the kernel, out of its stub, which
+ * the restore unmaps), rebuilds the process, and once its trampoline has
+ * put the vDSO and the process's state in place, hands each thread's
+ * deputy where to resume (restore.c's resume code), or exit(0) for a
+ * thread that ended away. Refused before anything changed, they serve on.
+ */
+struct mig_hand {
+	struct kref ref;		/* the owner's, and each waiter's */
+	wait_queue_head_t gathered;	/* a thread's deputy waits now */
+	struct completion decided;
+	int result;			/* 0 handed; else they serve on */
+};
+
+/* How long the owner waits for its threads' deputies to gather. */
+#define MIG_GATHER_TIMEOUT	(30 * HZ)
+
+static void mig_hand_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct mig_hand, ref));
+}
 
 /*
  * The pre-copy of a live homecoming arrives on a channel of its own
@@ -152,7 +200,7 @@ static void mig_deputy_relay_signals(struct mig_deputy *dep)
 		spin_unlock_irq(&current->sighand->siglock);
 		if (sig <= 0)
 			break;
-		mig_signal_relay(dep->chan, &info);
+		mig_signal_relay(dep->chan, &info, type != PIDTYPE_PID);
 		if (sig == SIGSTOP)
 			dep->stop_self = true;
 	}
@@ -260,10 +308,27 @@ static bool mig_deputy_stop_too(struct mig_deputy *dep)
  * A deputy holds the module from its move until it is freed, including
  * its gone_work after an exit nobody saw coming.
  */
+static void mig_deputy_free_owner(struct kref *ref)
+{
+	kfree(container_of(ref, struct mig_deputy, ref));
+	mig_work_put();
+}
+
 static void mig_deputy_release(struct mig_deputy *dep)
 {
+	struct mig_deputy *owner = dep->owner;
+
+	if (!owner) {
+		kref_put(&dep->ref, mig_deputy_free_owner);
+		return;
+	}
+	spin_lock(&mig_deputies_lock);
+	list_del(&dep->tnode);
+	spin_unlock(&mig_deputies_lock);
+	if (dep->chan)
+		mig_chan_close(dep->chan);
 	kfree(dep);
-	mig_work_put();
+	kref_put(&owner->ref, mig_deputy_free_owner);
 }
 
 static void mig_deputy_onward_done(struct mig_deputy *dep, int err,
@@ -358,6 +423,23 @@ static void mig_deputy_drop_rounds(struct mig_deputy *dep)
 }
 
 /*
+ * A thread's deputy ends: its thread ended away (@sig 0: exit(0) from the
+ * stub, unhooked), or the whole process is killed (@sig).
+ */
+static void mig_deputy_thread_finish(struct mig_deputy *dep, int sig)
+{
+	u64 blk[2] = { __NR_exit, 0 };
+
+	mig_hook_del_task(current);
+	cancel_delayed_work_sync(&dep->sig_watch);
+	if (!sig && copy_to_user((void __user *)dep->blk, blk, sizeof(blk)))
+		sig = SIGKILL;
+	mig_deputy_release(dep);
+	if (sig)
+		force_sig(SIGKILL);
+}
+
+/*
  * Ends the deputy the way its process ended: by the same signal, or by
  * exit_group(code) from the stub, which then runs unhooked.
  */
@@ -395,6 +477,12 @@ static void mig_deputy_gone(struct work_struct *work)
 	struct mig_deputy *dep = container_of(work, struct mig_deputy,
 					      gone_work);
 
+	if (dep->owner) {
+		/* Its process is dying here: the owner takes the guest along. */
+		cancel_delayed_work_sync(&dep->sig_watch);
+		mig_deputy_release(dep);
+		return;
+	}
 	mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
 	spin_lock(&mig_deputies_lock);
 	list_del(&dep->list);
@@ -592,28 +680,168 @@ static void mig_deputy_refuse_homecoming(struct mig_deputy *dep, int err)
 	}
 }
 
+/* A thread's deputy is on the owner's list and waits for this hand. */
+static bool mig_deputy_all_gathered(struct mig_deputy *dep,
+				    struct mig_hand *hand)
+{
+	struct mig_deputy *td;
+	bool all = true;
+
+	spin_lock(&mig_deputies_lock);
+	list_for_each_entry(td, &dep->threads, tnode)
+		all &= READ_ONCE(td->waiting) == hand;
+	spin_unlock(&mig_deputies_lock);
+	return all;
+}
+
+/*
+ * Before the restore unmaps their stubs: every thread's deputy leaves it
+ * and waits in the kernel (mig_deputy_thread_wait()). 0, or -errno and
+ * none waits.
+ */
+static int mig_deputy_gather(struct mig_deputy *dep)
+{
+	struct mig_hand *hand;
+	struct mig_deputy *td;
+	long left;
+
+	if (list_empty(&dep->threads))
+		return 0;
+	hand = kzalloc(sizeof(*hand), GFP_KERNEL);
+	if (!hand)
+		return -ENOMEM;
+	kref_init(&hand->ref);
+	init_waitqueue_head(&hand->gathered);
+	init_completion(&hand->decided);
+	spin_lock(&mig_deputies_lock);
+	dep->hand = hand;
+	list_for_each_entry(td, &dep->threads, tnode)
+		wake_up_all(&td->chan->wait);
+	spin_unlock(&mig_deputies_lock);
+	left = wait_event_killable_timeout(hand->gathered,
+					   mig_deputy_all_gathered(dep, hand),
+					   MIG_GATHER_TIMEOUT);
+	if (left > 0)
+		return 0;
+	pr_info("pid %d: a thread's deputy did not stop for the homecoming (stopped?)\n",
+		dep->pid);
+	return left ? -EINTR : -ETIMEDOUT;
+}
+
+/* The owner's verdict for its gathered threads' deputies. */
+static void mig_deputy_decide(struct mig_deputy *dep, int result)
+{
+	struct mig_hand *hand;
+
+	spin_lock(&mig_deputies_lock);
+	hand = dep->hand;
+	dep->hand = NULL;
+	spin_unlock(&mig_deputies_lock);
+	if (!hand)
+		return;
+	hand->result = result;
+	complete_all(&hand->decided);
+	kref_put(&hand->ref, mig_hand_free);
+}
+
+/* Whether each thread of the stream has its deputy here (restore.c). */
+static int mig_deputy_check_threads(struct mig_restore_threads *rt)
+{
+	struct mig_deputy *dep = rt->ctx, *td;
+	int i, known;
+
+	for (i = 0; i < rt->n; i++) {
+		u32 tid = be32_to_cpu(rt->t[i].msg.home_tid);
+
+		if (tid == rt->self_tid)
+			continue;
+		known = 0;
+		spin_lock(&mig_deputies_lock);
+		list_for_each_entry(td, &dep->threads, tnode)
+			known += td->tid == tid;
+		spin_unlock(&mig_deputies_lock);
+		if (!known)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+/* Back home for good: the owner's deputy lets go of the process. */
+static void mig_deputy_home(struct mig_deputy *dep)
+{
+	spin_lock(&mig_deputies_lock);
+	list_del(&dep->list);
+	spin_unlock(&mig_deputies_lock);
+	mig_hook_del_task(current);
+	mig_chan_close(dep->chan);
+	cancel_delayed_work_sync(&dep->sig_watch);
+	mig_restore_threads_free(&dep->rt);
+	/* Caught in nanosleep() away: the rest of it is slept here. */
+	if (dep->sleep.active && mig_sleeper_start(&dep->sleep))
+		pr_warn("pid %d: its sleep cannot be resumed; it ends early\n",
+			task_tgid_nr(current));
+	mig_deputy_release(dep);
+}
+
+/*
+ * The process's trampoline traps in: its vDSO and state are in place.
+ * Each thread's deputy resumes its thread (or exits, for one that ended
+ * away), and the owner lets go.
+ */
+static bool mig_deputy_handover(struct mig_deputy *dep,
+				const struct pt_regs *regs, long *ret)
+{
+	struct mig_restore_threads *rt = &dep->rt;
+	struct mig_deputy *td;
+	int i;
+
+	if (regs->orig_ax != __NR_ioctl || (int)regs->di != -1 ||
+	    (u32)regs->si != MIG_TRAP_MAGIC || regs->ip <= rt->tramp_start ||
+	    regs->ip > rt->tramp_end)
+		return false;
+	spin_lock(&mig_deputies_lock);
+	list_for_each_entry(td, &dep->threads, tnode) {
+		td->resume_ip = rt->exit_ip;
+		for (i = 1; i < rt->n; i++) {
+			if (be32_to_cpu(rt->t[i].msg.home_tid) != td->tid)
+				continue;
+			td->rec = rt->t[i].msg;
+			td->has_rec = true;
+			td->resume_ip = rt->t[i].resume_ip;
+		}
+	}
+	spin_unlock(&mig_deputies_lock);
+	mig_deputy_decide(dep, 0);
+	dep->handing = false;
+	mig_deputy_home(dep);
+	*ret = 0;
+	return true;
+}
+
 /*
  * The process comes back: the deputy rebuilds it from the stream, in its
  * own context, and returns to user mode as the process. If that fails
  * half-way nothing is left to go back to: both ends are killed. @begin
  * says how it comes, and why. False once the deputy is gone (the process
- * is back, or dead).
+ * is back, or dead) or is handing its threads back.
  */
 static bool mig_deputy_homecoming(struct mig_deputy *dep,
 				  const struct mig_msg_begin *begin)
 {
 	enum mig_restore_live live = MIG_RESTORE_STOPPED;
 	struct mig_span keep[3];
-	struct mig_sleep sleep;
 	unsigned long tramp;
 	int i, n, err;
 
-	if (be16_to_cpu(begin->flags) & MIG_BEGIN_LIVE) {
+	err = mig_deputy_gather(dep);
+	if (!err && be16_to_cpu(begin->flags) & MIG_BEGIN_LIVE)
 		err = mig_deputy_take_rounds(dep, be32_to_cpu(begin->reserved));
-		if (err) {
-			mig_deputy_refuse_homecoming(dep, err);
-			return true;
-		}
+	if (err) {
+		mig_deputy_decide(dep, err);
+		mig_deputy_refuse_homecoming(dep, err);
+		return true;
+	}
+	if (be16_to_cpu(begin->flags) & MIG_BEGIN_LIVE) {
 		/* From here on the deputy is the process being rebuilt. */
 		n = mig_deputy_spans(dep, keep);
 		for (i = 0; i < n; i++)
@@ -622,13 +850,23 @@ static bool mig_deputy_homecoming(struct mig_deputy *dep,
 	} else {
 		mig_deputy_drop_rounds(dep);
 	}
-	err = mig_restore(dep->chan, false, live, &tramp, &sleep);
+	dep->rt = (struct mig_restore_threads){
+		.mode = MIG_THREADS_HAND,
+		.home_pid = dep->pid,
+		.self_tid = task_pid_nr(current),
+		.check = mig_deputy_check_threads,
+		.ctx = dep,
+	};
+	err = mig_restore(dep->chan, false, live, &tramp, &dep->sleep,
+			  &dep->rt);
 	mig_chan_send_ctl(dep->chan, MIG_MSG_MOVE_ACK, mig_ack_value(err),
 			  task_tgid_nr(current));
 	if (err) {
 		pr_warn("pid %d: coming home failed (%d): process killed\n",
 			task_tgid_nr(current), err);
+		mig_restore_threads_free(&dep->rt);
 		mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
+		mig_deputy_decide(dep, err);
 		mig_deputy_finish(dep, SIGKILL);
 		return false;
 	}
@@ -637,17 +875,12 @@ static bool mig_deputy_homecoming(struct mig_deputy *dep,
 			be32_to_cpu(begin->home_reason));
 	trace_move_in(task_tgid_nr(current), dep->where, mig_node_id,
 		      task_tgid_nr(current));
-	spin_lock(&mig_deputies_lock);
-	list_del(&dep->list);
-	spin_unlock(&mig_deputies_lock);
-	mig_hook_del_task(current);
-	mig_chan_close(dep->chan);
-	cancel_delayed_work_sync(&dep->sig_watch);
-	mig_deputy_release(dep);
-	/* Caught in nanosleep() away: the rest of it is slept here. */
-	if (sleep.active && mig_sleeper_start(&sleep))
-		pr_warn("pid %d: its sleep cannot be resumed; it ends early\n",
-			task_tgid_nr(current));
+	if (list_empty(&dep->threads)) {
+		mig_deputy_home(dep);
+		return false;
+	}
+	/* Its trampoline traps in when its threads may resume. */
+	dep->handing = true;
 	return false;
 }
 
@@ -714,6 +947,56 @@ static bool mig_deputy_onward_answer(struct mig_deputy *dep)
 	return true;
 }
 
+/*
+ * A thread's deputy, while its owner takes the process home: it waits out
+ * of its stub. 1: handed its thread (its registers say where it resumes);
+ * 0: it serves on; -1: gone.
+ */
+static int mig_deputy_thread_wait(struct mig_deputy *dep)
+{
+	struct mig_deputy *owner = dep->owner;
+	struct pt_regs *regs = task_pt_regs(current);
+	struct mig_sleep sleep;
+	struct mig_hand *hand;
+	int result;
+
+	spin_lock(&mig_deputies_lock);
+	hand = owner->hand;
+	if (hand)
+		kref_get(&hand->ref);
+	spin_unlock(&mig_deputies_lock);
+	if (!hand)
+		return 0;
+	WRITE_ONCE(dep->waiting, hand);
+	wake_up_all(&hand->gathered);
+	if (wait_for_completion_killable(&hand->decided))
+		result = -EINTR;
+	else
+		result = hand->result;
+	WRITE_ONCE(dep->waiting, NULL);
+	kref_put(&hand->ref, mig_hand_free);
+	if (result == -EINTR && fatal_signal_pending(current)) {
+		mig_deputy_thread_finish(dep, SIGKILL);
+		return -1;
+	}
+	if (result)
+		return 0;
+	/* Home again: the thread resumes where it was away. */
+	mig_hook_del_task(current);
+	cancel_delayed_work_sync(&dep->sig_watch);
+	if (dep->has_rec) {
+		mig_restore_thread_kernel(&dep->rec, false);
+		if (!mig_sleep_restore(&dep->rec.sleep, &sleep) &&
+		    sleep.active && mig_sleeper_start(&sleep))
+			pr_warn("pid %d: a thread's sleep cannot be resumed; it ends early\n",
+				task_tgid_nr(current));
+	}
+	regs->ip = dep->resume_ip;
+	regs->orig_ax = -1;
+	mig_deputy_release(dep);
+	return 1;
+}
+
 /* Hands the next request to the stub; false when the deputy is done. */
 static bool mig_deputy_next(struct mig_deputy *dep)
 {
@@ -721,15 +1004,28 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 		struct mig_frame *f;
 		int err;
 
+		if (dep->owner && READ_ONCE(dep->owner->hand)) {
+			err = mig_deputy_thread_wait(dep);
+			if (err)
+				return false;
+		}
 		if (mig_deputy_has_signals() && !fatal_signal_pending(current))
 			mig_deputy_relay_signals(dep);
 		if (dep->stop_self && mig_deputy_stop_too(dep))
+			return true;
+		/* Another thread's stop stops the process: this one too. */
+		if (current->jobctl & JOBCTL_STOP_PENDING &&
+		    mig_deputy_idle_round(dep))
 			return true;
 		if (dep->onward_chan && !mig_deputy_onward_answer(dep))
 			return false;
 		f = mig_chan_recv_any(dep->chan, HZ / 10, true);
 
 		if (PTR_ERR(f) == -EINTR && fatal_signal_pending(current)) {
+			if (dep->owner) {
+				mig_deputy_thread_finish(dep, SIGKILL);
+				return false;
+			}
 			/* SIGKILL at home: take the guest along. */
 			mig_chan_send_ctl(dep->chan, MIG_MSG_KILL, SIGKILL, 0);
 			mig_deputy_finish(dep, SIGKILL);
@@ -748,8 +1044,22 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 		if (IS_ERR(f)) {
 			pr_warn("pid %d: link to its node lost, process killed\n",
 				task_tgid_nr(current));
-			mig_deputy_finish(dep, SIGKILL);
+			if (dep->owner)
+				mig_deputy_thread_finish(dep, SIGKILL);
+			else
+				mig_deputy_finish(dep, SIGKILL);
 			return false;
+		}
+		if (dep->owner && f->type == MIG_MSG_EXIT) {
+			/* Its thread ended away: it ends here. */
+			mig_frame_free(f);
+			mig_deputy_thread_finish(dep, 0);
+			return false;
+		}
+		if (dep->owner && f->type != MIG_MSG_SYSCALL) {
+			mig_stat_inc(MIG_STAT_BAD_STREAM);
+			mig_frame_free(f);
+			continue;
 		}
 		if (f->type == MIG_MSG_EXIT) {
 			int status = be32_to_cpu(((struct mig_msg_ctl *)
@@ -834,6 +1144,8 @@ static bool mig_deputy_syscall(struct mig_hooked *h,
 	struct mig_deputy *dep = container_of(h, struct mig_deputy, hooked);
 	u64 result;
 
+	if (dep->handing)
+		return mig_deputy_handover(dep, regs, ret);
 	if (regs->ip != dep->trap_ip || regs->orig_ax != __NR_ioctl)
 		return false;
 	*ret = 0;
@@ -891,45 +1203,99 @@ static size_t mig_deputy_stub(u8 *code, unsigned long blk,
 	return c.p + 1 - code;
 }
 
-/*
- * The process now runs elsewhere: keep every signal for relaying (none
- * may run a handler in an empty address space), map the stub and leave
- * for it on the way back to user mode. The memory goes later
- * (mig_deputy_stay()).
- */
-int mig_deputy_enter(struct mig_deputy *dep)
+/* What no deputy may keep of its process: handlers, registrations. */
+static void mig_deputy_leave_thread(void)
 {
-	struct pt_regs *regs = task_pt_regs(current);
-	unsigned long code_addr, trap_off, call_off;
-	u8 code[128];
-	size_t len;
-	int err;
-
 	mig_deputy_block_all();
 	/* Left inside ppoll() or sigsuspend(), it must not unblock them. */
 	clear_restore_sigmask();
+	/* Addresses in the memory that goes: a return or an exit uses them. */
+	current->rseq = NULL;
+	current->rseq_sig = 0;
+	current->clear_child_tid = NULL;
+	current->robust_list = NULL;
+}
 
-	dep->blk = vm_mmap(NULL, 0, MIG_DEPUTY_SCRATCH, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, 0);
-	code_addr = vm_mmap(NULL, 0, PAGE_SIZE,
-			    PROT_READ | PROT_WRITE | PROT_EXEC,
-			    MAP_PRIVATE | MAP_ANONYMOUS, 0);
-	if (IS_ERR_VALUE(dep->blk) || IS_ERR_VALUE(code_addr))
-		return -ENOMEM;
-	len = mig_deputy_stub(code, dep->blk, &trap_off, &call_off);
-	if (copy_to_user((void __user *)code_addr, code, len))
+/* Deputy @dep's stub in slot @slot of the owner's two mappings. */
+static int mig_deputy_place(struct mig_deputy *dep, unsigned long blk,
+			    unsigned long code, int slot)
+{
+	unsigned long trap_off, call_off;
+	u8 stub[128];
+	size_t len;
+
+	dep->slot = slot;
+	dep->blk = blk + slot * MIG_DEPUTY_SCRATCH;
+	dep->code = code + slot * PAGE_SIZE;
+	len = mig_deputy_stub(stub, dep->blk, &trap_off, &call_off);
+	if (copy_to_user((void __user *)dep->code, stub, len))
 		return -EFAULT;
-	dep->code = code_addr;
-	dep->trap_ip = code_addr + trap_off;
-	dep->call_ip = code_addr + call_off;
+	dep->trap_ip = dep->code + trap_off;
+	dep->call_ip = dep->code + call_off;
+	return 0;
+}
+
+/* Leaves for the stub on the way back to user mode. */
+static int mig_deputy_go_stub(struct mig_deputy *dep)
+{
+	struct pt_regs *regs = task_pt_regs(current);
+	int err;
+
 	mig_chan_set_deputy(dep->chan, current);
 	err = mig_hook_add_task(current, &dep->hooked);
 	if (err)
 		return err;
-	regs->ip = code_addr;
+	regs->ip = dep->code;
 	regs->orig_ax = -1;	/* no syscall restart on the way out */
 	return 0;
 }
+
+/*
+ * The process now runs elsewhere: keep every signal for relaying (none
+ * may run a handler in an empty address space), map the stubs (one slot
+ * for the owner, one for each of its threads) and leave for its own on
+ * the way back to user mode. The memory goes later (mig_deputy_stay());
+ * the threads' deputies enter theirs from their own contexts
+ * (mig_deputy_thread_enter()).
+ */
+int mig_deputy_enter(struct mig_deputy *dep)
+{
+	unsigned long blk, code;
+	struct mig_deputy *td;
+	int err;
+
+	mig_deputy_leave_thread();
+	blk = vm_mmap(NULL, 0, dep->nslots * MIG_DEPUTY_SCRATCH,
+		      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	code = vm_mmap(NULL, 0, dep->nslots * PAGE_SIZE,
+		       PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(blk) || IS_ERR_VALUE(code))
+		return -ENOMEM;
+	err = mig_deputy_place(dep, blk, code, 0);
+	list_for_each_entry(td, &dep->threads, tnode)
+		if (!err)
+			err = mig_deputy_place(td, blk, code, td->slot);
+	return err ?: mig_deputy_go_stub(dep);
+}
+
+/* A parked thread of a process that moved becomes its thread's deputy. */
+static void mig_deputy_thread_enter(struct mig_parked *p)
+{
+	struct mig_deputy *td = p->priv;
+
+	mig_deputy_leave_thread();
+	if (!td || !td->code || mig_deputy_go_stub(td)) {
+		pr_warn("pid %d: a thread cannot serve as deputy: process killed\n",
+			task_tgid_nr(current));
+		force_sig(SIGKILL);
+	}
+}
+
+/* What the move's capture does with the other threads (threads.c). */
+const struct mig_park_ops mig_deputy_park_ops = {
+	.moved = mig_deputy_thread_enter,
+};
 
 /*
  * Allocated before the move, so that a move that succeeds has its deputy.
@@ -943,24 +1309,72 @@ struct mig_deputy *mig_deputy_alloc(void)
 	if (!mig_work_get())
 		return NULL;
 	dep = kzalloc(sizeof(*dep), GFP_KERNEL);
-	if (!dep)
+	if (!dep) {
 		mig_work_put();
+		return NULL;
+	}
+	kref_init(&dep->ref);
+	INIT_LIST_HEAD(&dep->threads);
+	dep->nslots = 1;
 	return dep;
+}
+
+/*
+ * Before the capture: a deputy for each thread parked (@park), each with
+ * its channel to @dest, which its THREAD names.
+ */
+int mig_deputy_alloc_threads(struct mig_deputy *dep, struct mig_park *park,
+			     u16 dest)
+{
+	int i, n = mig_park_count(park);
+
+	for (i = 0; i < n; i++) {
+		struct mig_parked *p = mig_park_thread(park, i);
+		struct mig_deputy *td;
+
+		if (p->err)
+			continue;
+		td = kzalloc(sizeof(*td), GFP_KERNEL);
+		if (!td)
+			return -ENOMEM;
+		td->chan = mig_chan_open_new(dest);
+		if (IS_ERR(td->chan)) {
+			int err = PTR_ERR(td->chan);
+
+			kfree(td);
+			return err;
+		}
+		td->tid = task_pid_nr(p->task);
+		td->slot = dep->nslots++;
+		p->chan = td->chan;
+		p->priv = td;
+		list_add_tail(&td->tnode, &dep->threads);
+	}
+	return 0;
 }
 
 /* For a deputy that was never added: its move failed. */
 void mig_deputy_free(struct mig_deputy *dep)
 {
+	struct mig_deputy *td, *tmp;
+
+	list_for_each_entry_safe(td, tmp, &dep->threads, tnode) {
+		list_del(&td->tnode);
+		mig_chan_close(td->chan);
+		kfree(td);
+	}
 	mig_deputy_release(dep);
 }
 
 /*
  * current has moved to @where over @chan: @dep stands for it from now on
- * (ps, recall), still to enter its stub.
+ * (ps, recall), still to enter its stub; so do its threads' deputies.
  */
 void mig_deputy_add(struct mig_deputy *dep, struct mig_chan *chan, u16 where,
 		    u64 bytes_sent)
 {
+	struct mig_deputy *td;
+
 	dep->hooked.ops = &mig_deputy_ops;
 	INIT_DELAYED_WORK(&dep->sig_watch, mig_deputy_watch);
 	dep->chan = chan;
@@ -968,6 +1382,14 @@ void mig_deputy_add(struct mig_deputy *dep, struct mig_chan *chan, u16 where,
 	dep->where = where;
 	dep->moves = 1;
 	dep->bytes_sent = bytes_sent;
+	list_for_each_entry(td, &dep->threads, tnode) {
+		td->hooked.ops = &mig_deputy_ops;
+		INIT_DELAYED_WORK(&td->sig_watch, mig_deputy_watch);
+		td->pid = dep->pid;
+		td->where = where;
+		td->owner = dep;
+		kref_get(&dep->ref);
+	}
 	spin_lock(&mig_deputies_lock);
 	list_add_tail(&dep->list, &mig_deputies);
 	spin_unlock(&mig_deputies_lock);
@@ -1013,8 +1435,8 @@ static int mig_span_cmp(const void *a, const void *b)
 static void mig_deputy_drop_memory(struct mig_deputy *dep)
 {
 	struct mig_span keep[3] = {
-		{ dep->blk, dep->blk + MIG_DEPUTY_SCRATCH },
-		{ dep->code, dep->code + PAGE_SIZE },
+		{ dep->blk, dep->blk + dep->nslots * MIG_DEPUTY_SCRATCH },
+		{ dep->code, dep->code + dep->nslots * PAGE_SIZE },
 	};
 	int i, n = 2;
 
@@ -1025,10 +1447,11 @@ static void mig_deputy_drop_memory(struct mig_deputy *dep)
 	for (i = 1; i < n; i++) {
 		if (keep[i].start < keep[i - 1].end) {
 			n = 2;
-			keep[0] = (struct mig_span){ dep->blk,
-						     dep->blk + MIG_DEPUTY_SCRATCH };
-			keep[1] = (struct mig_span){ dep->code,
-						     dep->code + PAGE_SIZE };
+			keep[0] = (struct mig_span){
+				dep->blk,
+				dep->blk + dep->nslots * MIG_DEPUTY_SCRATCH };
+			keep[1] = (struct mig_span){
+				dep->code, dep->code + dep->nslots * PAGE_SIZE };
 			sort(keep, n, sizeof(keep[0]), mig_span_cmp, NULL);
 			break;
 		}

@@ -1153,3 +1153,11 @@ void mig_on_hooked_exit(void *hooked)
 
 	h->ops->exited(h);
 }
+
+/* From the syscall hook, in atomic context, at a fork of a hooked task. */
+void *mig_on_hooked_fork(void *hooked, struct task_struct *child)
+{
+	struct mig_hooked *h = hooked;
+
+	return h->ops->forked ? h->ops->forked(h, child) : NULL;
+}

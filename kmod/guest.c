@@ -77,6 +77,35 @@ struct mig_guest {
 	bool restore_ran;
 	bool restored;
 	bool acked;			/* home has its answer to the move */
+	/*
+	 * A multi-threaded process: the thread restored first (whose hook
+	 * this is) owns the process's channel; each other thread has its
+	 * own (struct mig_gthread). Its trampoline clones them, the hook
+	 * adopts each clone, and the move is answered once all are made.
+	 */
+	u32 home_tid;			/* of the owning thread */
+	struct list_head threads;	/* under mig_guests_lock */
+	struct mig_restore_threads rt;	/* while they are made */
+	int adopted;
+	bool spawning;
+	struct completion spawned;	/* made, answered: they may run */
+	int spawn_err;
+};
+
+/* Another thread of a guest, away with its own channel to its deputy. */
+struct mig_gthread {
+	struct mig_hooked hooked;	/* first: the syscall hook's view */
+	struct mig_guest *g;		/* referenced */
+	struct list_head node;		/* in g->threads */
+	struct mig_chan *chan;
+	struct task_struct *task;	/* referenced, once adopted */
+	u32 home_tid;
+	int index;			/* in the restore's records */
+	struct mig_msg_thread rec;	/* what it takes at its start */
+	struct mig_sleep sleep;
+	bool started;
+	int exit_status;
+	struct work_struct exit_work;
 };
 
 /* How long a guest waits for the state home announced (AWAIT). */
@@ -88,6 +117,8 @@ struct mig_guest {
 static void mig_guest_recall_retry(struct work_struct *work);
 static void mig_guest_claim_early(struct mig_guest *g);
 static const struct mig_hooked_ops mig_guest_ops;
+static const struct mig_hooked_ops mig_gthread_ops;
+static const struct mig_park_ops mig_guest_park_ops;
 
 static LIST_HEAD(mig_guests);
 static DEFINE_SPINLOCK(mig_guests_lock);
@@ -182,6 +213,119 @@ static void mig_guest_start(struct callback_head *cb)
 	mig_guest_put(g);
 }
 
+/* It runs here: counted, traced, and home told. */
+static void mig_guest_arrived(struct mig_guest *g)
+{
+	mig_stat_inc(MIG_STAT_MOVES_IN);
+	trace_move_in(g->pid, g->await_from ?: g->home_node, g->home_node,
+		      g->home_pid);
+	mig_guest_ack(g, 0);
+}
+
+/* A trap from the restore's trampoline (restore.c), with its value. */
+static bool mig_guest_tramp_trap(const struct mig_restore_threads *rt,
+				 const struct pt_regs *regs)
+{
+	return regs->orig_ax == __NR_ioctl && (int)regs->di == -1 &&
+	       (u32)regs->si == MIG_TRAP_MAGIC &&
+	       regs->ip > rt->tramp_start && regs->ip <= rt->tramp_end;
+}
+
+/*
+ * The threads of the stream, before anything changed: each names a
+ * channel home made, and a direct onward move carries one thread only
+ * (a process of more goes through home).
+ */
+static int mig_guest_check_threads(struct mig_restore_threads *rt)
+{
+	struct mig_guest *g = rt->ctx;
+	int i;
+
+	if (rt->n > 1 && g->await_from)
+		return -EOPNOTSUPP;
+	for (i = 1; i < rt->n; i++)
+		if (mig_chan_id_node(be32_to_cpu(rt->t[i].msg.chan_id)) !=
+		    g->home_node)
+			return -EPROTO;
+	return 0;
+}
+
+static void mig_gthread_free(struct mig_gthread *gt)
+{
+	if (gt->chan) {
+		mig_chan_set_task(gt->chan, NULL);
+		mig_chan_close(gt->chan);
+	}
+	if (gt->task)
+		put_task_struct(gt->task);
+	mig_guest_put(gt->g);
+	kfree(gt);
+}
+
+/* The guest's other threads, each with its channel, still to be made. */
+static int mig_guest_make_threads(struct mig_guest *g)
+{
+	struct mig_gthread *gt, *tmp;
+	LIST_HEAD(made);
+	int i;
+
+	for (i = 1; i < g->rt.n; i++) {
+		const struct mig_msg_thread *m = &g->rt.t[i].msg;
+		struct mig_chan *chan;
+
+		gt = kzalloc(sizeof(*gt), GFP_KERNEL);
+		if (!gt)
+			goto fail;
+		chan = mig_chan_open(g->home_node, be32_to_cpu(m->chan_id));
+		if (IS_ERR(chan)) {
+			kfree(gt);
+			goto fail;
+		}
+		gt->hooked.ops = &mig_gthread_ops;
+		gt->chan = chan;
+		gt->home_tid = be32_to_cpu(m->home_tid);
+		gt->index = i;
+		gt->rec = *m;
+		kref_get(&g->ref);
+		gt->g = g;
+		list_add_tail(&gt->node, &made);
+	}
+	spin_lock(&mig_guests_lock);
+	list_splice_tail(&made, &g->threads);
+	spin_unlock(&mig_guests_lock);
+	return 0;
+fail:
+	list_for_each_entry_safe(gt, tmp, &made, node)
+		mig_gthread_free(gt);
+	return -ENOMEM;
+}
+
+/*
+ * The hook asks, in the parent before the child first runs: a clone of
+ * the trampoline is the guest's next thread. Atomic context.
+ */
+static struct mig_hooked *mig_guest_forked(struct mig_hooked *h,
+					   struct task_struct *child)
+{
+	struct mig_guest *g = container_of(h, struct mig_guest, hooked);
+	struct mig_gthread *gt, *found = NULL;
+
+	if (!READ_ONCE(g->spawning) || !same_thread_group(child, current))
+		return NULL;
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry(gt, &g->threads, node) {
+		if (gt->index == g->adopted + 1 && !gt->task) {
+			found = gt;
+			get_task_struct(child);
+			gt->task = child;
+			g->adopted++;
+			break;
+		}
+	}
+	spin_unlock(&mig_guests_lock);
+	return found ? &found->hooked : NULL;
+}
+
 static bool mig_guest_is_prelude_trap(struct mig_guest *g,
 				      const struct pt_regs *regs)
 {
@@ -213,19 +357,57 @@ static bool mig_guest_prelude_syscall(struct mig_guest *g,
 		mig_guest_fail(g, err);
 		return true;
 	}
+	g->rt = (struct mig_restore_threads){
+		.mode = MIG_THREADS_SPAWN,
+		.home_pid = g->home_pid,
+		.check = mig_guest_check_threads,
+		.ctx = g,
+	};
 	err = mig_restore(g->stream ?: g->chan, true,
 			  g->live ? MIG_RESTORE_PRECOPY : MIG_RESTORE_STOPPED,
-			  &g->tramp, &g->sleep);
+			  &g->tramp, &g->sleep, &g->rt);
+	if (!err)
+		err = mig_guest_make_threads(g);
 	if (err) {
+		mig_restore_threads_free(&g->rt);
 		mig_guest_fail(g, err);
 		return true;
 	}
+	g->home_tid = be32_to_cpu(g->rt.t[0].msg.home_tid);
 	mig_guest_set_comm(g->comm);
 	g->restored = true;
-	mig_stat_inc(MIG_STAT_MOVES_IN);
-	trace_move_in(g->pid, g->await_from ?: g->home_node, g->home_node,
-		      g->home_pid);
-	mig_guest_ack(g, 0);
+	if (g->rt.n > 1) {
+		/* Answered once its trampoline made them all. */
+		g->spawning = true;
+		return true;
+	}
+	mig_restore_threads_free(&g->rt);
+	mig_guest_arrived(g);
+	return true;
+}
+
+/* Its trampoline, made of its threads, traps in: 0, or a clone's error. */
+static bool mig_guest_spawned(struct mig_guest *g, const struct pt_regs *regs,
+			      long *ret)
+{
+	long status = regs->dx;
+	int err = 0;
+
+	if (!mig_guest_tramp_trap(&g->rt, regs))
+		return false;
+	*ret = 0;
+	if (status < 0 && status >= -MAX_ERRNO)
+		err = status;
+	else if (status || g->adopted != g->rt.n - 1)
+		err = -ECHILD;
+	g->spawning = false;
+	g->spawn_err = err;
+	mig_restore_threads_free(&g->rt);
+	if (err)
+		mig_guest_fail(g, err);
+	else
+		mig_guest_arrived(g);
+	complete_all(&g->spawned);
 	return true;
 }
 
@@ -449,6 +631,8 @@ int mig_guest_begin(u16 peer, const struct mig_msg_begin *begin)
 	INIT_WORK(&g->work, mig_guest_run);
 	INIT_DELAYED_WORK(&g->recall_retry, mig_guest_recall_retry);
 	INIT_DELAYED_WORK(&g->await_timeout, mig_guest_await_timeout);
+	INIT_LIST_HEAD(&g->threads);
+	init_completion(&g->spawned);
 
 	spin_lock(&mig_guests_lock);
 	list_add_tail(&g->list, &mig_guests);
@@ -651,19 +835,23 @@ refuse:
  * deputy there becomes the process again. On success this copy ends
  * quietly; on failure it goes on here.
  */
-static int mig_guest_go_home(struct mig_guest *g, bool rewind)
+static int mig_guest_go_home(struct mig_guest *g, struct mig_gthread *gt,
+			     bool rewind)
 {
 	struct mig_capture_info info = {
 		.home_node = g->home_node,
 		.home_pid = g->home_pid,
+		.home_tid = gt ? gt->home_tid : g->home_tid,
 		.flags = MIG_BEGIN_HOMECOMING,
 		.reason = g->home_reason,
 		.skip_start = g->tramp,
 		.rewind_syscall = rewind,
-		.sleep = &g->sleep,
+		.sleep = gt ? &gt->sleep : &g->sleep,
 	};
 	struct mig_live *live = rewind ? NULL : g->live_out;
 	struct mig_chan *rounds = NULL;
+	const char *why = NULL;
+	struct mig_park *park;
 	int err;
 
 	trace_homecoming(g->pid, g->home_node, g->home_pid,
@@ -672,6 +860,15 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 	/* Called home by a system call: a pre-copy under way is in vain. */
 	if (rewind)
 		mig_live_cancel(g->pid);
+
+	/* Its other threads stop where they are, each captured. */
+	park = mig_park_others(&mig_guest_park_ops, g, &why);
+	if (IS_ERR(park)) {
+		pr_info("guest %d cannot go home now: %ld%s%s\n", g->pid,
+			PTR_ERR(park), why ? ": " : "", why ?: "");
+		return PTR_ERR(park);
+	}
+	info.park = park;
 
 	/*
 	 * After a pre-copy the rest goes on the process's own channel, its
@@ -694,6 +891,7 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 		mig_chan_close(rounds);
 	}
 	if (err) {
+		mig_park_release(park, err);
 		pr_info("guest %d could not go home to node %u: %d\n",
 			g->pid, g->home_node, err);
 		/* It cancelled a pre-copy home asked for: tell home why. */
@@ -706,7 +904,9 @@ static int mig_guest_go_home(struct mig_guest *g, bool rewind)
 	mig_stat_inc(MIG_STAT_MOVES_OUT);
 	if (rounds)
 		mig_live_count(live);
+	/* Every thread of this copy ends, the parked ones without running. */
 	send_sig(SIGKILL, current, 1);
+	mig_park_release(park, 0);
 	return 0;
 }
 
@@ -731,6 +931,9 @@ static int mig_guest_go_onward(struct mig_guest *g)
 	bool sent;
 	int err;
 
+	/* A process of threads goes on through home (mig_deputy's recall). */
+	if (get_nr_threads(current) > 1)
+		return -EOPNOTSUPP;
 	/* After a pre-copy the rest follows the rounds, as from home. */
 	if (live && mig_live_usable(live))
 		chan = mig_live_take_chan(live);
@@ -809,7 +1012,7 @@ static void mig_guest_recall_work(struct callback_head *cb)
 		err = -ESRCH;
 	else
 		err = g->onward ? mig_guest_go_onward(g) :
-				  mig_guest_go_home(g, false);
+				  mig_guest_go_home(g, NULL, false);
 	if (err && !READ_ONCE(g->gone_home))	/* tell the deputy */
 		mig_chan_send_ctl(g->chan, MIG_MSG_MOVE_ACK,
 				  mig_ack_value(err), g->pid);
@@ -1077,53 +1280,62 @@ static bool mig_guest_run_self(int arg, long *ret)
 }
 
 /* A call home answers; traced with its round trip when asked for. */
-static long mig_guest_forward(struct mig_guest *g, unsigned long nr,
+static long mig_guest_forward(struct mig_chan *chan, unsigned long nr,
 			      u64 *args, struct mig_fwd_plan *plan)
 {
 	u64 t0 = trace_forward_enabled() ? ktime_get_ns() : 0;
-	long ret = mig_fwd_call(g->chan, nr, args, plan);
+	long ret = mig_fwd_call(chan, nr, args, plan);
 
 	if (t0)
 		trace_forward(nr, ret, ktime_get_ns() - t0);
 	return ret;
 }
 
-/* Every syscall of a guest comes here first (syscall_hook.c). */
-static bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
-			      long *ret)
+/*
+ * One syscall of the guest's thread @gt (NULL: the owning thread), on
+ * its channel @chan: run here, forwarded, or the process goes home for it.
+ */
+static bool mig_guest_serve(struct mig_guest *g, struct mig_gthread *gt,
+			    const struct pt_regs *regs, long *ret)
 {
-	struct mig_guest *g = container_of(h, struct mig_guest, hooked);
+	struct mig_sleep *sleep = gt ? &gt->sleep : &g->sleep;
+	struct mig_chan *chan = gt ? gt->chan : g->chan;
 	unsigned long nr = regs->orig_ax;
 	struct mig_fwd_plan plan;
 	u64 args[6];
+	int err;
 
 	if (in_ia32_syscall()) {
 		*ret = -ENOSYS;
 		return true;
 	}
-	if (!g->restored)
-		return mig_guest_prelude_syscall(g, regs, ret);
-	if (g->sleep.active) {
+	if (sleep->active) {
 		if (nr == __NR_restart_syscall) {
-			*ret = mig_sleep_resume(&g->sleep);
+			*ret = mig_sleep_resume(sleep);
 			return true;
 		}
-		g->sleep.active = false;	/* a handler ran: it is over */
+		sleep->active = false;	/* a handler ran: it is over */
 	}
 	mig_syscall_args(regs, args);
 	switch (mig_fwd_classify(nr, args, g->home_pid, &plan)) {
 	case MIG_SYS_LOCAL:
-		return false;
+		/*
+		 * The owning thread holds the process's channel: it does not
+		 * end before the others. Its exit runs at home.
+		 */
+		if (nr != __NR_exit || gt || get_nr_threads(current) == 1)
+			return false;
+		break;
 	case MIG_SYS_SELF:
 		return mig_guest_run_self(plan.self_arg, ret);
 	case MIG_SYS_FORWARD:
-		*ret = mig_guest_forward(g, nr, args, &plan);
+		*ret = mig_guest_forward(chan, nr, args, &plan);
 		return true;
 	case MIG_SYS_FORWARD_MSG:
-		*ret = mig_fwd_msg_call(g->chan, nr, args);
+		*ret = mig_fwd_msg_call(chan, nr, args);
 		return true;
 	case MIG_SYS_MAP_FILE:
-		if (mig_guest_map_file(g->chan, args, ret))
+		if (mig_guest_map_file(chan, args, ret))
 			return true;
 		break;
 	}
@@ -1131,18 +1343,139 @@ static bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
 	*ret = 0;
 	g->home_reason = MIG_BEGIN_REASON(nr == __NR_mmap ? MIG_HOME_FILE :
 					  MIG_HOME_SYSCALL, nr);
-	if (!mig_guest_go_home(g, true))
+	err = mig_guest_go_home(g, gt, true);
+	if (!err)
 		return true;
+	if (err == -EAGAIN || err == -EINTR) {
+		/* Another thread moves it, or parks it: the call comes again. */
+		schedule_timeout_interruptible(1);
+		*ret = -ERESTARTNOINTR;
+		return true;
+	}
 	pr_info_ratelimited("guest %d (home %u:%u): syscall %lu needs the home node; refused\n",
 			    g->pid, g->home_node, g->home_pid, nr);
 	*ret = -ENOSYS;
 	return true;
 }
 
+/* Every syscall of a guest comes here first (syscall_hook.c). */
+static bool mig_guest_syscall(struct mig_hooked *h, const struct pt_regs *regs,
+			      long *ret)
+{
+	struct mig_guest *g = container_of(h, struct mig_guest, hooked);
+
+	if (!g->restored)
+		return mig_guest_prelude_syscall(g, regs, ret);
+	/* Its trampoline making its threads: its own calls, run here. */
+	if (g->spawning)
+		return mig_guest_spawned(g, regs, ret);
+	return mig_guest_serve(g, NULL, regs, ret);
+}
+
 static const struct mig_hooked_ops mig_guest_ops = {
 	.name = "guest",
 	.syscall = mig_guest_syscall,
 	.exited = mig_guest_exited,
+	.forked = mig_guest_forked,
+};
+
+/*
+ * A new thread's first call, from the trampoline with its index: it
+ * takes its registrations and name, and waits until the move is
+ * answered. Its other calls there (its GS base) run here.
+ */
+static bool mig_gthread_start(struct mig_gthread *gt,
+			      const struct pt_regs *regs, long *ret)
+{
+	struct mig_guest *g = gt->g;
+
+	if (!mig_guest_tramp_trap(&g->rt, regs))
+		return false;
+	if (regs->dx != gt->index) {
+		*ret = -EINVAL;
+		return true;
+	}
+	if (wait_for_completion_killable(&g->spawned) || g->spawn_err) {
+		*ret = -ECANCELED;
+		return true;
+	}
+	mig_restore_thread_kernel(&gt->rec, true);
+	if (mig_sleep_restore(&gt->rec.sleep, &gt->sleep))
+		memset(&gt->sleep, 0, sizeof(gt->sleep));
+	mig_chan_set_task(gt->chan, current);
+	gt->started = true;
+	*ret = 0;
+	return true;
+}
+
+static bool mig_gthread_syscall(struct mig_hooked *h,
+				const struct pt_regs *regs, long *ret)
+{
+	struct mig_gthread *gt = container_of(h, struct mig_gthread, hooked);
+
+	if (!gt->started)
+		return mig_gthread_start(gt, regs, ret);
+	return mig_guest_serve(gt->g, gt, regs, ret);
+}
+
+/* The thread ended here: its deputy at home ends too. */
+static void mig_gthread_exit_work(struct work_struct *work)
+{
+	struct mig_gthread *gt = container_of(work, struct mig_gthread,
+					      exit_work);
+	struct mig_guest *g = gt->g;
+
+	if (gt->started && g->restored && !READ_ONCE(g->gone_home))
+		mig_chan_send_ctl(gt->chan, MIG_MSG_EXIT, gt->exit_status,
+				  g->pid);
+	spin_lock(&mig_guests_lock);
+	list_del_init(&gt->node);
+	spin_unlock(&mig_guests_lock);
+	mig_gthread_free(gt);
+}
+
+static void mig_gthread_exited(struct mig_hooked *h)
+{
+	struct mig_gthread *gt = container_of(h, struct mig_gthread, hooked);
+
+	gt->exit_status = current->exit_code & 0xffff;
+	INIT_WORK(&gt->exit_work, mig_gthread_exit_work);
+	queue_work(mig_guest_wq, &gt->exit_work);
+}
+
+static const struct mig_hooked_ops mig_gthread_ops = {
+	.name = "guest thread",
+	.syscall = mig_gthread_syscall,
+	.exited = mig_gthread_exited,
+};
+
+/*
+ * In each thread the one going home parks (threads.c): which thread it
+ * is at home, and the sleep it may be finishing here.
+ */
+static void mig_guest_park_prepare(struct mig_parked *p)
+{
+	struct mig_hooked *h = mig_hook_guest(current);
+	struct mig_guest *g;
+	struct mig_gthread *gt;
+
+	if (!h)
+		return;
+	if (h->ops == &mig_gthread_ops) {
+		gt = container_of(h, struct mig_gthread, hooked);
+		p->home_tid = gt->home_tid;
+		p->sleep = &gt->sleep;
+		p->chan = gt->chan;
+	} else if (h->ops == &mig_guest_ops) {
+		g = container_of(h, struct mig_guest, hooked);
+		p->home_tid = g->home_tid;
+		p->sleep = &g->sleep;
+		p->chan = g->chan;
+	}
+}
+
+static const struct mig_park_ops mig_guest_park_ops = {
+	.prepare = mig_guest_park_prepare,
 };
 
 int mig_guest_ps(struct mig_ps_entry *e, int max)

@@ -415,6 +415,24 @@ struct mig_live_round {
 	int err;
 };
 
+/*
+ * The pagemap is read and the bits cleared in one stop of the process: of
+ * all its threads, or one of them could write a page in between whose
+ * bit is then cleared unsent.
+ */
+static int mig_live_scan_parked(struct mig_live *live, bool first)
+{
+	const char *why = NULL;
+	struct mig_park *park = mig_park_others(NULL, NULL, &why);
+	int err;
+
+	if (IS_ERR(park))
+		return PTR_ERR(park);
+	err = mig_live_scan(live, first);
+	mig_park_release(park, -ECANCELED);	/* they all go on */
+	return err;
+}
+
 static void mig_round_free(struct kref *ref)
 {
 	struct mig_live_round *round = container_of(ref, struct mig_live_round,
@@ -439,7 +457,7 @@ static void mig_live_round_work(struct callback_head *cb)
 		} else {
 			/* As in mig_move_run(): the flag would cut the reads short. */
 			clear_notify_signal();
-			round->err = mig_live_scan(live, round->first);
+			round->err = mig_live_scan_parked(live, round->first);
 			mig_live_resume_syscall();
 		}
 		complete(&round->done);

@@ -118,6 +118,7 @@ static int __init mig_init(void)
 	if (err)
 		return err;
 	mig_hook_set_exit_fn(mig_on_hooked_exit);
+	mig_hook_set_fork_fn(mig_on_hooked_fork);
 	err = mig_auth_init();
 	if (err)
 		goto err_hook;

@@ -156,12 +156,14 @@ static struct mig_chan *mig_away_chan(u16 dest, struct mig_live *live,
  * error nothing of it has changed.
  */
 static int mig_send_away(u16 dest, struct mig_live *live,
-			 struct mig_deputy **depp, u64 *bytes)
+			 struct mig_park *park, struct mig_deputy **depp,
+			 u64 *bytes)
 {
 	struct mig_capture_info info = {
 		.home_node = mig_node_id,
 		.home_pid = task_tgid_nr(current),
 		.flags = mig_begin_flags(current),
+		.park = park,
 	};
 	struct mig_deputy *dep;
 	struct mig_chan *chan;
@@ -170,6 +172,12 @@ static int mig_send_away(u16 dest, struct mig_live *live,
 	dep = mig_deputy_alloc();
 	if (!dep)
 		return -ENOMEM;
+	/* Each other thread: a deputy, with a channel of its own. */
+	err = park ? mig_deputy_alloc_threads(dep, park, dest) : 0;
+	if (err) {
+		mig_deputy_free(dep);
+		return err;
+	}
 	chan = mig_away_chan(dest, live, &info);
 	if (IS_ERR(chan)) {
 		mig_deputy_free(dep);
@@ -213,18 +221,23 @@ static int mig_send_away(u16 dest, struct mig_live *live,
  * Sends current to @dest; once there, current becomes its deputy, or
  * *enter_err says why it could not.
  */
-static int mig_leave(u16 dest, struct mig_live *live, struct mig_deputy **depp,
-		     int *enter_err, u64 *bytes)
+static int mig_leave(u16 dest, struct mig_live *live, struct mig_park *park,
+		     struct mig_deputy **depp, int *enter_err, u64 *bytes)
 {
 	int err;
 
 	/* The deputy's syscall hook is armed while the memory travels. */
 	mig_hook_hold();
-	err = mig_send_away(dest, live, depp, bytes);
+	err = mig_send_away(dest, live, park, depp, bytes);
 	if (!err) {
 		mig_state_left();	/* its timers went with it */
 		*enter_err = mig_deputy_enter(*depp);
+		/* Half a deputy: both ends die (mig_deputy_stay()). */
+		if (*enter_err && park)
+			send_sig(SIGKILL, current, 1);
 	}
+	/* Its other threads stay as they were, or become deputies. */
+	mig_park_release(park, err);
 	mig_hook_release();
 	return err;
 }
@@ -238,7 +251,8 @@ static void mig_move_run(struct mig_move_req *req)
 {
 	ktime_t stopped = ktime_get();
 	struct mig_deputy *dep;
-	const char *why;
+	struct mig_park *park;
+	const char *why = NULL;
 	int err, enter_err;
 
 	if (READ_ONCE(req->cancelled) || fatal_signal_pending(current) ||
@@ -267,9 +281,18 @@ static void mig_move_run(struct mig_move_req *req)
 	 * queued with it run in this same task_work_run() anyway.
 	 */
 	clear_notify_signal();
+	/* Its other threads stop too, each where it is (threads.c). */
+	park = mig_park_others(&mig_deputy_park_ops, NULL, &why);
+	if (IS_ERR(park)) {
+		err = PTR_ERR(park);
+		if (err == -EINTR && !fatal_signal_pending(current))
+			err = -EAGAIN;
+		mig_move_done(req, err, why ?: mig_explain(err));
+		return;
+	}
 	WRITE_ONCE(req->started, true);
 	/* Ready to relay signals before migctl returns. */
-	err = mig_leave(req->dest, req->live, &dep, &enter_err,
+	err = mig_leave(req->dest, req->live, park, &dep, &enter_err,
 			&req->bytes_sent);
 	if (err) {
 		mig_move_done(req, err, mig_explain(err));
@@ -304,7 +327,7 @@ int mig_move_current(u16 dest)
 	err = mig_check_alone(current, &why);
 	if (err)
 		return err;
-	err = mig_leave(dest, NULL, &dep, &enter_err, &bytes);
+	err = mig_leave(dest, NULL, NULL, &dep, &enter_err, &bytes);
 	if (!err)
 		mig_deputy_stay(dep, enter_err);
 	return err;
@@ -342,9 +365,9 @@ static bool mig_mm_shared(struct task_struct *task)
  */
 int mig_check_alone(struct task_struct *task, const char **why)
 {
-	if (get_nr_threads(task) > 1) {
-		*why = "multi-threaded processes do not move yet";
-		return -EBUSY;
+	if (get_nr_threads(task) > MIG_THREADS_MAX) {
+		*why = "the process has more threads than move (256)";
+		return -E2BIG;
 	}
 	if (mig_mm_shared(task)) {
 		*why = "the process shares its memory with another process (vfork, CLONE_VM)";
@@ -712,10 +735,20 @@ static int mig_move_pid(u32 pid, u32 dest, u8 mode,
 	if (!err)
 		err = mig_check_dest(dest, mig_is_deputy(task_tgid_nr(task)),
 				     why);
-	if (!err && mig_is_deputy(task_tgid_nr(task)))
+	/*
+	 * A process of several threads goes on through home: each thread's
+	 * deputy here holds its channel, which a direct move cannot carry.
+	 */
+	if (!err && mig_is_deputy(task_tgid_nr(task)) && dest &&
+	    get_nr_threads(task) > 1) {
+		err = mig_recall(task, 0, mode, why);
+		if (!err)
+			err = mig_move_task(task, dest, mode, rep, why);
+	} else if (!err && mig_is_deputy(task_tgid_nr(task))) {
 		err = mig_recall(task, dest, mode, why);
-	else if (!err)
+	} else if (!err) {
 		err = mig_move_task(task, dest, mode, rep, why);
+	}
 	put_task_struct(task);
 	return err;
 }

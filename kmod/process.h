@@ -23,8 +23,8 @@ struct mig_sleep {
 };
 
 int mig_sleep_capture(long orig_nr, const struct mig_sleep *s,
-		      struct mig_msg_task *t);
-int mig_sleep_restore(const struct mig_msg_task *t, struct mig_sleep *s);
+		      struct mig_wire_sleep *t);
+int mig_sleep_restore(const struct mig_wire_sleep *t, struct mig_sleep *s);
 long mig_sleep_resume(struct mig_sleep *s);
 int mig_sleeper_start(const struct mig_sleep *s);
 
@@ -47,6 +47,8 @@ struct mig_capture_hooks {
 			  u32 prot, struct mig_page_batch *b, u64 *bytes);
 };
 
+struct mig_park;
+
 struct mig_capture_info {
 	const struct mig_capture_hooks *hooks;
 	void *hooks_ctx;
@@ -68,13 +70,51 @@ struct mig_capture_info {
 	bool signals_held;
 	sigset_t saved_blocked;
 	const struct mig_sleep *sleep;	/* a sleep mig resumed, if any */
+	u32 home_tid;			/* the capturing thread's; 0: its tid */
+	struct mig_park *park;		/* the process's other threads */
 	u64 bytes_sent;
 };
+
+/* threads.c: the other threads of a process, parked for its capture */
+struct mig_parked {
+	struct callback_head work;
+	struct mig_park *park;
+	struct task_struct *task;	/* referenced */
+	struct mig_msg_thread msg;	/* its THREAD, once parked */
+	void *xstate;
+	unsigned int xstate_len;
+	int err;			/* -ESRCH: it exited, not sent */
+	bool parked;
+	/* Set by the owner's prepare(), in the thread, before it is read: */
+	u32 home_tid;			/* 0: its tid here */
+	const struct mig_sleep *sleep;
+	/* The owner's: its channel (named in THREAD), and whatever else. */
+	struct mig_chan *chan;
+	void *priv;
+};
+
+struct mig_park_ops {
+	/* In the parked thread, before its state is read. */
+	void (*prepare)(struct mig_parked *p);
+	/* In the parked thread, once the process moved. */
+	void (*moved)(struct mig_parked *p);
+};
+
+struct mig_park *mig_park_others(const struct mig_park_ops *ops, void *ctx,
+				 const char **why);
+void mig_park_release(struct mig_park *park, int result);
+int mig_park_count(const struct mig_park *park);
+struct mig_parked *mig_park_thread(struct mig_park *park, int i);
+void *mig_park_ctx(const struct mig_park *park);
+int mig_park_send(struct mig_park *park, struct mig_chan *chan, u64 *bytes);
 
 /* How long a sender waits for the receiver to restore the process. */
 #define MIG_ACK_TIMEOUT		(60 * HZ)
 
 int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info);
+int mig_capture_thread(struct mig_msg_thread *th, void **xstate,
+		       unsigned int *xstate_len, const struct mig_sleep *sleep,
+		       bool rewind);
 
 /* Pages sent in PAGES messages of up to MIG_PAGES_PER_MSG. */
 struct mig_page_batch *mig_batch_alloc(void);
@@ -139,9 +179,45 @@ enum mig_restore_live {
 	MIG_RESTORE_PRECOPIED,		/* rounds already in (a homecoming) */
 };
 
+/* One thread of a stream (TASK's or a THREAD), and where it resumes. */
+struct mig_rthread {
+	struct mig_msg_thread msg;
+	void *xstate;
+	u32 xstate_len;
+	unsigned long resume_ip;	/* at home: where its deputy goes */
+};
+
+enum mig_threads_mode {
+	MIG_THREADS_SPAWN,		/* a destination: its trampoline clones */
+	MIG_THREADS_HAND,		/* home: each deputy resumes its own */
+};
+
+/*
+ * The threads a restore brings: t[0] is the restoring thread's own (at a
+ * destination TASK's; at home the one with its tid), then the others.
+ * With more than one, the trampoline traps in (ioctl(-1, MIG_TRAP_MAGIC,
+ * rdx) from [tramp_start, tramp_end)) once its own state is in place:
+ * rdx 0, or a clone's error; at a destination each new thread traps in
+ * too, with its index.
+ */
+struct mig_restore_threads {
+	enum mig_threads_mode mode;
+	u32 home_pid;			/* TASK's home_tid 0 means this */
+	u32 self_tid;			/* HAND: the restoring thread's */
+	/* All records read, nothing changed yet: 0, or -errno refuses. */
+	int (*check)(struct mig_restore_threads *rt);
+	void *ctx;
+	int n;
+	struct mig_rthread *t;
+	unsigned long exit_ip;		/* HAND: exit(0), for threads gone */
+	unsigned long tramp_start, tramp_end;
+};
+
 int mig_restore(struct mig_chan *chan, bool set_creds,
 		enum mig_restore_live live, unsigned long *tramp,
-		struct mig_sleep *sleep);
+		struct mig_sleep *sleep, struct mig_restore_threads *rt);
+void mig_restore_threads_free(struct mig_restore_threads *rt);
+void mig_restore_thread_kernel(const struct mig_msg_thread *th, bool name);
 int mig_precopy_frame(struct mig_frame *f, const struct mig_span *avoid,
 		      int navoid);
 
@@ -252,6 +328,9 @@ enum mig_recall_state {
 };
 
 struct mig_deputy *mig_deputy_alloc(void);
+int mig_deputy_alloc_threads(struct mig_deputy *dep, struct mig_park *park,
+			     u16 dest);
+extern const struct mig_park_ops mig_deputy_park_ops;
 void mig_deputy_free(struct mig_deputy *dep);
 void mig_deputy_add(struct mig_deputy *dep, struct mig_chan *chan, u16 where,
 		    u64 bytes_sent);
@@ -284,6 +363,14 @@ struct mig_hooked_ops {
 			long *ret);
 	/* The task reaches do_exit(): atomic context, so queue any work. */
 	void (*exited)(struct mig_hooked *h);
+	/*
+	 * The task made @child (which has not run yet) with a clone the
+	 * hook let run natively: the child's own hooked object to keep it
+	 * hooked from its first instruction, or NULL (it is nobody's).
+	 * Atomic context. May be NULL.
+	 */
+	struct mig_hooked *(*forked)(struct mig_hooked *h,
+				     struct task_struct *child);
 };
 
 struct mig_hooked {
@@ -293,6 +380,7 @@ struct mig_hooked {
 /* The syscall hook's callbacks (main.c): through the task's ops. */
 bool mig_on_syscall(void *hooked, const struct pt_regs *regs, long *ret);
 void mig_on_hooked_exit(void *hooked);
+void *mig_on_hooked_fork(void *hooked, struct task_struct *child);
 
 /* place.c: "migctl exec": a process placed on a node at its next exec */
 int mig_place_at_exec(u32 dest, const char **why);

@@ -18,6 +18,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/futex.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
@@ -70,6 +71,9 @@ struct mig_restore {
 	 * everything below @live_end not in a mapping so far is gone.
 	 */
 	ktime_t t_task;
+	/* The threads: the capturing one's (TASK) first, then THREADs. */
+	struct mig_restore_threads *rt;
+	struct mig_frame *after_threads;	/* the first frame after them */
 	bool live;
 	bool live_mapped;		/* all mappings are in place */
 	unsigned long live_end;
@@ -93,9 +97,30 @@ static int mig_bad_stream(const char *what)
 	return -EPROTO;
 }
 
+/* TASK's thread part, as a record like those of THREAD. */
+static void mig_thread_from_task(struct mig_msg_thread *th,
+				 const struct mig_msg_task *t, u32 home_pid)
+{
+	memset(th, 0, sizeof(*th));
+	th->regs = t->regs;
+	th->blocked = t->blocked;
+	th->altstack_sp = t->altstack_sp;
+	th->altstack_size = t->altstack_size;
+	th->altstack_flags = t->altstack_flags;
+	th->rseq = t->rseq;
+	th->rseq_sig = t->rseq_sig;
+	th->sleep = t->sleep;
+	th->home_tid = t->home_tid ?: cpu_to_be32(home_pid);
+	th->clear_child_tid = t->clear_child_tid;
+	th->robust_list = t->robust_list;
+	th->robust_len = t->robust_len;
+	th->xstate_len = t->xstate_len;
+}
+
 static int mig_restore_take_task(struct mig_restore *r, struct mig_frame *f)
 {
 	const struct mig_msg_task *t = f->data;
+	struct mig_restore_threads *rt = r->rt;
 	u32 xlen;
 
 	if (f->type != MIG_MSG_MOVE_TASK)
@@ -104,12 +129,111 @@ static int mig_restore_take_task(struct mig_restore *r, struct mig_frame *f)
 	if (xlen != f->len - sizeof(*t) || xlen < 576)
 		return mig_bad_stream("xstate size");
 	memcpy(&r->task, t, sizeof(*t));
-	r->xstate = kvmalloc(xlen, GFP_KERNEL);
-	if (!r->xstate)
+	rt->t = kvcalloc(MIG_THREADS_MAX, sizeof(*rt->t), GFP_KERNEL);
+	if (!rt->t)
 		return -ENOMEM;
-	memcpy(r->xstate, t + 1, xlen);
-	r->xstate_len = xlen;
+	rt->t[0].xstate = kvmalloc(xlen, GFP_KERNEL);
+	if (!rt->t[0].xstate)
+		return -ENOMEM;
+	memcpy(rt->t[0].xstate, t + 1, xlen);
+	rt->t[0].xstate_len = xlen;
+	mig_thread_from_task(&rt->t[0].msg, t, rt->home_pid);
+	rt->n = 1;
 	return 0;
+}
+
+static bool mig_thread_tid_known(const struct mig_restore_threads *rt, u32 tid)
+{
+	int i;
+
+	for (i = 0; i < rt->n; i++)
+		if (be32_to_cpu(rt->t[i].msg.home_tid) == tid)
+			return true;
+	return false;
+}
+
+/* One THREAD: checked alone here, as a set by the caller's check(). */
+static int mig_restore_take_thread(struct mig_restore *r, struct mig_frame *f)
+{
+	const struct mig_msg_thread *m = f->data;
+	struct mig_restore_threads *rt = r->rt;
+	struct mig_rthread *th;
+	u32 xlen = be32_to_cpu(m->xstate_len);
+	u32 tid = be32_to_cpu(m->home_tid);
+
+	if (rt->n == MIG_THREADS_MAX)
+		return mig_bad_stream("too many threads");
+	if (xlen != f->len - sizeof(*m) || xlen < 576 ||
+	    xlen != r->rt->t[0].xstate_len)
+		return mig_bad_stream("thread xstate size");
+	if (!tid || tid > PID_MAX_LIMIT || mig_thread_tid_known(rt, tid) ||
+	    !m->chan_id || be32_to_cpu(m->mig_id) != r->chan->id)
+		return mig_bad_stream("thread");
+	th = &rt->t[rt->n];
+	th->xstate = kvmalloc(xlen, GFP_KERNEL);
+	if (!th->xstate)
+		return -ENOMEM;
+	memcpy(&th->msg, m, sizeof(*m));
+	memcpy(th->xstate, m + 1, xlen);
+	th->xstate_len = xlen;
+	rt->n++;
+	return 0;
+}
+
+/* The THREADs after STATE, and the frame that follows them. */
+static int mig_restore_take_threads(struct mig_restore *r)
+{
+	struct mig_frame *f;
+	int err;
+
+	for (;;) {
+		f = mig_restore_next(r);
+		if (IS_ERR(f))
+			return PTR_ERR(f);
+		if (f->type != MIG_MSG_MOVE_THREAD) {
+			r->after_threads = f;
+			break;
+		}
+		err = mig_restore_take_thread(r, f);
+		mig_frame_free(f);
+		if (err)
+			return err;
+	}
+	if (r->rt->check)
+		return r->rt->check(r->rt);
+	return r->rt->n > 1 ? mig_bad_stream("threads nobody takes") : 0;
+}
+
+/* The caller's thread, at home, is the one whose record it restores. */
+static int mig_restore_own_first(struct mig_restore_threads *rt)
+{
+	struct mig_rthread tmp;
+	int i;
+
+	if (rt->mode != MIG_THREADS_HAND)
+		return 0;
+	for (i = 0; i < rt->n; i++) {
+		if (be32_to_cpu(rt->t[i].msg.home_tid) != rt->self_tid)
+			continue;
+		tmp = rt->t[0];
+		rt->t[0] = rt->t[i];
+		rt->t[i] = tmp;
+		return 0;
+	}
+	return mig_bad_stream("no state for the thread restoring it");
+}
+
+void mig_restore_threads_free(struct mig_restore_threads *rt)
+{
+	int i;
+
+	if (!rt->t)
+		return;
+	for (i = 0; i < rt->n; i++)
+		kvfree(rt->t[i].xstate);
+	kvfree(rt->t);
+	rt->t = NULL;
+	rt->n = 0;
 }
 
 /* STATE, right after TASK, checked whole before anything is set. */
@@ -627,7 +751,8 @@ static int mig_restore_mm(struct mig_restore *r)
 	int err;
 
 	for (;;) {
-		f = mig_restore_next(r);
+		f = r->after_threads ?: mig_restore_next(r);
+		r->after_threads = NULL;
 		if (IS_ERR(f))
 			return PTR_ERR(f);
 		if (f->type != MIG_MSG_MOVE_VMA)
@@ -728,18 +853,33 @@ static void mig_restore_sigactions(const struct mig_msg_task *t)
 }
 
 /*
- * The registration is only an address in the process's own memory; the
- * kernel checks it (and raises SIGSEGV on a bad one) when it next uses it.
+ * What the kernel holds for one thread, from its record, in its own
+ * context: the rseq, clear_child_tid and robust list registrations (only
+ * addresses in the process's memory; the kernel checks them when it uses
+ * them, and raises SIGSEGV on a bad rseq) and, @name, its name.
  */
-static void mig_restore_rseq(const struct mig_msg_task *t)
+void mig_restore_thread_kernel(const struct mig_msg_thread *th, bool name)
 {
-	u64 rseq = be64_to_cpu(t->rseq);
+	u64 rseq = be64_to_cpu(th->rseq);
+	u64 ctid = be64_to_cpu(th->clear_child_tid);
+	u64 robust = be64_to_cpu(th->robust_list);
 
-	if (!rseq || rseq >= TASK_SIZE_MAX || !IS_ALIGNED(rseq, 32))
-		return;
-	current->rseq = (struct rseq __user *)(unsigned long)rseq;
-	current->rseq_sig = be32_to_cpu(t->rseq_sig);
-	rseq_set_notify_resume(current);
+	if (rseq && rseq < TASK_SIZE_MAX && IS_ALIGNED(rseq, 32)) {
+		current->rseq = (struct rseq __user *)(unsigned long)rseq;
+		current->rseq_sig = be32_to_cpu(th->rseq_sig);
+		rseq_set_notify_resume(current);
+	}
+	current->clear_child_tid = ctid < TASK_SIZE_MAX ?
+				   (int __user *)(unsigned long)ctid : NULL;
+	if (robust < TASK_SIZE_MAX &&
+	    be64_to_cpu(th->robust_len) == sizeof(*current->robust_list))
+		current->robust_list = (void __user *)(unsigned long)robust;
+	if (name) {
+		/* set_task_comm() is not exported: what it does, but tracing */
+		task_lock(current);
+		strscpy_pad(current->comm, th->comm, sizeof(current->comm));
+		task_unlock(current);
+	}
 }
 
 static void mig_restore_limits(const struct mig_msg_task *t)
@@ -780,13 +920,20 @@ static void mig_emit_bail_if_error(struct mig_code *c)
 	mig_emit(c, check, sizeof(check));
 }
 
-#define MIG_TRAMP_CODE		1024
-#define MIG_TRAMP_DATA		(MIG_TRAMP_CODE - MIG_STATE_TRAMP_DATA)
-#define MIG_TRAMP_FRAME		MIG_TRAMP_CODE
-#define MIG_TRAMP_FPSTATE	ALIGN(MIG_TRAMP_FRAME + sizeof(struct rt_sigframe), 64)
+/*
+ * The trampoline: code first (the restoring thread's, then a few
+ * instructions for each other thread), the state's data at the end of
+ * the code, then one signal frame for each thread, with its XSAVE image.
+ */
+#define MIG_TRAMP_CODE		1152
+#define MIG_TRAMP_PER_THREAD	128
+#define MIG_FRAME_FPSTATE	ALIGN(sizeof(struct rt_sigframe), 64)
+#define MIG_CLONE_THREAD_FLAGS	(CLONE_VM | CLONE_FS | CLONE_FILES | \
+				 CLONE_SIGHAND | CLONE_THREAD | \
+				 CLONE_SYSVSEM | CLONE_SETTLS)
 
-static void mig_fill_frame(struct rt_sigframe *frame, const struct mig_msg_task *t,
-			   unsigned long fpstate)
+static void mig_fill_frame(struct rt_sigframe *frame,
+			   const struct mig_msg_thread *t, unsigned long fpstate)
 {
 	const struct mig_wire_regs *w = &t->regs;
 	struct sigcontext_64 *sc = (void *)&frame->uc.uc_mcontext;
@@ -839,25 +986,179 @@ static void mig_fix_xstate(void *xstate, u32 len)
 	sw->xfeatures = xfeatures;
 }
 
+static size_t mig_frame_size(const struct mig_rthread *t)
+{
+	return ALIGN(MIG_FRAME_FPSTATE + t->xstate_len + FP_XSTATE_MAGIC2_SIZE,
+		     64);
+}
+
+/* Thread @t's frame at @off of the trampoline (@buf, mapped at @base). */
+static void mig_put_frame(u8 *buf, unsigned long base, size_t off,
+			  struct mig_rthread *t)
+{
+	u32 magic2 = FP_XSTATE_MAGIC2;
+
+	mig_fill_frame((struct rt_sigframe *)(buf + off), &t->msg,
+		       base + off + MIG_FRAME_FPSTATE);
+	mig_fix_xstate(t->xstate, t->xstate_len);
+	memcpy(buf + off + MIG_FRAME_FPSTATE, t->xstate, t->xstate_len);
+	memcpy(buf + off + MIG_FRAME_FPSTATE + t->xstate_len, &magic2,
+	       sizeof(magic2));
+}
+
+/* rsp at the frame, rt_sigreturn (which finds it 8 bytes below rsp). */
+static void mig_emit_sigreturn(struct mig_code *c, unsigned long frame)
+{
+	mig_emit_movabs(c, 0xbc, frame + 8);		/* movabs rsp, frame+8 */
+	mig_emit_op_imm32(c, 0xb8, __NR_rt_sigreturn);
+	mig_emit(c, "\x0f\x05\x0f\x0b", 4);		/* syscall; ud2 */
+}
+
+static void mig_emit_set_base(struct mig_code *c, u32 code, u64 base)
+{
+	mig_emit_syscall(c, __NR_arch_prctl, code, base);
+}
+
+/* jcc rel32 to be patched: returns where the offset goes. */
+static u8 *mig_emit_jcc(struct mig_code *c, u8 cc)
+{
+	u8 op[2] = { 0x0f, cc };
+	u32 zero = 0;
+	u8 *at;
+
+	mig_emit(c, op, 2);
+	at = c->p;
+	mig_emit(c, &zero, 4);
+	return at;
+}
+
+static void mig_patch_jcc(u8 *at, const u8 *to)
+{
+	s32 rel = to - (at + 4);
+
+	memcpy(at, &rel, 4);
+}
+
+/*
+ * At a destination: clone the other threads, each into its own frame
+ * with its FS base (CLONE_SETTLS); the syscall hook adopts each child
+ * (mig_guest's forked()) before it runs. A child sets its GS base if it
+ * had one, traps in with its index (r12) to take its kernel state, and
+ * returns to its frame. The restoring thread then traps with 0, or with
+ * the clone's error.
+ */
+static void mig_emit_spawn(struct mig_code *c, struct mig_restore_threads *rt,
+			   unsigned long base, const size_t *frame_off)
+{
+	u8 *over, *skip, *child, *fail;
+	int i;
+
+	/* The children's code and the failure first: jumped to backwards. */
+	mig_emit(c, "\xe9", 1);					/* jmp rel32 */
+	over = c->p;
+	mig_emit(c, "\0\0\0\0", 4);
+
+	fail = c->p;
+	mig_emit(c, "\x48\x89\xc2", 3);			/* mov rdx, rax */
+	mig_emit_trap(c);
+	mig_emit(c, "\x0f\x0b", 2);				/* ud2 */
+
+	child = c->p;
+	mig_emit(c, "\x4d\x85\xed\x74", 4);		/* test r13; jz */
+	skip = c->p;
+	mig_emit(c, "\x00", 1);
+	mig_emit_op_imm32(c, 0xb8, __NR_arch_prctl);
+	mig_emit_op_imm32(c, 0xbf, ARCH_SET_GS);
+	mig_emit(c, "\x4c\x89\xee\x0f\x05", 5);		/* mov rsi, r13; syscall */
+	*skip = c->p - (skip + 1);
+	mig_emit(c, "\x4c\x89\xe2", 3);			/* mov rdx, r12 */
+	mig_emit_trap(c);
+	mig_emit_op_imm32(c, 0xb8, __NR_rt_sigreturn);
+	mig_emit(c, "\x0f\x05\x0f\x0b", 4);
+	mig_patch_jcc(over, c->p);
+
+	for (i = 1; i < rt->n; i++) {
+		const struct mig_wire_regs *w = &rt->t[i].msg.regs;
+		u64 gs = be64_to_cpu(w->gs_base), fs = be64_to_cpu(w->fs_base);
+
+		mig_emit(c, "\x41\xbc", 2);			/* mov r12d, i */
+		mig_emit(c, &i, 4);
+		mig_emit(c, "\x49\xbd", 2);			/* movabs r13, gs */
+		mig_emit(c, &gs, 8);
+		mig_emit_op_imm32(c, 0xb8, __NR_clone);
+		mig_emit_op_imm32(c, 0xbf, MIG_CLONE_THREAD_FLAGS);
+		mig_emit_movabs(c, 0xbe, base + frame_off[i] + 8);
+		mig_emit(c, "\x31\xd2\x45\x31\xd2", 5);	/* edx, r10d = 0 */
+		mig_emit(c, "\x49\xb8", 2);			/* movabs r8, fs */
+		mig_emit(c, &fs, 8);
+		mig_emit(c, "\x0f\x05\x48\x85\xc0", 5);	/* syscall; test */
+		mig_patch_jcc(mig_emit_jcc(c, 0x84), child);	/* jz child */
+		mig_patch_jcc(mig_emit_jcc(c, 0x88), fail);	/* js fail */
+	}
+	mig_emit(c, "\x31\xd2", 2);				/* xor edx, edx */
+	mig_emit_trap(c);
+	mig_emit_sigreturn(c, base + frame_off[0]);
+}
+
+/*
+ * At home: the deputy of each other thread leaves for its own few
+ * instructions here once the restoring thread trapped in (its vDSO and
+ * state are in place by then): its FS and GS bases, then its frame. A
+ * deputy whose thread ended away leaves for exit(0).
+ */
+static void mig_emit_resume(struct mig_code *c, struct mig_restore_threads *rt,
+			    unsigned long base, const size_t *frame_off,
+			    const u8 *code)
+{
+	int i;
+
+	mig_emit(c, "\x31\xd2", 2);				/* xor edx, edx */
+	mig_emit_trap(c);
+	mig_emit_sigreturn(c, base + frame_off[0]);
+	for (i = 1; i < rt->n; i++) {
+		const struct mig_wire_regs *w = &rt->t[i].msg.regs;
+
+		rt->t[i].resume_ip = base + (c->p - code);
+		mig_emit_set_base(c, ARCH_SET_FS, be64_to_cpu(w->fs_base));
+		mig_emit_set_base(c, ARCH_SET_GS, be64_to_cpu(w->gs_base));
+		mig_emit_sigreturn(c, base + frame_off[i]);
+	}
+	rt->exit_ip = base + (c->p - code);
+	mig_emit_op_imm32(c, 0xb8, __NR_exit);
+	mig_emit(c, "\x31\xff\x0f\x05\x0f\x0b", 6);	/* edi 0; syscall */
+}
+
 static int mig_enter_trampoline(struct mig_restore *r, unsigned long *tramp)
 {
+	struct mig_restore_threads *rt = r->rt;
 	const struct mig_msg_task *t = &r->task;
-	size_t size = PAGE_ALIGN(MIG_TRAMP_FPSTATE + r->xstate_len +
-				 FP_XSTATE_MAGIC2_SIZE);
+	size_t code_size = MIG_TRAMP_CODE + (rt->n - 1) * MIG_TRAMP_PER_THREAD;
 	struct pt_regs *regs = task_pt_regs(current);
-	u32 magic2 = FP_XSTATE_MAGIC2;
+	size_t *frame_off, size;
 	unsigned long base;
 	struct mig_code c;
 	u8 *buf;
-	int err = 0;
+	int i, err = 0;
 
-	buf = kvzalloc(size, GFP_KERNEL);
-	if (!buf)
+	frame_off = kcalloc(rt->n, sizeof(*frame_off), GFP_KERNEL);
+	if (!frame_off)
 		return -ENOMEM;
+	size = ALIGN(code_size, 64);
+	for (i = 0; i < rt->n; i++) {
+		frame_off[i] = size;
+		size += mig_frame_size(&rt->t[i]);
+	}
+	size = PAGE_ALIGN(size);
+	buf = kvzalloc(size, GFP_KERNEL);
+	if (!buf) {
+		kfree(frame_off);
+		return -ENOMEM;
+	}
 	base = vm_mmap(NULL, 0, size, PROT_READ | PROT_WRITE | PROT_EXEC,
 		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	if (IS_ERR_VALUE(base)) {
 		kvfree(buf);
+		kfree(frame_off);
 		return (long)base;
 	}
 
@@ -867,30 +1168,36 @@ static int mig_enter_trampoline(struct mig_restore *r, unsigned long *tramp)
 				 be64_to_cpu(t->vvar));
 		mig_emit_bail_if_error(&c);
 	}
-	mig_emit_syscall(&c, __NR_arch_prctl, ARCH_SET_FS,
-			 be64_to_cpu(t->regs.fs_base));
-	mig_emit_syscall(&c, __NR_arch_prctl, ARCH_SET_GS,
-			 be64_to_cpu(t->regs.gs_base));
+	mig_emit_set_base(&c, ARCH_SET_FS,
+			  be64_to_cpu(rt->t[0].msg.regs.fs_base));
+	mig_emit_set_base(&c, ARCH_SET_GS,
+			  be64_to_cpu(rt->t[0].msg.regs.gs_base));
 	/* Timers and membarrier, by the process's own calls. */
-	mig_state_emit(&c, &r->state, buf + MIG_TRAMP_DATA,
-		       base + MIG_TRAMP_DATA);
-	/* rt_sigreturn finds its frame 8 bytes below rsp. */
-	mig_emit_movabs(&c, 0xbc, base + MIG_TRAMP_FRAME + 8);
-	mig_emit_op_imm32(&c, 0xb8, __NR_rt_sigreturn);
-	mig_emit(&c, "\x0f\x05\x0f\x0b", 4);	/* syscall; ud2 */
+	mig_state_emit(&c, &r->state, buf + code_size - MIG_STATE_TRAMP_DATA,
+		       base + code_size - MIG_STATE_TRAMP_DATA);
+	if (rt->n == 1)
+		mig_emit_sigreturn(&c, base + frame_off[0]);
+	else if (rt->mode == MIG_THREADS_SPAWN)
+		mig_emit_spawn(&c, rt, base, frame_off);
+	else
+		mig_emit_resume(&c, rt, base, frame_off, buf);
+	/* Bounded by construction; never let frames hide an overrun. */
+	if (c.p - buf > code_size - MIG_STATE_TRAMP_DATA) {
+		pr_err("trampoline code overran its room\n");
+		err = -EINVAL;
+	}
+	for (i = 0; i < rt->n; i++)
+		mig_put_frame(buf, base, frame_off[i], &rt->t[i]);
 
-	mig_fill_frame((struct rt_sigframe *)(buf + MIG_TRAMP_FRAME), t,
-		       base + MIG_TRAMP_FPSTATE);
-	mig_fix_xstate(r->xstate, r->xstate_len);
-	memcpy(buf + MIG_TRAMP_FPSTATE, r->xstate, r->xstate_len);
-	memcpy(buf + MIG_TRAMP_FPSTATE + r->xstate_len, &magic2, sizeof(magic2));
-
-	if (copy_to_user((void __user *)base, buf, size))
+	if (!err && copy_to_user((void __user *)base, buf, size))
 		err = -EFAULT;
 	kvfree(buf);
+	kfree(frame_off);
 	if (err)
 		return err;
 
+	rt->tramp_start = base;
+	rt->tramp_end = base + code_size;
 	regs->ip = base;
 	regs->sp = base + size;
 	regs->flags = X86_EFLAGS_IF | X86_EFLAGS_FIXED;
@@ -906,7 +1213,7 @@ static int mig_enter_trampoline(struct mig_restore *r, unsigned long *tramp)
  */
 int mig_restore(struct mig_chan *chan, bool set_creds,
 		enum mig_restore_live live, unsigned long *tramp,
-		struct mig_sleep *sleep)
+		struct mig_sleep *sleep, struct mig_restore_threads *rt)
 {
 	struct mig_restore *r;
 	struct mig_frame *f;
@@ -916,6 +1223,7 @@ int mig_restore(struct mig_chan *chan, bool set_creds,
 	if (!r)
 		return -ENOMEM;
 	r->chan = chan;
+	r->rt = rt;
 	r->live = live != MIG_RESTORE_STOPPED;
 
 	if (live == MIG_RESTORE_PRECOPY) {
@@ -937,6 +1245,10 @@ int mig_restore(struct mig_chan *chan, bool set_creds,
 	mig_frame_free(f);
 	if (!err)
 		err = mig_restore_take_state(r);
+	if (!err)
+		err = mig_restore_take_threads(r);
+	if (!err)
+		err = mig_restore_own_first(rt);
 	if (!err && set_creds) {
 		/* Before anything changes: a refusal leaves the helper as is. */
 		r->cred = mig_creds_restore(&r->task);
@@ -959,9 +1271,9 @@ int mig_restore(struct mig_chan *chan, bool set_creds,
 	if (err)
 		goto out;
 	mig_restore_sigactions(&r->task);
-	mig_restore_rseq(&r->task);
+	mig_restore_thread_kernel(&rt->t[0].msg, false);
 	/* Its time left counts from now: moving is not sleeping. */
-	if (mig_sleep_restore(&r->task, sleep)) {
+	if (mig_sleep_restore(&rt->t[0].msg.sleep, sleep)) {
 		err = mig_bad_stream("sleep");
 		goto out;
 	}
@@ -977,6 +1289,8 @@ int mig_restore(struct mig_chan *chan, bool set_creds,
 	pr_debug("restored %lld us after its task state\n",
 		 ktime_us_delta(ktime_get(), r->t_task));
 out:
+	if (r->after_threads && !IS_ERR(r->after_threads))
+		mig_frame_free(r->after_threads);
 	if (r->cred)
 		put_cred(r->cred);
 	for (i = 1; i <= MIG_SHM_MAX; i++)

@@ -40,13 +40,18 @@ static bool mig_sig_is_child(int sig, int code)
 	return sig == SIGCHLD && code >= CLD_EXITED && code <= CLD_CONTINUED;
 }
 
-/* Sends signal @info (dequeued by the deputy) to the process on @chan. */
-int mig_signal_relay(struct mig_chan *chan, const kernel_siginfo_t *info)
+/*
+ * Sends signal @info (dequeued by the deputy) to the thread on @chan, or
+ * with @group to its process, whichever thread of it takes it.
+ */
+int mig_signal_relay(struct mig_chan *chan, const kernel_siginfo_t *info,
+		     bool group)
 {
 	struct mig_msg_signal m = {
 		.mig_id = cpu_to_be32(chan->id),
 		.signo = cpu_to_be32(info->si_signo),
 		.code = cpu_to_be32(SI_KERNEL),
+		.flags = cpu_to_be32(group ? MIG_SIGNAL_GROUP : 0),
 	};
 	struct kvec vec = { &m, sizeof(m) };
 	int code = info->si_code;
@@ -72,7 +77,8 @@ bool mig_signal_decode(const struct mig_msg_signal *m, kernel_siginfo_t *info)
 	u32 sig = be32_to_cpu(m->signo);
 	int code = (s32)be32_to_cpu(m->code);
 
-	if (!sig || !valid_signal(sig) || sig == SIGKILL)
+	if (!sig || !valid_signal(sig) || sig == SIGKILL ||
+	    be32_to_cpu(m->flags) & ~MIG_SIGNAL_GROUP || m->pad)
 		return false;
 	clear_siginfo(info);
 	info->si_signo = sig;
@@ -164,6 +170,21 @@ bool mig_signal_allow_job_stops(u32 flags)
 }
 
 /*
+ * The thread of @task's process a signal for the whole process goes to:
+ * the first that does not block it, as the kernel would pick (if all
+ * block it, @task keeps it pending). Under RCU.
+ */
+struct task_struct *mig_signal_target(struct task_struct *task, int sig)
+{
+	struct task_struct *t;
+
+	for_each_thread(task, t)
+		if (!(t->flags & PF_EXITING) && !sigismember(&t->blocked, sig))
+			return t;
+	return task;
+}
+
+/*
  * In the guest: a job stop signal relayed from home. Caught, ignored or
  * blocked, it is delivered as any signal; with the default action, the
  * stop is home's to decide.
@@ -225,7 +246,7 @@ void mig_deputy_stop_work(struct callback_head *cb)
 		clear_siginfo(&stop);
 		stop.si_signo = SIGSTOP;
 		stop.si_code = SI_KERNEL;
-		mig_signal_relay(chan, &stop);
+		mig_signal_relay(chan, &stop, true);
 		kernel_sigaction(sig, SIG_DFL);
 		force_sig(sig);
 	}

@@ -49,7 +49,7 @@ static bool mig_clock_ok(clockid_t clockid)
  * -EAGAIN for any other restart block (a CPU clock, a restarted call).
  */
 int mig_sleep_capture(long orig_nr, const struct mig_sleep *s,
-		      struct mig_msg_task *t)
+		      struct mig_wire_sleep *t)
 {
 	struct restart_block *rb = &current->restart_block;
 	clockid_t clockid;
@@ -72,17 +72,17 @@ int mig_sleep_capture(long orig_nr, const struct mig_sleep *s,
 		return -EAGAIN;
 	}
 	t->flags |= cpu_to_be32(MIG_TASK_SLEEPING);
-	t->sleep_clockid = cpu_to_be32(clockid);
-	t->sleep_left_ns = cpu_to_be64(max_t(s64, ktime_to_ns(left), 0));
-	t->sleep_rmtp = cpu_to_be64(rmtp);
+	t->clockid = cpu_to_be32(clockid);
+	t->left_ns = cpu_to_be64(max_t(s64, ktime_to_ns(left), 0));
+	t->rmtp = cpu_to_be64(rmtp);
 	return 0;
 }
 
 /* The sleep @t carries, to finish from now on. */
-int mig_sleep_restore(const struct mig_msg_task *t, struct mig_sleep *s)
+int mig_sleep_restore(const struct mig_wire_sleep *t, struct mig_sleep *s)
 {
-	clockid_t clockid = be32_to_cpu(t->sleep_clockid);
-	u64 left = be64_to_cpu(t->sleep_left_ns);
+	clockid_t clockid = be32_to_cpu(t->clockid);
+	u64 left = be64_to_cpu(t->left_ns);
 
 	memset(s, 0, sizeof(*s));
 	if (be32_to_cpu(t->flags) & ~MIG_TASK_SLEEPING)
@@ -95,7 +95,7 @@ int mig_sleep_restore(const struct mig_msg_task *t, struct mig_sleep *s)
 	s->active = true;
 	s->clockid = clockid;
 	s->expires = ktime_add_ns(mig_clock_now(clockid), left);
-	s->rmtp = be64_to_cpu(t->sleep_rmtp);
+	s->rmtp = be64_to_cpu(t->rmtp);
 	return 0;
 }
 

@@ -281,8 +281,15 @@ static void mig_chan_signal_info(struct mig_chan *chan,
 	spin_lock(&chan->lock);
 	if (chan->task &&
 	    (!mig_signal_is_job_stop(info.si_signo) ||
-	     !mig_chan_queue_stop(chan, chan->task, mig_guest_stop_work, &info)))
-		send_sig_info(info.si_signo, &info, chan->task);
+	     !mig_chan_queue_stop(chan, chan->task, mig_guest_stop_work, &info))) {
+		struct task_struct *to = chan->task;
+
+		rcu_read_lock();
+		if (be32_to_cpu(m->flags) & MIG_SIGNAL_GROUP)
+			to = mig_signal_target(to, info.si_signo);
+		send_sig_info(info.si_signo, &info, to);
+		rcu_read_unlock();
+	}
 	spin_unlock(&chan->lock);
 }
 
@@ -590,6 +597,9 @@ static const struct mig_msg_handler mig_stream_msgs[] = {
 		       mig_stream_rx_queue),
 	MIG_STREAM_MSG(MIG_MSG_MOVE_STATE, sizeof(struct mig_msg_state),
 		       sizeof(struct mig_msg_state), mig_stream_rx_queue),
+	MIG_STREAM_MSG(MIG_MSG_MOVE_THREAD, sizeof(struct mig_msg_thread),
+		       sizeof(struct mig_msg_thread) + MIG_XSTATE_MAX,
+		       mig_stream_rx_queue),
 	MIG_STREAM_MSG(MIG_MSG_MOVE_VMA, sizeof(struct mig_msg_vma),
 		       sizeof(struct mig_msg_vma) + MIG_PATH_MAX,
 		       mig_stream_rx_queue),

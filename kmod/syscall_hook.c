@@ -384,15 +384,59 @@ static void mig_hook_exit_probe(void *data, struct task_struct *task)
 		mig_hook_idle_later();
 }
 
+static void *(*mig_hook_fork_fn)(void *guest, struct task_struct *child);
+
+void mig_hook_set_fork_fn(void *(*fn)(void *guest, struct task_struct *child))
+{
+	mig_hook_fork_fn = fn;
+}
+
 /*
- * fork copied the flag of a hooked parent: the child is nobody's guest, and
- * must not reach the original with it. It has not run yet.
+ * The parent's owner may keep the child hooked (a restore's threads, made
+ * by clones of its trampoline): an entry for it before it runs, so its
+ * flag stays. Atomic context; false if not.
+ */
+static bool mig_hook_adopt(struct task_struct *parent,
+			   struct task_struct *child)
+{
+	void *(*fn)(void *guest, struct task_struct *child);
+	struct mig_hook_entry *e;
+	void *guest, *pguest;
+
+	fn = READ_ONCE(mig_hook_fork_fn);
+	pguest = parent == current ? mig_hook_guest(parent) : NULL;
+	if (!fn || !pguest || pguest == &mig_hook_test_guest)
+		return false;
+	e = kzalloc(sizeof(*e), GFP_ATOMIC);
+	if (!e)
+		return false;
+	guest = fn(pguest, child);
+	if (!guest) {
+		kfree(e);
+		return false;
+	}
+	e->task = child;
+	e->guest = guest;
+	get_task_struct(child);
+	__module_get(THIS_MODULE);
+	spin_lock(&mig_hook_lock);
+	hlist_add_head_rcu(&e->node, mig_hook_bucket(child));
+	mig_hook_count++;
+	spin_unlock(&mig_hook_lock);
+	return true;
+}
+
+/*
+ * fork copied the flag of a hooked parent: unless its owner adopts it, the
+ * child is nobody's guest, and must not reach the original with it. It
+ * has not run yet.
  */
 static void mig_hook_fork_probe(void *data, struct task_struct *parent,
 				struct task_struct *child)
 {
 	if (unlikely(test_task_syscall_work(child, SECCOMP)) &&
-	    READ_ONCE(child->seccomp.mode) == SECCOMP_MODE_DISABLED)
+	    READ_ONCE(child->seccomp.mode) == SECCOMP_MODE_DISABLED &&
+	    !mig_hook_adopt(parent, child))
 		clear_task_syscall_work(child, SECCOMP);
 }
 

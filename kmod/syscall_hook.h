@@ -87,6 +87,13 @@ void mig_hook_del_task(struct task_struct *task);
 void mig_hook_set_exit_fn(void (*fn)(void *guest));
 
 /*
+ * fn(guest, child) when a hooked task forks, in the parent, before the
+ * child first runs (atomic context): the child's guest pointer to hook it
+ * from its first instruction, or NULL (the usual: it is nobody's guest).
+ */
+void mig_hook_set_fork_fn(void *(*fn)(void *guest, struct task_struct *child));
+
+/*
  * From a callback only, for the syscall it was called for: argument @arg
  * (0-5, in x86-64 order) is @val while the call runs here natively (the
  * callback then returns false); the task's register is put back before it

@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 #define MIG_WIRE_MAGIC		0x4d494721	/* "MIG!" */
-#define MIG_WIRE_VERSION	7
+#define MIG_WIRE_VERSION	8
 #define MIG_NONCE_LEN		32
 #define MIG_SHARE_LEN		32		/* X25519 public key */
 #define MIG_MAC_LEN		32		/* HMAC-SHA256 */
@@ -42,6 +42,7 @@ enum mig_msg_type {
 	MIG_MSG_SWITCH = 23,	/* no payload: the sender's last frame here */
 	MIG_MSG_MOVE_FORGET = 24, /* struct mig_msg_pages + addrs: pages gone */
 	MIG_MSG_MOVE_STATE = 25, /* struct mig_msg_state: after TASK */
+	MIG_MSG_MOVE_THREAD = 26, /* struct mig_msg_thread + xstate bytes */
 	__MIG_MSG_MAX
 };
 
@@ -210,11 +211,12 @@ struct mig_msg_ctl {
 };
 
 /*
- * 32 bytes. A signal sent to the process at home, relayed to where it
+ * 40 bytes. A signal sent to the process at home, relayed to where it
  * runs with what its siginfo says of the sender. Which fields count
  * depends on code: SI_USER and SI_TKILL pid and uid; SI_QUEUE and
  * SI_MESGQ those and value; SIGCHLD's CLD_* pid, uid and status. Any
- * other code arrives as SI_KERNEL.
+ * other code arrives as SI_KERNEL. It goes to the thread of the channel
+ * it comes on, or with MIG_SIGNAL_GROUP to the process as a whole.
  */
 struct mig_msg_signal {
 	__be32 mig_id;
@@ -224,7 +226,12 @@ struct mig_msg_signal {
 	__be32 uid;		/* the sender's uid, as home sees it */
 	__be32 status;		/* SIGCHLD: si_status */
 	__be64 value;		/* si_value */
+	__be32 flags;		/* MIG_SIGNAL_* */
+	__be32 pad;		/* 0 */
 };
+
+/* mig_msg_signal.flags */
+#define MIG_SIGNAL_GROUP	0x1	/* sent to the process, not one thread */
 
 /* General registers, the order of struct user_regs_struct; 216 bytes. */
 struct mig_wire_regs {
@@ -245,6 +252,14 @@ struct mig_wire_sigaction {
 struct mig_wire_rlimit {
 	__be64 cur;
 	__be64 max;
+};
+
+/* 24 bytes: a thread caught in nanosleep(), whose sleep goes on there. */
+struct mig_wire_sleep {
+	__be64 left_ns;			/* MIG_TASK_SLEEPING: nanosleep() left */
+	__be64 rmtp;			/* where it reports the rest; 0: nowhere */
+	__be32 clockid;
+	__be32 flags;			/* MIG_TASK_* */
 };
 
 /* Fixed part; xstate_len bytes of XSAVE image (standard format) follow. */
@@ -270,12 +285,9 @@ struct mig_msg_task {
 	struct mig_wire_sigaction action[MIG_NSIG];
 	struct mig_wire_rlimit rlim[MIG_NRLIMITS];
 	__be32 ngroups;			/* supplementary groups, <= MIG_NGROUPS */
-	__be32 reserved;
+	__be32 home_tid;		/* the thread captured; 0: home_pid */
 	__be32 groups[MIG_NGROUPS];
-	__be64 sleep_left_ns;		/* MIG_TASK_SLEEPING: nanosleep() left */
-	__be64 sleep_rmtp;		/* where it reports the rest; 0: nowhere */
-	__be32 sleep_clockid;
-	__be32 flags;			/* MIG_TASK_* */
+	struct mig_wire_sleep sleep;
 	/*
 	 * Capability sets, bit n for capability n; the receiver never grants
 	 * more than these (Documentation/migration.rst, "Credentials").
@@ -287,7 +299,38 @@ struct mig_msg_task {
 	__be64 cap_ambient;
 	__be32 securebits;		/* SECBIT_* and their locks */
 	__be32 cred_flags;		/* MIG_CRED_* */
+	__be64 clear_child_tid;		/* set_tid_address() */
+	__be64 robust_list;		/* set_robust_list(): head, length */
+	__be64 robust_len;
 };
+
+/*
+ * 336 bytes, then xstate_len bytes of XSAVE image: one more thread of a
+ * multi-threaded process, after STATE (TASK is the thread that captured
+ * it; at most MIG_THREADS_MAX - 1 of these). Its forwarded calls and
+ * relayed signals go on a channel of its own, which home made.
+ */
+struct mig_msg_thread {
+	__be32 mig_id;
+	__be32 xstate_len;
+	__be32 home_tid;		/* its tid at home */
+	__be32 chan_id;			/* its channel */
+	struct mig_wire_regs regs;
+	__be64 blocked;
+	__be64 altstack_sp;
+	__be64 altstack_size;
+	__be32 altstack_flags;
+	__be32 rseq_sig;
+	__be64 rseq;
+	__be64 clear_child_tid;
+	__be64 robust_list;
+	__be64 robust_len;
+	struct mig_wire_sleep sleep;
+	__u8 comm[MIG_COMM_LEN];
+};
+
+/* Threads a process may have and move (TASK's and THREADs). */
+#define MIG_THREADS_MAX		256
 
 /* mig_msg_task.flags */
 #define MIG_TASK_SLEEPING	0x1	/* resumes a nanosleep() (restart_syscall) */

@@ -162,9 +162,9 @@ PAYLOADS = {
     "slow": lambda: b"",
     "hello": lambda: header(HELLO, HELLO_LEN) + bytes(HELLO_LEN),
     # Well-formed process messages for no process: refused, link kept.
-    "strays": lambda: (header(SIGNAL, 32) + struct.pack(">IIiIIIQ", 0xDEAD, 10, 0, 1, 0, 0, 0) +
+    "strays": lambda: (header(SIGNAL, 40) + struct.pack(">IIiIIIQII", 0xDEAD, 10, 0, 1, 0, 0, 0, 0, 0) +
                        header(STOP, 16) + struct.pack(">IIII", 0xDEAD, 20, 0, 0) +
-                       header(SIGNAL, 32) + struct.pack(">IIiIIIQ", 0xDEAD, 0, -1, 0, 0, 0, 0)),
+                       header(SIGNAL, 40) + struct.pack(">IIiIIIQII", 0xDEAD, 0, -1, 0, 0, 0, 0, 1, 0)),
     "shortstop": lambda: header(STOP, 8) + bytes(8),
 }
 
