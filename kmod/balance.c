@@ -13,8 +13,9 @@
  *    than threshold (in loads of one process): a move must still leave the
  *    target less busy than we were, or processes would bounce;
  *  - among the processes that may move (not pinned, here at least
- *    min_runtime_ms, single-threaded, with an address space), the one that
- *    gains most goes: it wants a CPU (runs or waits to run most of the time),
+ *    min_runtime_ms, single-threaded, with an address space; a process of
+ *    threads may want more CPUs than a node has idle: moved by hand), the
+ *    one that gains most goes: it wants a CPU (runs or waits to run most of the time),
  *    blocks rarely (every read, write or wait would be a round trip home
  *    once away: its rate times the link's measured round trip is the time
  *    it would lose) and is small (its memory must cross the link). Nothing

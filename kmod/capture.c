@@ -570,11 +570,26 @@ static bool mig_page_wanted(unsigned long addr, bool file_backed,
 	bool wanted;
 	long got;
 
-	if (get_user_pages_fast_only(addr, 1, 0, &page) != 1) {
+	got = get_user_pages_fast_only(addr, 1, 0, &page);
+	/*
+	 * A part of a huge page may be of the huge zero page, which is not
+	 * the zero pfn (a read of a huge-page-sized stretch never written,
+	 * a thread's stack say): the slow way below knows it.
+	 */
+	if (got == 1 && PageCompound(page) && may_fault) {
+		put_page(page);
+		got = 0;
+	}
+	if (got != 1) {
 		if (!may_fault)
 			return false;
+		/*
+		 * FOLL_DUMP, as for a core dump: a page never written (no
+		 * page, or a zero page) is none, and is not faulted in; a
+		 * page in swap is read back.
+		 */
 		mmap_read_lock(current->mm);
-		got = get_user_pages(addr, 1, 0, &page, NULL);
+		got = get_user_pages(addr, 1, FOLL_DUMP, &page, NULL);
 		mmap_read_unlock(current->mm);
 		if (got != 1)
 			return false;

@@ -1616,6 +1616,7 @@ int mig_deputy_ps(struct mig_ps_entry *e, int max)
 		e[n].state = MIG_PROC_AWAY;
 		e[n].moves = d->moves;
 		e[n].bytes_sent = d->bytes_sent;
+		e[n].threads = 1 + list_count_nodes(&d->threads);
 		n++;
 	}
 	spin_unlock(&mig_deputies_lock);

@@ -430,10 +430,29 @@ static int mig_guest_umh_init(struct subprocess_info *info, struct cred *new)
 	return 0;
 }
 
+static void mig_gthread_free(struct mig_gthread *gt);
+
+/* Threads of a restore never made (it failed): nothing else frees them. */
+static void mig_guest_drop_unborn(struct mig_guest *g)
+{
+	struct mig_gthread *gt, *tmp;
+	LIST_HEAD(unborn);
+
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry_safe(gt, tmp, &g->threads, node)
+		if (!gt->task)
+			list_move(&gt->node, &unborn);
+	spin_unlock(&mig_guests_lock);
+	list_for_each_entry_safe(gt, tmp, &unborn, node)
+		mig_gthread_free(gt);
+}
+
 /* The guest ended: its home's deputy ends the same way. */
 static void mig_guest_exit_work(struct work_struct *work)
 {
 	struct mig_guest *g = container_of(work, struct mig_guest, exit_work);
+
+	mig_guest_drop_unborn(g);
 
 	/* Died before it became its process (a fault in the prelude...). */
 	if (!g->acked)
@@ -1124,7 +1143,8 @@ static int mig_guest_call_home(const struct mig_guest_key *k)
 
 	spin_lock(&mig_guests_lock);
 	list_for_each_entry(g, &mig_guests, list) {
-		if (!mig_guest_is(g, k) || !g->restored || g->recall_queued)
+		if (!mig_guest_is(g, k) || !g->restored || g->recall_queued ||
+		    g->spawning)
 			continue;
 		spin_lock(&g->chan->lock);
 		task = g->chan->task;
@@ -1239,7 +1259,7 @@ int mig_guest_brief(struct mig_guest_brief *b, int max)
 		b[n].home = g->home_node;
 		b[n].pinned = g->pinned;
 		b[n].leaving = !g->restored || g->recall_queued ||
-			       g->gone_home;
+			       g->gone_home || g->spawning;
 		n++;
 	}
 	spin_unlock(&mig_guests_lock);
@@ -1496,6 +1516,7 @@ int mig_guest_ps(struct mig_ps_entry *e, int max)
 		e[n].moves = 1;
 		e[n].bytes_sent = 0;
 		e[n].pinned = g->pinned;
+		e[n].threads = 1 + list_count_nodes(&g->threads);
 		if (g->restored && READ_ONCE(g->recall_queued))
 			mig_live_ps_guest(g->pid, &e[n]);
 		n++;

@@ -396,6 +396,10 @@ int mig_check_task_state(struct task_struct *task, const char **why)
 		*why = "init does not move";
 		return -EPERM;
 	}
+	if (task->exit_state && !thread_group_empty(task)) {
+		*why = "the process's main thread has ended (its other threads run on): such a process does not move";
+		return -EBUSY;
+	}
 	if (!task->mm || task->flags & PF_EXITING) {
 		*why = "the process is exiting";
 		return -ESRCH;

@@ -464,7 +464,8 @@ static int mig_put_ps_entry(struct sk_buff *skb, const struct mig_ps_entry *e)
 	    nla_put_u8(skb, MIG_A_MIG_STATE, e->state) ||
 	    nla_put_u32(skb, MIG_A_MOVES, e->moves) ||
 	    nla_put_u64_64bit(skb, MIG_A_BYTES_SENT, e->bytes_sent, MIG_A_PAD) ||
-	    nla_put_u8(skb, MIG_A_PINNED, e->pinned))
+	    nla_put_u8(skb, MIG_A_PINNED, e->pinned) ||
+	    (e->threads && nla_put_u32(skb, MIG_A_THREADS, e->threads)))
 		return -EMSGSIZE;
 	if (e->role == MIG_ROLE_RETURNED &&
 	    (nla_put_u8(skb, MIG_A_HOME_REASON, e->home_reason) ||

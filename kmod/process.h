@@ -256,6 +256,7 @@ struct mig_ps_entry {
 	u32 moves;
 	u64 bytes_sent;
 	bool pinned;
+	u32 threads;			/* 0: not known (a process back home) */
 	u8 home_reason;			/* MIG_ROLE_RETURNED */
 	u16 home_nr;
 	u32 home_age_ms;

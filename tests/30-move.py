@@ -223,11 +223,11 @@ def refused(node, args, *words, user=None):
 
 @test
 def bad_moves_refused_process_unharmed(c):
-    """bad pid, unknown node, stranger, threads, shared memory: refused"""
+    """bad pid, unknown node, stranger, shared memory: refused"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
-    # CPU seconds: alive through the refusals that name it (the threaded
-    # and shared processes come after).
+    # CPU seconds: alive through the refusals that name it (the shared
+    # process comes after).
     sp = start_spin(n1, seconds=12)
     refused(n1, "move 999999 2", "no such process")
     refused(n1, "move %d 9" % sp.pid, "unknown node")
@@ -235,13 +235,6 @@ def bad_moves_refused_process_unharmed(c):
     refused(n1, "move %d home" % sp.pid, "at home")
     refused(n1, "move 1 2", "init")
     refused(n1, "move %d 2" % sp.pid, "not permitted", user=65534)
-
-    thr = n1.spawn("exec python3 -c 'import threading, time; "
-                   "threading.Thread(target=time.sleep, args=(60,)).start(); "
-                   "print(\"ready\", flush=True); time.sleep(60)'")
-    wait_until(lambda: "ready" in thr.output(), timeout=30, what="threads")
-    refused(n1, "move %d 2" % thr.pid, "multi-threaded")
-    thr.kill()
 
     # Memory really shared: a child maps it too.
     shm = n1.spawn("exec python3 -c 'import mmap, os, time; m = mmap.mmap(-1, 4096); "

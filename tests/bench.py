@@ -8,7 +8,9 @@ and with a writer dirtying 1 and 10 MiB/s, beside stopped moves of the
 same process (freeze seen by the process, whole time, bytes sent per
 resident byte) and CRIU's dump to a page server; 64 MiB under each cipher of the
 sealed link (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305); a forwarded 1-byte write beside a raw
-TCP round trip; a CPU-bound loop's speed away versus at home. Then, on
+TCP round trip; 64 MiB moved with 1 and with 8 threads, and forwarded
+writes by 1 and by 4 threads at once; a CPU-bound loop's speed away
+versus at home. Then, on
 three nodes, automatic balancing: the makespan of 6 equal CPU-bound jobs
 started on node 1, balancing off and on, beside the ideal; how long they
 took to spread and how often each moved; and what a system call costs
@@ -47,6 +49,36 @@ def bench_moves(n1, n2, rows):
         rows.append((what, "%.2f s" % secs, "%.1f MB/s" % (sent / 1e6 / secs)))
         n1.run("kill -KILL %d" % pid)
         sp.wait(60)
+
+
+def bench_threads(n1, n2, rows):
+    """Threads: a stopped move of 64 MiB with 1 thread and with 8 (the
+    others parked, each captured and sent as THREAD, each a deputy at
+    home); then forwarded 64-byte writes away, 1 thread beside 4 writing
+    at once (each thread forwards on its own channel to its own deputy)."""
+    secs = {}
+    for threads in (1, 8):
+        sp = n1.spawn("exec %s/bin/thrbench mem 64 %d" % (PROGS, threads))
+        pid = mig.ready(sp)
+        done = mig.migctl_json(n1, "move --stop-copy %d 2" % pid)
+        secs[threads] = done["elapsed_us"] / 1e6
+        rows.append(("stopped move 64 MiB, %d thr" % threads,
+                     "%.2f s" % secs[threads],
+                     "frozen %.2f s" % (done["freeze_us"] / 1e6)))
+        n1.run("kill -KILL %d" % pid)
+        sp.wait(60)
+    rows.append(("  8 threads vs 1", "", "%.2f x the time" % (secs[8] / secs[1])))
+    rate = {}
+    for threads in (1, 4):
+        sp = n1.spawn("exec %s/bin/thrbench write %d 5 64" % (PROGS, threads))
+        pid = mig.ready(sp)
+        mig.move(n1, pid, 2)
+        n1.run_ok("kill -USR1 %d" % pid)
+        assert sp.wait(120) == 0, sp.output()
+        rate[threads] = float(sp.output().split("rate", 1)[1].split("/")[0])
+        rows.append(("forwarded writes, %d thread%s" % (threads, "s" * (threads > 1)),
+                     "", "%.0f writes/s" % rate[threads]))
+    rows.append(("  4 writers vs 1", "", "%.2f x the rate" % (rate[4] / rate[1])))
 
 
 def bench_ciphers(n1, raw, rows):
@@ -352,7 +384,12 @@ def main():
             bench_live(n1, n2, rows)
             print_rows(rows)
             return 0
+        if os.environ.get("MIG_BENCH_ONLY") == "threads":
+            bench_threads(n1, n2, rows)
+            print_rows(rows)
+            return 0
         bench_moves(n1, n2, rows)
+        bench_threads(n1, n2, rows)
         bench_live(n1, n2, rows)
         bench_ciphers(n1, float(raw), rows)
         runs = bench_python(n1, n2)

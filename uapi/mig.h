@@ -164,6 +164,7 @@ enum mig_attr {
 	/* u32, network byte order: this node's address, from NODE_ADD of its id */
 	MIG_A_LOCAL_ADDR4,
 	MIG_A_VERSION,		/* string: the module's version (MODULE_VERSION) */
+	MIG_A_THREADS,		/* u32, PS: the process's threads (moved with it) */
 	__MIG_A_MAX
 };
 

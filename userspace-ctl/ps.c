@@ -98,6 +98,9 @@ static void read_proc(struct nlattr **tb, struct proc_info *p)
 	if (p->has_bytes)
 		p->bytes_sent = nla_get_u64(tb[MIG_A_BYTES_SENT]);
 	p->pinned = tb[MIG_A_PINNED] && nla_get_u8(tb[MIG_A_PINNED]);
+	p->has_threads = tb[MIG_A_THREADS];
+	if (p->has_threads)
+		p->threads = nla_get_u32(tb[MIG_A_THREADS]);
 	if (tb[MIG_A_HOME_REASON])
 		p->reason = nla_get_u8(tb[MIG_A_HOME_REASON]);
 	if (tb[MIG_A_HOME_SYSCALL])
@@ -198,12 +201,13 @@ static void format_opt(bool has, uint32_t v, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-#define PS_ROW "%-7s  %-6s  %-13s  %-5s  %-9s  %-6s  %5s  %9s%s%s\n"
+#define PS_ROW "%-7s  %-6s  %-13s  %-5s  %-9s  %7s  %-6s  %5s  %9s%s%s\n"
 
 static void print_proc_row(const void *rec)
 {
 	const struct proc_info *p = rec;
 	char pid[16], home[16], hpid[16], homepid[40], where[16], moves[16];
+	char threads[16];
 	char sent[16] = "-", progress[128] = "";
 
 	snprintf(pid, sizeof(pid), "%u", p->pid);
@@ -215,6 +219,7 @@ static void print_proc_row(const void *rec)
 		snprintf(homepid, sizeof(homepid), "-");
 	format_opt(p->has_where, p->where, where, sizeof(where));
 	format_opt(p->has_moves, p->moves, moves, sizeof(moves));
+	format_opt(p->has_threads, p->threads, threads, sizeof(threads));
 	if (p->has_bytes)
 		format_bytes(p->bytes_sent, sent, sizeof(sent));
 	if (p->moving)
@@ -222,14 +227,14 @@ static void print_proc_row(const void *rec)
 	else if (p->has_role && p->role == MIG_ROLE_RETURNED)
 		format_returned(p, progress, sizeof(progress));
 	printf(PS_ROW, pid, role_name(p), homepid, where, proc_state_name(p),
-	       p->pinned ? "yes" : "-", moves, sent, *progress ? "  " : "",
-	       progress);
+	       threads, p->pinned ? "yes" : "-", moves, sent,
+	       *progress ? "  " : "", progress);
 }
 
 static void print_proc_header(void)
 {
-	printf(PS_ROW, "PID", "ROLE", "HOME", "WHERE", "STATE", "PINNED",
-	       "MOVES", "SENT", "", "");
+	printf(PS_ROW, "PID", "ROLE", "HOME", "WHERE", "STATE", "THREADS",
+	       "PINNED", "MOVES", "SENT", "", "");
 }
 
 static void print_proc_json(struct json *j, const void *rec)
@@ -245,6 +250,7 @@ static void print_proc_json(struct json *j, const void *rec)
 	json_opt_string(j, "state", p->has_state, proc_state_name(p));
 	json_bool(j, "pinned", p->pinned);
 	json_opt_uint(j, "moves", p->has_moves, p->moves);
+	json_opt_uint(j, "threads", p->has_threads, p->threads);
 	json_opt_uint(j, "bytes_sent", p->has_bytes, p->bytes_sent);
 	if (p->has_role && p->role == MIG_ROLE_RETURNED) {
 		json_string(j, "reason", home_reason_name(p));

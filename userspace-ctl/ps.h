@@ -9,11 +9,11 @@
 
 /* One process of the dump; has_* tell which optional attributes came. */
 struct proc_info {
-	uint32_t pid, home_node, home_pid, where, moves;
+	uint32_t pid, home_node, home_pid, where, moves, threads;
 	uint64_t bytes_sent;
 	uint8_t role, state;
 	bool has_role, has_home, has_home_pid, has_where, has_state,
-	     has_moves, has_bytes;
+	     has_moves, has_bytes, has_threads;
 	bool pinned;		/* absent means not pinned */
 	/* A live move under way (MOVE_MODE present). */
 	bool moving;
