@@ -21,6 +21,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fcntl.h>
+#include <linux/futex.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
 #include <linux/resource.h>
@@ -228,7 +229,7 @@ static const struct mig_fwd_desc mig_fwd_table[__NR_syscalls] = {
 	[__NR_mlock2] = LOCAL,
 	[__NR_mlockall] = LOCAL,
 	[__NR_munlockall] = LOCAL,
-	[__NR_futex] = LOCAL,
+	[__NR_futex] = SPECIAL,
 	[__NR_nanosleep] = LOCAL,
 	[__NR_clock_nanosleep] = LOCAL,
 	[__NR_clock_gettime] = LOCAL,
@@ -408,6 +409,25 @@ static int mig_fwd_self(unsigned long nr, const struct mig_fwd_desc *d,
  * home pid is @self: MIG_SYS_LOCAL, MIG_SYS_SELF, MIG_SYS_FORWARD with
  * @plan's argument kinds filled, or MIG_SYS_REFUSE.
  */
+/*
+ * A priority-inheritance futex names its owner by tid in the futex word:
+ * the tids of the process are its home ones, which only home's kernel
+ * knows. Those operations run at home; the others are the memory's own.
+ */
+static bool mig_futex_is_pi(u64 op)
+{
+	switch (op & FUTEX_CMD_MASK) {
+	case FUTEX_LOCK_PI:
+	case FUTEX_LOCK_PI2:
+	case FUTEX_UNLOCK_PI:
+	case FUTEX_TRYLOCK_PI:
+	case FUTEX_WAIT_REQUEUE_PI:
+	case FUTEX_CMP_REQUEUE_PI:
+		return true;
+	}
+	return false;
+}
+
 int mig_fwd_classify(unsigned long nr, const u64 *args, pid_t self,
 		     struct mig_fwd_plan *plan)
 {
@@ -447,6 +467,8 @@ int mig_fwd_classify(unsigned long nr, const u64 *args, pid_t self,
 	if (nr == __NR_prctl)
 		return mig_prctl_is_local(args[0]) ? MIG_SYS_LOCAL :
 		       MIG_SYS_REFUSE;
+	if (nr == __NR_futex)
+		return mig_futex_is_pi(args[1]) ? MIG_SYS_REFUSE : MIG_SYS_LOCAL;
 	/* Its timeout runs across the messages: that loop is home's. */
 	if (nr == __NR_recvmmsg)
 		return args[4] ? MIG_SYS_REFUSE : MIG_SYS_FORWARD_MSG;

@@ -15,12 +15,14 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/compat.h>
+#include <linux/futex.h>
 #include <linux/module.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/task_work.h>
 #include <linux/umh.h>
 #include <linux/workqueue.h>
+#include <asm/futex.h>
 
 #include "mig.h"
 #include "syscall_hook.h"
@@ -1311,6 +1313,66 @@ static long mig_guest_forward(struct mig_chan *chan, unsigned long nr,
 	return ret;
 }
 
+static bool mig_guest_in_tramp(const struct mig_guest *g,
+			       const struct pt_regs *regs)
+{
+	return regs->ip > g->rt.tramp_start && regs->ip <= g->rt.tramp_end;
+}
+
+/*
+ * A thread ends away holding robust mutexes: their futex words name it by
+ * its home tid, which this kernel's exit does not know as its own. Each
+ * word of its robust list (and the one being changed) that names it gets
+ * its tid here instead, so that the exit, which runs next, marks the
+ * mutex owner-dead and wakes a waiter, as at home. Bounded as the
+ * kernel's walk is; a bad list is left to the kernel.
+ */
+#define MIG_ROBUST_LIMIT	2048
+
+static void mig_robust_retag(u32 __user *uaddr, u32 home_tid)
+{
+	u32 val, cur, tid = task_pid_vnr(current);
+	int tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		if (get_user(val, uaddr) ||
+		    (val & FUTEX_TID_MASK) != home_tid)
+			return;
+		if (futex_atomic_cmpxchg_inatomic(&cur, uaddr, val,
+						  (val & ~FUTEX_TID_MASK) | tid))
+			return;
+		if (cur == val)
+			return;
+	}
+}
+
+static void mig_guest_robust_exit(u32 home_tid)
+{
+	struct robust_list_head __user *head = current->robust_list;
+	unsigned long entry, pending, limit = MIG_ROBUST_LIMIT;
+	long offset;
+
+	if (!head || home_tid == task_pid_vnr(current) ||
+	    get_user(entry, (unsigned long __user *)&head->list.next) ||
+	    get_user(offset, &head->futex_offset) ||
+	    get_user(pending, (unsigned long __user *)&head->list_op_pending))
+		return;
+	while (entry != (unsigned long)&head->list && limit--) {
+		unsigned long next;
+
+		if (get_user(next, (unsigned long __user *)(entry & ~1UL)))
+			return;
+		if ((entry & ~1UL) != (pending & ~1UL))
+			mig_robust_retag((u32 __user *)((entry & ~1UL) + offset),
+					 home_tid);
+		entry = next;
+		cond_resched();
+	}
+	if (pending)
+		mig_robust_retag((u32 __user *)((pending & ~1UL) + offset),
+				 home_tid);
+}
+
 /*
  * One syscall of the guest's thread @gt (NULL: the owning thread), on
  * its channel @chan: run here, forwarded, or the process goes home for it.
@@ -1329,7 +1391,8 @@ static bool mig_guest_serve(struct mig_guest *g, struct mig_gthread *gt,
 		*ret = -ENOSYS;
 		return true;
 	}
-	if (sleep->active) {
+	/* The trampoline's own calls run before the sleep is resumed. */
+	if (sleep->active && !mig_guest_in_tramp(g, regs)) {
 		if (nr == __NR_restart_syscall) {
 			*ret = mig_sleep_resume(sleep);
 			return true;
@@ -1339,6 +1402,8 @@ static bool mig_guest_serve(struct mig_guest *g, struct mig_gthread *gt,
 	mig_syscall_args(regs, args);
 	switch (mig_fwd_classify(nr, args, g->home_pid, &plan)) {
 	case MIG_SYS_LOCAL:
+		if (nr == __NR_exit && gt)
+			mig_guest_robust_exit(gt->home_tid);
 		/*
 		 * The owning thread holds the process's channel: it does not
 		 * end before the others. Its exit runs at home.
