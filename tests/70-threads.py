@@ -352,7 +352,13 @@ def exec_threaded_program(c):
         finish(sp, 0, timeout=180)
         out = sp.output()
         assert "done 3\n" in out and "joined 5" in out and "bad " not in out, out
-        diag("ps --history: %s" % mig.migctl_json(n1, "ps --history"))
+        # Placed at node 2 single-threaded, it creates its first thread
+        # there: that clone brings it home (and it stays there).
+        back = [p for p in mig.migctl_json(n1, "ps --history")
+                if p["pid"] == sp.pid and p.get("role") == "returned"]
+        diag("ps --history: %s" % back)
+        assert back and back[-1]["reason"] == "syscall" and \
+            back[-1]["syscall"] in (56, 435), back     # clone, clone3
         nothing_left(c)
     finally:
         if sp.running():

@@ -1021,7 +1021,6 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIG_RT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	prctl(PR_SET_NAME, "threads-main", 0, 0, 0);
 	if (heap_mib)
 		heap_setup();
 	if (pipe(rd_pipe))
@@ -1039,6 +1038,10 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "exitgroup") &&
 		 (e = pthread_create(&quitter_th, NULL, quitter_thread, NULL)))
 		die("pthread_create", e);
+
+	/* After the first clone: placed away by `migctl exec`, it is that
+	 * clone that brings the process home. */
+	prctl(PR_SET_NAME, "threads-main", 0, 0, 0);
 
 	/* The ring's tids, as each thread says: one report, not a phase. */
 	pthread_mutex_lock(&ring_lock);
