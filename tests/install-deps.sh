@@ -8,7 +8,8 @@ set -eu
 
 PACKAGES="make gcc libc6-dev pkg-config libnl-3-dev libnl-genl-3-dev
 	linux-headers-amd64 linux-image-amd64 qemu-system-x86 busybox-static
-	cpio iproute2 kmod procps util-linux python3 python3-cryptography"
+	cpio iproute2 kmod procps util-linux python3 python3-cryptography
+	golang-go"
 [ "${1:-}" = bench ] && PACKAGES="$PACKAGES criu openssl"
 
 missing=""

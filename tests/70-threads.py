@@ -1,0 +1,470 @@
+#!/usr/bin/python3
+"""Multi-threaded processes move (issue 12): every thread is captured and
+resumes where it was, keeps its home tid, and threads created, ending,
+signalled or calling exit_group while away behave as at home.
+
+The checks run inside tests/progs/threads (pthreads: a token ring under a
+process-shared mutex and condition variables, __thread counters, a reader
+blocked in read() on a pipe), tests/progs/pythreads.py (threading and
+queue) and tests/progs/bin/gothreads (Go, when it was built), at home,
+away and back; one shared 2-node cluster, a 3-node one at the end."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from migtest import diag, run, skip, test, wait_until  # noqa: E402
+import mig  # noqa: E402
+
+NODES = 2
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+THREADS = "tests/progs/bin/threads"
+PYTHREADS = "tests/progs/pythreads.py"
+GOTHREADS = "tests/progs/bin/gothreads"
+SIGUSR2, SIGRT = 12, 36         # SIGRTMIN + 2 of glibc: threads' SIG_RT
+
+
+def start(node, args, prog=THREADS):
+    """Spawns `prog args` at node; returns (Spawned, pid, tids) once it is
+    ready, tids being its "tids" line as {name: [tid, ...]}."""
+    sp = node.spawn("exec %s %s" % (prog, args))
+    pid = mig.ready(sp)
+    return sp, pid, tids_of(sp.output())
+
+
+def tids_of(out):
+    line = [ln for ln in out.splitlines() if ln.startswith("tids ")][0]
+    return {k: [int(t) for t in v.split(",")]
+            for k, v in (w.split("=") for w in line.split()[1:])}
+
+
+def phase(node, sp, pid, n, timeout=90):
+    """Runs check phase n (SIGUSR1 at home, relayed if the process is
+    away); returns its lines."""
+    node.run_ok("kill -USR1 %d" % pid)
+    wait_until(lambda: "done %d\n" % n in sp.output() or not sp.running(),
+               timeout=timeout, what="phase %d" % n)
+    out = sp.output()
+    assert "done %d\n" % n in out, "phase %d did not end: %s" % (n, out)
+    return out.split("phase %d\n" % n, 1)[1].split("done %d\n" % n)[0].splitlines()
+
+
+def bad_lines(lines):
+    return [ln for ln in lines if ln.startswith("bad ")]
+
+
+def assert_good(*phases):
+    failed = ["phase %d: %s" % (i, ln) for i, lines in enumerate(phases, 1)
+              for ln in bad_lines(lines)]
+    assert not failed, "\n".join(failed)
+
+
+def guests_of(node, pid):
+    """node's guest rows of home pid `pid`."""
+    return [g for g in mig.ps(node) if g.get("home_pid") == pid]
+
+
+def assert_away(n2, pid, when):
+    assert guests_of(n2, pid), "%s: not away at node 2: %s" % (when, mig.ps(n2))
+
+
+def home_tasks(node, pid):
+    """The tids /proc/PID/task lists at node."""
+    return sorted(int(t) for t in node.run_ok("ls /proc/%d/task" % pid).split())
+
+
+def all_tids(sp, tids):
+    """Every tid of a threads process: its "tids" line and the reader's."""
+    found = [t for v in tids.values() for t in v]
+    line = [ln for ln in sp.output().splitlines() if ln.startswith("reader ")]
+    if line:
+        found.append(int(line[0].split()[1]))
+    return sorted(found)
+
+
+def nothing_left(c):
+    for n in c.nodes:
+        if n.alive:
+            wait_until(lambda: not mig.ps(n), timeout=30,
+                       what="%s: migctl ps empty" % n.name)
+
+
+def finish(sp, code=0, timeout=60):
+    rc = sp.wait(timeout)
+    assert rc == code, "exit status %s, not %d: %s" % (rc, code, sp.output())
+
+
+@test(timeout=400)
+def ring_there_and_home(c):
+    """a token ring of 4 threads, TLS, shared futexes, a reader blocked in
+    read(): to node 2 and home; tids kept at home and in /proc/PID/task"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp, pid, tids = start(n1, "ring 4")
+    try:
+        p1 = phase(n1, sp, pid, 1)
+        every = all_tids(sp, tids)
+        assert len(every) == 6 and home_tasks(n1, pid) == every, \
+            "/proc/%d/task %s, the program says %s" % (pid, home_tasks(n1, pid), every)
+        mig.move(n1, pid, 2)
+        assert_away(n2, pid, "after the move")
+        assert home_tasks(n1, pid) == every, \
+            "away: /proc/%d/task at home %s, not %s" % (pid, home_tasks(n1, pid), every)
+        p2 = phase(n1, sp, pid, 2)
+        diag("away: " + " | ".join(ln for ln in p2 if not ln.startswith("ok ")))
+        assert_away(n2, pid, "after phase 2")
+        assert home_tasks(n1, pid) == every
+        mig.move(n1, pid, "home")
+        assert not guests_of(n2, pid), "still at node 2 after coming home"
+        p3 = phase(n1, sp, pid, 3)
+        assert home_tasks(n1, pid) == every
+        finish(sp)
+        assert_good(p1, p2, p3)
+        for lines in (p1, p2, p3):
+            ring = [ln for ln in lines if ln.startswith("ring passes")][0]
+            assert ring.endswith(" " + ",".join(map(str, tids["ring"]))), ring
+        assert "joined 5" in sp.output(), sp.output()
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+@test(timeout=300)
+def python_threads(c):
+    """python3 threading + queue pipeline: to node 2 and home"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp, pid, tids = start(n1, "%s 3 3" % PYTHREADS, prog="python3")
+    try:
+        p1 = phase(n1, sp, pid, 1)
+        mig.move(n1, pid, 2)
+        p2 = phase(n1, sp, pid, 2)
+        assert_away(n2, pid, "after phase 2")
+        mig.move(n1, pid, "home")
+        p3 = phase(n1, sp, pid, 3)
+        finish(sp)
+        assert_good(p1, p2, p3)
+        items = [int([ln for ln in p if ln.startswith("items ")][0].split()[1])
+                 for p in (p1, p2, p3)]
+        assert items[0] < items[1] < items[2], "no progress: %s" % items
+        assert "joined 7" in sp.output(), sp.output()
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+@test(timeout=400)
+def spawn_and_exit_while_away(c):
+    """a thread exits away (joined, its robust mutex owner-dead), one is
+    created (which brings the process home), it moves again with it"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp, pid, tids = start(n1, "-p 4 spawn 2")
+    try:
+        p1 = phase(n1, sp, pid, 1)
+        (victim,) = tids["victim"]
+        assert victim in home_tasks(n1, pid)
+        mig.move(n1, pid, 2)
+        assert_away(n2, pid, "after the move")
+        p2 = phase(n1, sp, pid, 2)
+        diag("phase 2: " + " | ".join(ln for ln in p2 if not ln.startswith("ok ")))
+        assert "exited %d" % victim in p2, p2
+        born = int([ln for ln in p2 if ln.startswith("born ")][0].split()[1])
+        # pthread_create() away brought it home, for good.
+        wait_until(lambda: mig.where(n1, [pid])[pid] == 1, timeout=30,
+                   what="the process home after creating a thread")
+        assert not guests_of(n2, pid), mig.ps(n2)
+        back = [p for p in mig.migctl_json(n1, "ps --history")
+                if p["pid"] == pid and p.get("role") == "returned"]
+        diag("ps --history: %s" % back)
+        assert back and back[-1]["reason"] == "syscall" and \
+            back[-1]["syscall"] in (56, 435), back     # clone, clone3
+        tasks = home_tasks(n1, pid)
+        assert victim not in tasks and born in tasks, \
+            "/proc/%d/task: %s (victim %d, born %d)" % (pid, tasks, victim, born)
+        mig.move(n1, pid, 2)
+        p3 = phase(n1, sp, pid, 3)
+        assert_away(n2, pid, "after phase 3")
+        assert born in home_tasks(n1, pid)
+        mig.move(n1, pid, "home")
+        p4 = phase(n1, sp, pid, 4)
+        finish(sp)
+        assert_good(p1, p2, p3, p4)
+        assert "ok born-tid" in p3 and "ok born-tid" in p4, (p3, p4)
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+def sig_hits(lines, name):
+    """[(tid, "alt"|"main")] of a phase's "sig NAME ..." line."""
+    line = [ln for ln in lines if ln.startswith("sig %s" % name)][0]
+    return sorted((int(t), w) for t, w in (h.split(":") for h in line.split()[2:]))
+
+
+def tgkill(node, pid, tid, sig):
+    node.run_ok("%s tgkill %d %d %d" % (THREADS, pid, tid, sig))
+
+
+@test(timeout=300)
+def pthread_kill_one_thread_away(c):
+    """tgkill at home to one thread away reaches that thread (on its
+    alternate stack); a process-wide signal reaches the one thread that
+    does not block it, another any one thread"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp, pid, tids = start(n1, "-p 4 kill 3")
+    try:
+        p1 = phase(n1, sp, pid, 1)
+        (target,), (catcher,) = tids["target"], tids["catcher"]
+        ring1 = tids["ring"][1]
+        mig.move(n1, pid, 2)
+        tgkill(n1, pid, target, SIGUSR2)
+        tgkill(n1, pid, ring1, SIGUSR2)
+        tgkill(n1, pid, 0, SIGRT)          # kill(): the whole process
+        p2 = phase(n1, sp, pid, 2)
+        assert_away(n2, pid, "after phase 2")
+        n1.run_ok("kill -USR2 %d" % pid)
+        p3 = phase(n1, sp, pid, 3)
+        assert_away(n2, pid, "after phase 3")
+        mig.move(n1, pid, "home")
+        tgkill(n1, pid, target, SIGUSR2)
+        p4 = phase(n1, sp, pid, 4)
+        finish(sp)
+        assert_good(p1, p2, p3, p4)
+        assert sig_hits(p1, "usr2") == [] and sig_hits(p1, "rt") == [], p1
+        assert sig_hits(p2, "usr2") == sorted([(target, "alt"), (ring1, "alt")]), p2
+        assert sig_hits(p2, "rt") == [(catcher, "alt")], p2
+        (hit,) = sig_hits(p3, "usr2")
+        assert hit[0] in all_tids(sp, tids), "SIGUSR2 by an unknown thread: %s" % p3
+        assert sig_hits(p3, "rt") == [], p3
+        assert sig_hits(p4, "usr2") == [(target, "alt")], p4
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+@test(timeout=300)
+def exit_group_from_a_thread_away(c):
+    """exit(7) from a non-main thread away ends every thread; home's
+    parent sees status 7"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp, pid, tids = start(n1, "exitgroup 3")
+    try:
+        assert_good(phase(n1, sp, pid, 1))
+        mig.move(n1, pid, 2)
+        assert_away(n2, pid, "after the move")
+        n1.run_ok("kill -USR1 %d" % pid)
+        finish(sp, 7)
+        by = [int(ln.split()[3]) for ln in sp.output().splitlines()
+              if ln.startswith("exit 7 from ")]
+        assert by and by[0] not in tids["main"] + tids["ring"], sp.output()
+        assert n1.run("test -e /proc/%d" % pid)[0] != 0, "pid still there"
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+@test(timeout=300)
+def sleepers_resume(c):
+    """threads blocked in nanosleep, FUTEX_WAIT (private, shared, timed),
+    poll and read on pipes when moved: each returns what and when it must"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    secs = 15
+    sp, pid, tids = start(n1, "-S %d sleepers 2" % secs)
+    try:
+        p1 = phase(n1, sp, pid, 1)
+        assert "sleeping %d s" % secs in p1, p1
+        t0 = time.monotonic()
+        mig.move(n1, pid, 2)
+        took = time.monotonic() - t0
+        diag("moved with its sleepers blocked in %.1f s (they sleep %d s)" % (took, secs))
+        assert took < secs - 2, "the move took too long to test the sleepers"
+        p2 = phase(n1, sp, pid, 2, timeout=secs + 90)
+        diag("away: " + " | ".join(ln for ln in p2 if not ln.startswith("ok ")))
+        assert_away(n2, pid, "after phase 2")
+        mig.move(n1, pid, "home")
+        p3 = phase(n1, sp, pid, 3)
+        finish(sp)
+        assert_good(p1, p2, p3)
+        for what in ("nanosleep", "nanosleep-spans-phase-2", "futex-private",
+                     "futex-shared", "futex-timeout", "poll", "reader-data"):
+            assert "ok " + what in p2, "%s not checked: %s" % (what, p2)
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+@test(timeout=600)
+def twenty_threaded_moves_at_once(c):
+    """20 processes of 4 threads each moved to node 2 at once, checked
+    there, moved home at once, checked"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    count = 20
+    sps = [n1.spawn("exec %s -p 2 -d 20000 ring 2" % THREADS) for _ in range(count)]
+    try:
+        pids = [mig.ready(sp, timeout=120) for sp in sps]
+        res = mig.moves_at_once(c.workdir, [(n1, p, 2) for p in pids])
+        failed = {k: v for k, v in res.items() if v[0] != 0}
+        assert not failed, "moves failed: %s" % failed
+        away = {g["home_pid"] for g in mig.ps(n2)}
+        assert away == set(pids), "at node 2: %s" % sorted(away)
+
+        def all_done(n):
+            n1.run_ok("kill -USR1 %s" % " ".join(map(str, pids)))
+            wait_until(lambda: all("done %d\n" % n in sp.output() for sp in sps),
+                       timeout=180, interval=1, what="phase %d of all" % n)
+        all_done(1)
+        away = {g["home_pid"] for g in mig.ps(n2)}
+        assert away == set(pids), "phase 1 brought some home: %s" % sorted(set(pids) - away)
+        res = mig.moves_at_once(c.workdir, [(n1, p, "home") for p in pids])
+        failed = {k: v for k, v in res.items() if v[0] != 0}
+        assert not failed, "moves home failed: %s" % failed
+        all_done(2)
+        for sp in sps:
+            finish(sp)
+            assert "bad " not in sp.output(), sp.output()
+        nothing_left(c)
+    finally:
+        for sp in sps:
+            if sp.running():
+                sp.kill()
+
+
+@test(timeout=300)
+def exec_threaded_program(c):
+    """migctl exec 2 -- threads ring 4: it runs right, wherever it ends"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp = n1.spawn("exec %s exec 2 -- %s -t 1 ring 4" % (mig.MIGCTL, THREADS))
+    try:
+        finish(sp, 0, timeout=180)
+        out = sp.output()
+        assert "done 3\n" in out and "joined 5" in out and "bad " not in out, out
+        # Placed at node 2 single-threaded, it creates its first thread
+        # there: that clone brings it home (and it stays there).
+        back = [p for p in mig.migctl_json(n1, "ps --history")
+                if p["pid"] == sp.pid and p.get("role") == "returned"]
+        diag("ps --history: %s" % back)
+        assert back and back[-1]["reason"] == "syscall" and \
+            back[-1]["syscall"] in (56, 435), back     # clone, clone3
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+@test(timeout=300)
+def sigkill_mid_move(c):
+    """kill -9 while a 256 MiB process of 5 threads moves: it dies, no
+    trace in migctl ps, no oops"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp, pid, tids = start(n1, "-m 256 ring 4")
+    mover = n1.spawn("exec %s move %d 2" % (mig.MIGCTL, pid))
+    try:
+        time.sleep(2)       # 256 MiB take several seconds to stream
+        assert mover.running(), "the move ended before the kill: rc %s: %s" % (
+            mover.wait(1), mover.output())
+        n1.run_ok("kill -KILL %d" % pid)
+        assert sp.wait(60) == 128 + 9, sp.output()
+        rc = mover.wait(120)
+        diag("migctl move of a process killed meanwhile: rc %s: %s"
+             % (rc, mover.output().strip()))
+        assert rc is not None, "migctl move never ended"
+        nothing_left(c)
+    finally:
+        for p in (sp, mover):
+            if p.running():
+                p.kill()
+
+
+@test(timeout=400)
+def destination_dies_mid_move(c):
+    """node 2 dies while a 256 MiB threaded process streams to it: the
+    process stays home, all its threads intact"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp, pid, tids = start(n1, "-m 256 ring 4")
+    mover = n1.spawn("exec %s move %d 2" % (mig.MIGCTL, pid))
+    try:
+        time.sleep(2)
+        assert mover.running(), "the move ended before the kill: rc %s: %s" % (
+            mover.wait(1), mover.output())
+        n2.kill()
+        rc = mover.wait(180)
+        diag("migctl move with the destination killed: rc %s: %s"
+             % (rc, mover.output().strip()))
+        assert rc is not None and rc != 0, "the move claims success"
+        assert not mig.ps(n1), "a deputy was left"
+        phases = [phase(n1, sp, pid, n) for n in (1, 2, 3)]
+        finish(sp)
+        assert_good(*phases)
+    finally:
+        for p in (sp, mover):
+            if p.running():
+                p.kill()
+
+
+@test(timeout=300)
+def go_program(c):
+    """a Go program (runtime threads, locked goroutines): there and home"""
+    if not os.path.exists(os.path.join(REPO, GOTHREADS)):
+        skip("no %s (golang-go not installed when built)" % GOTHREADS)
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    sp, pid, tids = start(n1, "3 4", prog=GOTHREADS)
+    try:
+        p1 = phase(n1, sp, pid, 1)
+        mig.move(n1, pid, 2)
+        p2 = phase(n1, sp, pid, 2)
+        # The Go runtime may start a thread of its own at any time: that
+        # brings it home, as it must.
+        where = mig.where(n1, [pid])[pid]
+        diag("after phase 2 it runs at node %s" % where)
+        if where == 2:
+            mig.move(n1, pid, "home")
+        p3 = phase(n1, sp, pid, 3)
+        finish(sp)
+        assert_good(p1, p2, p3)
+        assert "joined 4" in sp.output(), sp.output()
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+@test(nodes=3, timeout=400)
+def ring_onward_three_nodes(c):
+    """the ring moves 1 -> 2 -> 3 -> home, checked at each node"""
+    n1, n2, n3 = c.nodes
+    mig.link_all(c.nodes)
+    sp, pid, tids = start(n1, "-p 4 ring 3")
+    try:
+        lines = [phase(n1, sp, pid, 1)]
+        for n, dest, node in ((2, 2, n2), (3, 3, n3)):
+            mig.move(n1, pid, dest)
+            lines.append(phase(n1, sp, pid, n))
+            assert_away(node, pid, "at node %d after phase %d" % (dest, n))
+        mig.move(n1, pid, "home")
+        lines.append(phase(n1, sp, pid, 4))
+        finish(sp)
+        assert_good(*lines)
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+run()
