@@ -1081,7 +1081,10 @@ static long mig_guest_forward(struct mig_guest *g, unsigned long nr,
 			      u64 *args, struct mig_fwd_plan *plan)
 {
 	u64 t0 = trace_forward_enabled() ? ktime_get_ns() : 0;
-	long ret = mig_fwd_call(g->chan, nr, args, plan);
+	long ret;
+
+	if (!mig_proc_self_open(g->chan, g->home_pid, nr, args, &ret))
+		ret = mig_fwd_call(g->chan, nr, args, plan);
 
 	if (t0)
 		trace_forward(nr, ret, ktime_get_ns() - t0);
