@@ -55,6 +55,10 @@ static const struct {
 	{ "comm", MIG_PROC_SEQ },
 	{ "limits", MIG_PROC_SEQ },
 	{ "personality", MIG_PROC_SEQ },
+	{ "timerslack_ns", MIG_PROC_SEQ },
+	{ "schedstat", MIG_PROC_SEQ },
+	{ "oom_score", MIG_PROC_SEQ },
+	{ "io", MIG_PROC_SEQ },
 	{ "status", MIG_PROC_STATUS },
 	{ "stat", MIG_PROC_STAT },
 	{ "cmdline", MIG_PROC_ARGS },
@@ -103,8 +107,8 @@ static int mig_proc_add(struct mig_proc_text *t, const char *s, size_t n)
 
 /*
  * Which of the process's own files @path names, as "/proc/self/NAME",
- * "/proc/thread-self/NAME", "/proc/HOME/NAME" or
- * "/proc/HOME/task/HOME/NAME" (HOME: its pid at home): its index in
+ * "/proc/thread-self/NAME", "/proc/HOME/NAME", "/proc/HOME/task/HOME/NAME"
+ * or "/proc/self/task/HOME/NAME" (HOME: its pid at home): its index in
  * mig_proc_files, or -1. *@thread says which of /proc/self and
  * /proc/thread-self to open here.
  */
@@ -120,6 +124,10 @@ static int mig_proc_which(const char *path, pid_t home, bool *thread)
 	*thread = false;
 	if (!strncmp(path, "self/", 5)) {
 		path += 5;
+		if (!strncmp(path, "task/", 5) && !strncmp(path + 5, pid, n)) {
+			path += 5 + n;
+			*thread = true;
+		}
 	} else if (!strncmp(path, "thread-self/", 12)) {
 		path += 12;
 		*thread = true;

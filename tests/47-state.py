@@ -123,7 +123,7 @@ def own_proc_files_away(c):
                    while_away=home_ps_shows_it_away, away_checks=[
         "maps", "smaps-rollup", "status-pids", "status-rss", "status-name",
         "stat", "statm", "comm", "cmdline", "environ", "home-pid-status",
-        "thread-self", "proc-fd"])
+        "thread-self", "task-statm", "proc-fd"])
 
 
 @test(timeout=400)

@@ -434,6 +434,10 @@ static void proc_checks(int phase)
 	      field(procbuf, "Pid"), field(procbuf, "VmRSS"));
 	n = slurp("/proc/thread-self/stat", procbuf, sizeof(procbuf));
 	check(n > 0 && atol(procbuf) == pid, "thread-self", "%.40s", procbuf);
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/statm", pid);
+	n = slurp(path, procbuf, sizeof(procbuf));
+	check(n > 0 && sscanf(procbuf, "%*d %ld", &rss) == 1 &&
+	      rss >= BIG_SIZE / PG / 2, "task-statm", "%s", procbuf);
 	/* An ordinary read-only descriptor, the lowest free number. */
 	lo = dup(0);
 	close(lo);
