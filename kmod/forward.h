@@ -95,6 +95,10 @@ bool mig_signal_allow_job_stops(u32 flags);
 void mig_guest_stop_work(struct callback_head *cb);
 void mig_deputy_stop_work(struct callback_head *cb);
 
+/* procself.c: the process's own /proc files, read where it runs */
+bool mig_proc_self_open(struct mig_chan *chan, pid_t home, unsigned long nr,
+			const u64 *args, long *ret);
+
 /* fwdmsg.c: sendmsg() and recvmsg(), flattened */
 long mig_fwd_msg_call(struct mig_chan *chan, unsigned long nr,
 		      const u64 *args);

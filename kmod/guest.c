@@ -1302,11 +1302,15 @@ static bool mig_guest_run_self(int arg, long *ret)
 }
 
 /* A call home answers; traced with its round trip when asked for. */
-static long mig_guest_forward(struct mig_chan *chan, unsigned long nr,
-			      u64 *args, struct mig_fwd_plan *plan)
+static long mig_guest_forward(struct mig_guest *g, struct mig_chan *chan,
+			      unsigned long nr, u64 *args,
+			      struct mig_fwd_plan *plan)
 {
 	u64 t0 = trace_forward_enabled() ? ktime_get_ns() : 0;
-	long ret = mig_fwd_call(chan, nr, args, plan);
+	long ret;
+
+	if (!mig_proc_self_open(chan, g->home_pid, nr, args, &ret))
+		ret = mig_fwd_call(chan, nr, args, plan);
 
 	if (t0)
 		trace_forward(nr, ret, ktime_get_ns() - t0);
@@ -1414,7 +1418,7 @@ static bool mig_guest_serve(struct mig_guest *g, struct mig_gthread *gt,
 	case MIG_SYS_SELF:
 		return mig_guest_run_self(plan.self_arg, ret);
 	case MIG_SYS_FORWARD:
-		*ret = mig_guest_forward(chan, nr, args, &plan);
+		*ret = mig_guest_forward(g, chan, nr, args, &plan);
 		return true;
 	case MIG_SYS_FORWARD_MSG:
 		*ret = mig_fwd_msg_call(chan, nr, args);

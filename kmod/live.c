@@ -17,7 +17,9 @@
  * meanwhile is dirty again and goes in the next round.
  *
  * Only private, anonymous, read-write mappings are pre-copied (heap,
- * anonymous mmap: where a large process keeps its memory). There the
+ * anonymous mmap: where a large process keeps its memory), and of those
+ * not the ones with mlock() or madvise() flags, which the destination
+ * must make anew with their flags and so fills at the final stop. There the
  * destination keeps what it got whatever becomes of the mapping, as both
  * ends apply the same rule to the final list of mappings
  * (mig_live_mapping()); home remembers every page it sent, and its final
@@ -188,7 +190,25 @@ static bool mig_live_vma(const struct vm_area_struct *vma)
 	if (vma->vm_file || vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP |
 					     VM_MIXEDMAP | VM_GROWSDOWN))
 		return false;
-	return mig_live_mapping(0, prot);
+	return mig_live_mapping(mig_vma_advice(vma->vm_flags), prot);
+}
+
+/*
+ * Whether current's mapping at @start has mlock() or madvise() flags: the
+ * capture's wire flags for it lack them, the VMA message has them.
+ */
+static bool mig_live_advised(unsigned long start)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool advised;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, start);
+	advised = vma && vma->vm_start == start &&
+		  mig_vma_advice(vma->vm_flags);
+	mmap_read_unlock(mm);
+	return advised;
 }
 
 /* The pre-copied mappings of current, in address order. */
@@ -771,7 +791,7 @@ static int mig_live_final_pages(void *ctx, struct mig_chan *chan,
 	__be64 *forget;
 	int i, err = 0;
 
-	if (!mig_live_mapping(flags, prot))
+	if (!mig_live_mapping(flags, prot) || mig_live_advised(start))
 		return 0;
 	for (i = 0; i < live->nranges; i++)
 		if (live->ranges[i].start == start && live->ranges[i].end == end)

@@ -128,13 +128,15 @@ int mig_batch_flush(struct mig_chan *chan, struct mig_page_batch *b,
 /*
  * Whether pages pre-copied into a private mapping with these wire flags
  * (MIG_VMA_*) and protection stay valid at the destination: anonymous,
- * read-write, not a stack. Both ends decide with this same rule (live.c
- * sends, restore.c keeps).
+ * read-write, not a stack, without mlock() or madvise() flags (such a
+ * mapping is made anew with them, and all its pages go with the final
+ * stop). Both ends decide with this same rule (live.c sends, restore.c
+ * keeps).
  */
 static inline bool mig_live_mapping(u32 flags, u32 prot)
 {
 	return !(flags & (MIG_VMA_FILE | MIG_VMA_GROWSDOWN | MIG_VMA_SHARED |
-			  MIG_VMA_SHMEM)) &&
+			  MIG_VMA_SHMEM | MIG_VMA_ADVICE)) &&
 	       prot == (PROT_READ | PROT_WRITE);
 }
 /*

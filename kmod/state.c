@@ -202,12 +202,19 @@ static void mig_capture_itimers(struct mig_msg_state *s)
 	u64 interval;
 
 	spin_lock_irq(&current->sighand->siglock);
+	interval = ktime_to_ns(sig->it_real_incr);
 	if (hrtimer_active(&sig->real_timer)) {
 		left = ktime_to_ns(hrtimer_get_remaining(&sig->real_timer));
 		if (left < (s64)NSEC_PER_USEC)
 			left = NSEC_PER_USEC;	/* due: fires at once there */
+	} else if (interval) {
+		/*
+		 * Fired, and its SIGALRM not taken yet: the kernel re-arms a
+		 * periodic timer only when that signal is dequeued, which
+		 * here will not be. It goes armed, one interval on.
+		 */
+		left = interval;
 	}
-	interval = ktime_to_ns(sig->it_real_incr);
 	spin_unlock_irq(&current->sighand->siglock);
 	mig_put_itimer(&s->itimer[ITIMER_REAL], left, interval);
 	mig_capture_cpu_itimer(&s->itimer[ITIMER_VIRTUAL], CPUCLOCK_VIRT);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Kernel-held state travels with a moved process, or the move is refused
-with a reason; forwarded reads and writes of any size; many mappings of a
-file missing at the destination (issue 13, items 2 and 3).
+with a reason; a moved process reads its own /proc files where it runs;
+forwarded reads and writes of any size; many mappings of a file missing
+at the destination (issue 13).
 
 Each check runs inside tests/progs/statecheck, at home, away, and back
 home; one shared 2-node cluster."""
@@ -16,6 +17,11 @@ import mig  # noqa: E402
 NODES = 2
 
 PROG = "tests/progs/bin/statecheck"
+
+# What statecheck's smaps tells of the locked and advised mappings.
+SMAPS_CHECKS = ["mlock-onfault", "mlock", "mlockall-future-onfault",
+                "madvise-dc", "madvise-dd", "madvise-wf", "madvise-sr",
+                "madvise-rr"]
 
 
 def phase(node, sp, pid, n, timeout=90):
@@ -32,10 +38,12 @@ def bad_lines(lines):
     return [ln for ln in lines if not ln.startswith("ok ")]
 
 
-def there_and_back(c, args, away_checks=None, while_away=None, env=""):
+def there_and_back(c, args, away_checks=None, while_away=None, env="",
+                   live=False):
     """statecheck ARGS at node 1: checked at home, at node 2, at home
     again; every check must pass each time, and the process must stay
-    away during phase 2. Returns the phase outputs."""
+    away during phase 2; with live, the move away must pre-copy (migctl
+    says nothing of a homecoming's rounds). Returns the phase outputs."""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
     sp = n1.spawn("%sexec %s %s" % (env, PROG, args))
@@ -43,7 +51,8 @@ def there_and_back(c, args, away_checks=None, while_away=None, env=""):
     try:
         p1 = phase(n1, sp, pid, 1)
         assert not bad_lines(p1), "at home, before any move: %s" % p1
-        mig.move(n1, pid, 2)
+        out = mig.move(n1, pid, 2)[1]
+        assert not live or "live:" in out, "not a live move: %s" % out
         p2 = phase(n1, sp, pid, 2)
         diag("away: " + " ".join(p2))
         guests = mig.migctl_json(n2, "ps")
@@ -83,7 +92,38 @@ def kernel_state_there_and_back(c):
                    while_away=home_proc_shows_the_process, away_checks=[
         "itimer-real-fires", "itimer-virtual-fires", "itimer-prof-fires",
         "itimer-1-interval", "membarrier", "nice", "sched-policy",
-        "timerslack", "thp-disable", "dumpable", "name", "map-away"])
+        "timerslack", "thp-disable", "dumpable", "name", "map-away"] +
+        SMAPS_CHECKS)
+
+
+@test(timeout=400)
+def kernel_state_live_there_and_back(c):
+    """the same state after live moves both ways (16 MiB pre-copied): the
+    locked and advised mappings keep their flags (smaps away and back)"""
+    there_and_back(c, "state live", live=True, away_checks=[
+        "big-memory", "membarrier", "nice", "timerslack"] + SMAPS_CHECKS)
+
+
+def home_ps_shows_it_away(n1, pid):
+    """ps at home: the process's name and arguments; migctl ps: away, at
+    node 2"""
+    out = n1.run_ok("ps -o comm=,args= -p %d" % pid).split()
+    assert out == ["statecheck", PROG, "proc", "tag1"], "ps: %r" % out
+    mine = [p for p in mig.migctl_json(n1, "ps") if p["pid"] == pid]
+    assert mine and mine[0].get("where") == 2 and \
+        mine[0].get("state") == "away", "migctl ps: %s" % mine
+
+
+@test(timeout=400)
+def own_proc_files_away(c):
+    """/proc/self/{maps,smaps_rollup,status,stat,statm,comm,cmdline,
+    environ}, /proc/HOMEPID/status and /proc/thread-self/stat read by the
+    process show itself, with its home pids, at home, away and back"""
+    there_and_back(c, "proc tag0", env="MIGSTATE=kept ",
+                   while_away=home_ps_shows_it_away, away_checks=[
+        "maps", "smaps-rollup", "status-pids", "status-rss", "status-name",
+        "stat", "statm", "comm", "cmdline", "environ", "home-pid-status",
+        "thread-self", "task-statm", "proc-fd"])
 
 
 @test(timeout=400)

@@ -3,8 +3,12 @@
  * statecheck: kernel-held state a process sets up, checked from inside
  * it at home, away and back (tests/47-state.py).
  *
- *   statecheck state      interval timers, membarrier, mlock, madvise,
- *                         scheduling, prctl state
+ *   statecheck state [live]   interval timers, membarrier, mlock, madvise,
+ *                         scheduling, prctl state; with "live", 16 MiB more
+ *                         (written, unlocked), so that its moves pre-copy
+ *   statecheck proc TAG   its own /proc files: maps, smaps, status, stat,
+ *                         statm, comm, cmdline (TAG is rewritten in place
+ *                         to "tagN" in phase N), environ
  *   statecheck io FILE    one read()/write()/pread()/pwrite() of 16 MiB
  *   statecheck maps FILE N   N private mappings of FILE (one page each)
  *   statecheck signalfd   holds a signalfd of SIGUSR2
@@ -114,6 +118,20 @@ static const struct { int advice; const char *flag; } advices[] = {
 static char *adv_map[NADV];
 static int adv_set[NADV];
 static char *lock_a, *lock_b, *future_c;
+static char *big;
+
+#define BIG_SIZE	(16 << 20)
+
+/* Memory all written, before mlockall(): pre-copied by a live move. */
+static int big_setup(void)
+{
+	big = mmap(NULL, BIG_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (big == MAP_FAILED)
+		return 1;
+	memset(big, 0x5a, BIG_SIZE);
+	return 0;
+}
 
 static char *map_apart(size_t pages)
 {
@@ -181,10 +199,13 @@ static const struct itimerval timers[3] = {
 	{ { 0, 30000 }, { 0, 30000 } },		/* PROF */
 };
 
-static int state_setup(void)
+static int state_setup(int live)
 {
 	struct sigaction sa = { .sa_handler = on_sig, .sa_flags = SA_RESTART };
 	size_t i;
+
+	if (live && big_setup())
+		return perror("mmap"), 1;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
@@ -276,21 +297,27 @@ static void state_checks(int phase)
 	check(n == 0, "dumpable", "%d", n);
 	prctl(PR_GET_NAME, name, 0, 0, 0);
 	check(!strcmp(name, "stcheck"), "name", "%s", name);
+	if (big) {
+		for (i = 0, n = 0; i < BIG_SIZE; i += PG)
+			n += big[i] != 0x5a;
+		check(!n, "big-memory", "%d pages wrong", n);
+	}
 	if (phase == 2) {
 		/* mlockall(MCL_FUTURE | MCL_ONFAULT), applied away. */
 		future_c = map_apart(4);
 		check(future_c != NULL, "map-away", "mmap failed");
-		return;
+	} else {
+		/* At home: what only home's calls tell. */
+		n = syscall(SYS_ioprio_get, 1, 0);
+		check(n == (3 << 13), "ioprio", "%#x", n);
+		n = 0;
+		prctl(PR_GET_PDEATHSIG, &n, 0, 0, 0);
+		check(n == SIGUSR2, "pdeathsig", "%d", n);
+		n = 0;
+		prctl(PR_GET_CHILD_SUBREAPER, &n, 0, 0, 0);
+		check(n == 1, "subreaper", "%d", n);
 	}
-	/* At home: what only home's calls and /proc/self tell. */
-	n = syscall(SYS_ioprio_get, 1, 0);
-	check(n == (3 << 13), "ioprio", "%#x", n);
-	n = 0;
-	prctl(PR_GET_PDEATHSIG, &n, 0, 0, 0);
-	check(n == SIGUSR2, "pdeathsig", "%d", n);
-	n = 0;
-	prctl(PR_GET_CHILD_SUBREAPER, &n, 0, 0, 0);
-	check(n == 1, "subreaper", "%d", n);
+	/* /proc/self/smaps: read where the process runs (phase 2 away). */
 	n = vmflags(lock_a, flags, sizeof(flags));
 	check(!n && has_flag(flags, "lo") && resident(lock_a, 4) == 0,
 	      "mlock-onfault", "%s resident %d", n ? "?" : flags,
@@ -314,6 +341,114 @@ static void state_checks(int phase)
 		check(!n && has_flag(flags, advices[i].flag), what, "%s",
 		      n ? "no such mapping" : flags);
 	}
+}
+
+/* ---- its own /proc files ---- */
+
+static char *tag;		/* argv[2], rewritten in place each phase */
+
+/* The whole of FILE (at most @len - 1 bytes, NUL-terminated); its length or -1. */
+static int slurp(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY), n, got = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)got < len - 1 &&
+	       (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += n;
+	close(fd);
+	buf[got] = 0;
+	return got;
+}
+
+/* The number after "KEY:" in @text, or -1. */
+static long field(const char *text, const char *key)
+{
+	char want[32];
+	const char *p;
+
+	snprintf(want, sizeof(want), "\n%s:", key);
+	p = strstr(text, want);
+	return p ? strtol(p + strlen(want), NULL, 10) : -1;
+}
+
+static char procbuf[1 << 20];
+
+static void proc_checks(int phase)
+{
+	long pid = getpid(), ppid = getppid(), pgrp = getpgrp(), sid = getsid(0);
+	char path[64], want[64], *p;
+	int n, fd, lo, st_pid, st_ppid, st_pgrp, st_sid;
+	long rss;
+
+	tag[3] = '0' + phase;
+	n = slurp("/proc/self/maps", procbuf, sizeof(procbuf));
+	snprintf(want, sizeof(want), "\n%lx-", (unsigned long)big);
+	check(n > 0 && strstr(procbuf, want), "maps", "no mapping at %p in %d bytes",
+	      big, n);
+	n = slurp("/proc/self/smaps_rollup", procbuf, sizeof(procbuf));
+	rss = field(procbuf, "Rss");
+	check(rss >= BIG_SIZE / 1024, "smaps-rollup", "Rss %ld kB", rss);
+	n = slurp("/proc/self/status", procbuf + 1, sizeof(procbuf) - 1);
+	procbuf[0] = '\n';
+	check(field(procbuf, "Pid") == pid && field(procbuf, "Tgid") == pid &&
+	      field(procbuf, "PPid") == ppid && field(procbuf, "NSpid") == pid,
+	      "status-pids", "Pid %ld Tgid %ld PPid %ld NSpid %ld, not %ld %ld",
+	      field(procbuf, "Pid"), field(procbuf, "Tgid"),
+	      field(procbuf, "PPid"), field(procbuf, "NSpid"), pid, ppid);
+	/* VmRSS and statm count in batches: half is well above a deputy's. */
+	rss = field(procbuf, "VmRSS");
+	check(rss >= BIG_SIZE / 2048, "status-rss", "VmRSS %ld kB", rss);
+	check(!strncmp(procbuf, "\nName:\tstatecheck\n", 18), "status-name",
+	      "%.30s", procbuf + 1);
+	n = slurp("/proc/self/stat", procbuf, sizeof(procbuf));
+	p = strrchr(procbuf, ')');
+	st_pid = atoi(procbuf);
+	check(n > 0 && p &&
+	      sscanf(p + 1, " %*c %d %d %d", &st_ppid, &st_pgrp, &st_sid) == 3 &&
+	      st_pid == pid && st_ppid == ppid && st_pgrp == pgrp &&
+	      st_sid == sid && !strncmp(strchr(procbuf, '('), "(statecheck)", 12),
+	      "stat", "%.80s (want %ld %ld %ld %ld)", procbuf, pid, ppid, pgrp,
+	      sid);
+	n = slurp("/proc/self/statm", procbuf, sizeof(procbuf));
+	check(n > 0 && sscanf(procbuf, "%*d %ld", &rss) == 1 &&
+	      rss >= BIG_SIZE / PG / 2, "statm", "%s", procbuf);
+	n = slurp("/proc/self/comm", procbuf, sizeof(procbuf));
+	check(!strcmp(procbuf, "statecheck\n"), "comm", "%s", procbuf);
+	n = slurp("/proc/self/cmdline", procbuf, sizeof(procbuf));
+	snprintf(want, sizeof(want), "proc%ctag%d", 0, phase);
+	p = memchr(procbuf, 0, n > 0 ? n : 0);
+	check(p && n == (int)(p - procbuf) + 11 && !memcmp(p + 1, want, 10),
+	      "cmdline", "%d bytes, ...%s", n, p ? p + 1 : "?");
+	n = slurp("/proc/self/environ", procbuf, sizeof(procbuf));
+	for (p = procbuf; p < procbuf + n && strcmp(p, "MIGSTATE=kept");
+	     p += strlen(p) + 1)
+		;
+	check(p < procbuf + n, "environ", "MIGSTATE=kept not in %d bytes", n);
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	n = slurp(path, procbuf + 1, sizeof(procbuf) - 1);
+	procbuf[0] = '\n';
+	check(field(procbuf, "Pid") == pid && field(procbuf, "VmRSS") >=
+	      BIG_SIZE / 2048, "home-pid-status", "Pid %ld VmRSS %ld",
+	      field(procbuf, "Pid"), field(procbuf, "VmRSS"));
+	n = slurp("/proc/thread-self/stat", procbuf, sizeof(procbuf));
+	check(n > 0 && atol(procbuf) == pid, "thread-self", "%.40s", procbuf);
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/statm", pid);
+	n = slurp(path, procbuf, sizeof(procbuf));
+	check(n > 0 && sscanf(procbuf, "%*d %ld", &rss) == 1 &&
+	      rss >= BIG_SIZE / PG / 2, "task-statm", "%s", procbuf);
+	/* An ordinary read-only descriptor, the lowest free number. */
+	lo = dup(0);
+	close(lo);
+	fd = open("/proc/self/status", O_RDONLY);
+	n = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+	check(fd == lo && n >= 0 && (n & O_ACCMODE) == O_RDONLY &&
+	      write(fd, "x", 1) < 0 && lseek(fd, 5, SEEK_SET) == 5 &&
+	      read(fd, want, 4) == 4 && !memcmp(want, "\tst", 3),
+	      "proc-fd", "fd %d (lowest %d), flags %#x", fd, lo, n);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* ---- large I/O ---- */
@@ -406,8 +541,12 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
 	if (!strcmp(mode, "state")) {
-		if (state_setup())
+		if (state_setup(argc > 2 && !strcmp(argv[2], "live")))
 			return 1;
+	} else if (!strcmp(mode, "proc") && argc > 2 && strlen(argv[2]) == 4) {
+		tag = argv[2];
+		if (big_setup())
+			return perror("mmap"), 1;
 	} else if (!strcmp(mode, "maps") && argc > 3) {
 		if (maps_setup(argv[2], atoi(argv[3])))
 			return 1;
@@ -419,7 +558,7 @@ int main(int argc, char **argv)
 		if (sfd < 0)
 			return perror("signalfd"), 1;
 	} else if (strcmp(mode, "io") || argc < 3) {
-		fprintf(stderr, "usage: statecheck state|io FILE|maps FILE N|signalfd\n");
+		fprintf(stderr, "usage: statecheck state [live]|proc TAG|io FILE|maps FILE N|signalfd\n");
 		return 2;
 	}
 	printf("ready %d\n", getpid());
@@ -427,6 +566,8 @@ int main(int argc, char **argv)
 		wait_phase(phase);
 		if (!strcmp(mode, "state"))
 			state_checks(phase);
+		else if (!strcmp(mode, "proc"))
+			proc_checks(phase);
 		else if (!strcmp(mode, "io"))
 			io_checks(argv[2], phase);
 		else if (!strcmp(mode, "maps"))
