@@ -310,7 +310,10 @@ static bool mig_deputy_stop_too(struct mig_deputy *dep)
  */
 static void mig_deputy_free_owner(struct kref *ref)
 {
-	kfree(container_of(ref, struct mig_deputy, ref));
+	struct mig_deputy *dep = container_of(ref, struct mig_deputy, ref);
+
+	mig_restore_threads_free(&dep->rt);	/* killed while handing */
+	kfree(dep);
 	mig_work_put();
 }
 
@@ -854,6 +857,8 @@ static bool mig_deputy_homecoming(struct mig_deputy *dep,
 		.mode = MIG_THREADS_HAND,
 		.home_pid = dep->pid,
 		.self_tid = task_pid_nr(current),
+		/* Its threads' deputies wait, even if none of them comes back. */
+		.trap = !list_empty(&dep->threads),
 		.check = mig_deputy_check_threads,
 		.ctx = dep,
 	};

@@ -130,6 +130,7 @@ static void mig_guest_free(struct kref *ref)
 {
 	struct mig_guest *g = container_of(ref, struct mig_guest, ref);
 
+	mig_restore_threads_free(&g->rt);	/* died while making them */
 	mig_chan_set_task(g->chan, NULL);
 	mig_chan_close(g->chan);
 	if (g->stream) {

@@ -206,6 +206,7 @@ struct mig_restore_threads {
 	enum mig_threads_mode mode;
 	u32 home_pid;			/* TASK's home_tid 0 means this */
 	u32 self_tid;			/* HAND: the restoring thread's */
+	bool trap;			/* HAND: trap in even alone (deputies wait) */
 	/* All records read, nothing changed yet: 0, or -errno refuses. */
 	int (*check)(struct mig_restore_threads *rt);
 	void *ctx;

@@ -1175,12 +1175,12 @@ static int mig_enter_trampoline(struct mig_restore *r, unsigned long *tramp)
 	/* Timers and membarrier, by the process's own calls. */
 	mig_state_emit(&c, &r->state, buf + code_size - MIG_STATE_TRAMP_DATA,
 		       base + code_size - MIG_STATE_TRAMP_DATA);
-	if (rt->n == 1)
-		mig_emit_sigreturn(&c, base + frame_off[0]);
-	else if (rt->mode == MIG_THREADS_SPAWN)
+	if (rt->mode == MIG_THREADS_HAND && (rt->n > 1 || rt->trap))
+		mig_emit_resume(&c, rt, base, frame_off, buf);
+	else if (rt->n > 1)
 		mig_emit_spawn(&c, rt, base, frame_off);
 	else
-		mig_emit_resume(&c, rt, base, frame_off, buf);
+		mig_emit_sigreturn(&c, base + frame_off[0]);
 	/* Bounded by construction; never let frames hide an overrun. */
 	if (c.p - buf > code_size - MIG_STATE_TRAMP_DATA) {
 		pr_err("trampoline code overran its room\n");

@@ -54,20 +54,26 @@ def bench_moves(n1, n2, rows):
 def bench_threads(n1, n2, rows):
     """Threads: a stopped move of 64 MiB with 1 thread and with 8 (the
     others parked, each captured and sent as THREAD, each a deputy at
-    home); then forwarded 64-byte writes away, 1 thread beside 4 writing
-    at once (each thread forwards on its own channel to its own deputy)."""
-    secs = {}
-    for threads in (1, 8):
+    home), alternated, the best of 2 each (the link's rate varies); then
+    forwarded 64-byte writes away, 1 thread beside 4 writing at once
+    (each thread forwards on its own channel to its own deputy)."""
+    best = {}
+    for threads in (1, 8, 1, 8):
         sp = n1.spawn("exec %s/bin/thrbench mem 64 %d" % (PROGS, threads))
         pid = mig.ready(sp)
         done = mig.migctl_json(n1, "move --stop-copy %d 2" % pid)
-        secs[threads] = done["elapsed_us"] / 1e6
-        rows.append(("stopped move 64 MiB, %d thr" % threads,
-                     "%.2f s" % secs[threads],
-                     "frozen %.2f s" % (done["freeze_us"] / 1e6)))
+        secs = (done["elapsed_us"] / 1e6, done["freeze_us"] / 1e6,
+                done["bytes_sent"])
+        if threads not in best or secs < best[threads]:
+            best[threads] = secs
         n1.run("kill -KILL %d" % pid)
         sp.wait(60)
-    rows.append(("  8 threads vs 1", "", "%.2f x the time" % (secs[8] / secs[1])))
+    for threads in (1, 8):
+        secs, frozen, sent = best[threads]
+        rows.append(("stopped move 64 MiB, %d thr" % threads, "%.2f s" % secs,
+                     "frozen %.2f s, %.1f MB sent" % (frozen, sent / 1e6)))
+    rows.append(("  8 threads vs 1", "", "%.2f x the time"
+                 % (best[8][0] / best[1][0])))
     rate = {}
     for threads in (1, 4):
         sp = n1.spawn("exec %s/bin/thrbench write %d 5 64" % (PROGS, threads))
