@@ -276,6 +276,66 @@ def exit_group_from_a_thread_away(c):
 
 
 @test(timeout=300)
+def execve_from_a_thread_away(c):
+    """a thread calls execve() away: the process comes home for it (the
+    call only home runs), where the kernel's exec ends its other threads
+    and the new program runs under the same pid"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    prog = ("import os, sys, threading, time; "
+            "go = threading.Event(); "
+            "t = threading.Thread(target=lambda: (go.wait(), "
+            "os.execv('/bin/sh', ['sh', '-c', 'echo execed $$; exit 5'])), daemon=True); "
+            "t.start(); "
+            "threading.Thread(target=time.sleep, args=(600,), daemon=True).start(); "
+            "import signal; signal.signal(signal.SIGUSR1, lambda *a: go.set()); "
+            "print('ready', os.getpid(), flush=True); "
+            "[time.sleep(0.1) for _ in range(6000)]")
+    sp = n1.spawn("exec python3 -c \"%s\"" % prog)
+    pid = mig.ready(sp)
+    try:
+        assert len(home_tasks(n1, pid)) == 3, home_tasks(n1, pid)
+        mig.move(n1, pid, 2)
+        assert_away(n2, pid, "after the move")
+        n1.run_ok("kill -USR1 %d" % pid)
+        finish(sp, 5)
+        assert "execed %d" % pid in sp.output(), sp.output()
+        back = [r for r in mig.migctl_json(n1, "ps --history")
+                if r.get("pid") == pid and r.get("role") == "returned"]
+        assert back and back[0].get("syscall") == 59, back
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+@test(timeout=200)
+def main_thread_ended_is_refused(c):
+    """a process whose main thread called pthread_exit() while another
+    runs on is refused with its reason, and runs on unharmed"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    prog = ("import ctypes, os, threading, time; "
+            "t = threading.Thread(target=lambda: (time.sleep(8), os._exit(9))); "
+            "t.start(); print('ready', os.getpid(), flush=True); time.sleep(1); "
+            "ctypes.CDLL(None).pthread_exit(None)")
+    sp = n1.spawn("exec python3 -c \"%s\"" % prog)
+    pid = mig.ready(sp)
+    try:
+        wait_until(lambda: "Z" in n1.run_ok("cat /proc/%d/task/%d/stat | cut -d' ' -f3"
+                                            % (pid, pid)),
+                   timeout=20, what="main thread ended")
+        rc, out = mig.move(n1, pid, 2, check=False)
+        diag("move: %d %s" % (rc, out.strip()))
+        assert rc != 0 and "main thread has ended" in out, out
+        finish(sp, 9)
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
+@test(timeout=300)
 def sleepers_resume(c):
     """threads blocked in nanosleep, FUTEX_WAIT (private, shared, timed),
     poll and read on pipes when moved: each returns what and when it must"""
