@@ -237,6 +237,16 @@ static void mig_capture_thread_misc(struct mig_msg_thread *th)
 	get_task_comm(th->comm, current);
 }
 
+/* Signals pending on current's thread, and on its process. */
+static void mig_capture_pending(__be64 *own, __be64 *shared)
+{
+	spin_lock_irq(&current->sighand->siglock);
+	*own = cpu_to_be64(current->pending.signal.sig[0]);
+	if (shared)
+		*shared = cpu_to_be64(current->signal->shared_pending.signal.sig[0]);
+	spin_unlock_irq(&current->sighand->siglock);
+}
+
 /*
  * The state of current's own thread (registers, FPU, mask, stacks...),
  * from its context: 0 with *xstate allocated, or -errno. @sleep: a sleep
@@ -245,13 +255,15 @@ static void mig_capture_thread_misc(struct mig_msg_thread *th)
  */
 int mig_capture_thread(struct mig_msg_thread *th, void **xstate,
 		       unsigned int *xstate_len, const struct mig_sleep *sleep,
-		       bool rewind)
+		       bool rewind, bool pending)
 {
 	int err = mig_capture_regs(th, xstate, xstate_len, sleep, rewind);
 
 	if (err)
 		return err;
 	mig_capture_thread_misc(th);
+	if (pending)
+		mig_capture_pending(&th->pending, NULL);
 	th->xstate_len = cpu_to_be32(*xstate_len);
 	return 0;
 }
@@ -272,6 +284,7 @@ static void mig_task_from_thread(struct mig_msg_task *t,
 	t->clear_child_tid = th->clear_child_tid;
 	t->robust_list = th->robust_list;
 	t->robust_len = th->robust_len;
+	t->pending = th->pending;
 }
 
 static void mig_capture_misc(struct mig_msg_task *t)
@@ -846,12 +859,15 @@ int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info)
 		goto out;
 	}
 	err = mig_capture_thread(th, &xstate, &xstate_len, info->sleep,
-				 info->rewind_syscall);
+				 info->rewind_syscall, false);
 	if (err)
 		goto out;
 	if (info->home_tid)
 		th->home_tid = cpu_to_be32(info->home_tid);
 	mig_task_from_thread(t, th);
+	/* Leaving a guest: its pending signals exist only here. */
+	if (info->flags & (MIG_BEGIN_HOMECOMING | MIG_BEGIN_ONWARD))
+		mig_capture_pending(&t->pending, &t->shared_pending);
 	err = mig_capture_creds(t);
 	if (err)
 		goto out;

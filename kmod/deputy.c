@@ -991,6 +991,8 @@ static int mig_deputy_thread_wait(struct mig_deputy *dep)
 	cancel_delayed_work_sync(&dep->sig_watch);
 	if (dep->has_rec) {
 		mig_restore_thread_kernel(&dep->rec, false);
+		/* A deputy blocks them all, until its frame's mask. */
+		mig_signal_raise(be64_to_cpu(dep->rec.pending), false);
 		if (!mig_sleep_restore(&dep->rec.sleep, &sleep) &&
 		    sleep.active && mig_sleeper_start(&sleep))
 			pr_warn("pid %d: a thread's sleep cannot be resumed; it ends early\n",

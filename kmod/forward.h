@@ -88,6 +88,7 @@ struct mig_frame *mig_fwd_exchange(struct mig_chan *chan, unsigned long nr,
 int mig_signal_relay(struct mig_chan *chan, const kernel_siginfo_t *info,
 		     bool group);
 struct task_struct *mig_signal_target(struct task_struct *task, int sig);
+void mig_signal_raise(u64 mask, bool group);
 bool mig_signal_decode(const struct mig_msg_signal *m, kernel_siginfo_t *info);
 bool mig_signal_is_job_stop(int sig);
 u32 mig_signal_job_flags(void);

@@ -1492,6 +1492,8 @@ static bool mig_gthread_start(struct mig_gthread *gt,
 	mig_restore_thread_kernel(&gt->rec, true);
 	if (mig_sleep_restore(&gt->rec.sleep, &gt->sleep))
 		memset(&gt->sleep, 0, sizeof(gt->sleep));
+	/* Blocked (its parent's mask) until its frame's mask. */
+	mig_signal_raise(be64_to_cpu(gt->rec.pending), false);
 	mig_chan_set_task(gt->chan, current);
 	gt->started = true;
 	*ret = 0;
@@ -1551,6 +1553,7 @@ static void mig_guest_park_prepare(struct mig_parked *p)
 
 	if (!h)
 		return;
+	p->pending = true;
 	if (h->ops == &mig_gthread_ops) {
 		gt = container_of(h, struct mig_gthread, hooked);
 		p->home_tid = gt->home_tid;

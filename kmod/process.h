@@ -88,6 +88,7 @@ struct mig_parked {
 	/* Set by the owner's prepare(), in the thread, before it is read: */
 	u32 home_tid;			/* 0: its tid here */
 	const struct mig_sleep *sleep;
+	bool pending;			/* its pending signals travel too */
 	/* The owner's: its channel (named in THREAD), and whatever else. */
 	struct mig_chan *chan;
 	void *priv;
@@ -114,7 +115,7 @@ int mig_park_send(struct mig_park *park, struct mig_chan *chan, u64 *bytes);
 int mig_capture_send(struct mig_chan *chan, struct mig_capture_info *info);
 int mig_capture_thread(struct mig_msg_thread *th, void **xstate,
 		       unsigned int *xstate_len, const struct mig_sleep *sleep,
-		       bool rewind);
+		       bool rewind, bool pending);
 
 /* Pages sent in PAGES messages of up to MIG_PAGES_PER_MSG. */
 struct mig_page_batch *mig_batch_alloc(void);

@@ -115,6 +115,7 @@ static void mig_thread_from_task(struct mig_msg_thread *th,
 	th->robust_list = t->robust_list;
 	th->robust_len = t->robust_len;
 	th->xstate_len = t->xstate_len;
+	th->pending = t->pending;
 }
 
 static int mig_restore_take_task(struct mig_restore *r, struct mig_frame *f)
@@ -920,6 +921,15 @@ static void mig_emit_bail_if_error(struct mig_code *c)
 	mig_emit(c, check, sizeof(check));
 }
 
+static void mig_restore_block_all(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sigdelsetmask(&all, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
 /*
  * The trampoline: code first (the restoring thread's, then a few
  * instructions for each other thread), the state's data at the end of
@@ -1285,6 +1295,13 @@ int mig_restore(struct mig_chan *chan, bool set_creds,
 		mig_creds_restore_task(&r->task);
 	}
 	mig_restore_state(&r->state, current_cred());
+	/*
+	 * Nothing is delivered until the trampoline's rt_sigreturn puts
+	 * the process's mask back; signals pending where it ran are again.
+	 */
+	mig_restore_block_all();
+	mig_signal_raise(be64_to_cpu(rt->t[0].msg.pending), false);
+	mig_signal_raise(be64_to_cpu(r->task.shared_pending), true);
 	err = mig_enter_trampoline(r, tramp);
 	pr_debug("restored %lld us after its task state\n",
 		 ktime_us_delta(ktime_get(), r->t_task));

@@ -170,9 +170,32 @@ bool mig_signal_allow_job_stops(u32 flags)
 }
 
 /*
+ * Signals that were pending where the process ran (its capture's pending
+ * masks): pending again here, on current's thread or, @group, on its
+ * process, as the kernel's own (SI_KERNEL: their siginfo did not travel).
+ * Called with every signal blocked, until the trampoline's rt_sigreturn
+ * puts the process's mask back.
+ */
+void mig_signal_raise(u64 mask, bool group)
+{
+	int sig;
+
+	mask &= ~((u64)sigmask(SIGKILL) | (u64)sigmask(SIGSTOP));
+	for (sig = 1; sig <= 64 && mask; sig++) {
+		if (!(mask & BIT_ULL(sig - 1)))
+			continue;
+		mask &= ~BIT_ULL(sig - 1);
+		if (group)
+			kill_pid(task_tgid(current), sig, 1);
+		else
+			send_sig(sig, current, 1);
+	}
+}
+
+/*
  * The thread of @task's process a signal for the whole process goes to:
- * the first that does not block it, as the kernel would pick (if all
- * block it, @task keeps it pending). Under RCU.
+ * the first that does not block it, as the kernel would pick; NULL if
+ * all block it (it is then the process's to keep pending). Under RCU.
  */
 struct task_struct *mig_signal_target(struct task_struct *task, int sig)
 {
@@ -181,7 +204,7 @@ struct task_struct *mig_signal_target(struct task_struct *task, int sig)
 	for_each_thread(task, t)
 		if (!(t->flags & PF_EXITING) && !sigismember(&t->blocked, sig))
 			return t;
-	return task;
+	return NULL;
 }
 
 /*

@@ -287,7 +287,15 @@ static void mig_chan_signal_info(struct mig_chan *chan,
 		rcu_read_lock();
 		if (be32_to_cpu(m->flags) & MIG_SIGNAL_GROUP)
 			to = mig_signal_target(to, info.si_signo);
-		send_sig_info(info.si_signo, &info, to);
+		/*
+		 * Blocked by every thread: pending on the process, where any
+		 * thread sees it (its siginfo is the kernel's then: no export
+		 * queues one there).
+		 */
+		if (!to)
+			kill_pid(task_tgid(chan->task), info.si_signo, 1);
+		else
+			send_sig_info(info.si_signo, &info, to);
 		rcu_read_unlock();
 	}
 	spin_unlock(&chan->lock);

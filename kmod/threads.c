@@ -112,7 +112,7 @@ static int mig_park_capture(struct mig_parked *p)
 	if (park->ops && park->ops->prepare)
 		park->ops->prepare(p);
 	err = mig_capture_thread(&p->msg, &p->xstate, &p->xstate_len,
-				 p->sleep, false);
+				 p->sleep, false, p->pending);
 	if (!err && p->home_tid)
 		p->msg.home_tid = cpu_to_be32(p->home_tid);
 	return err;

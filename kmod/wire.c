@@ -92,8 +92,9 @@ static_assert(sizeof(struct mig_msg_state) == 8 + 3 * 16 + 24 + 8 + 8 + 8);
 static_assert(sizeof(struct mig_msg_task) ==
 	      8 + 216 + 32 + 8 + 8 + 16 + 8 + 8 + 88 + 16 +
 	      MIG_NSIG * 32 + MIG_NRLIMITS * 16 + 8 + MIG_NGROUPS * 4 +
-	      16 + 8 + 40 + 8 + 24);
-static_assert(sizeof(struct mig_msg_thread) == 16 + 216 + 40 + 24 + 24 + 16);
+	      16 + 8 + 40 + 8 + 24 + 16);
+static_assert(sizeof(struct mig_msg_thread) ==
+	      16 + 216 + 40 + 24 + 24 + 16 + 8);
 static_assert(sizeof(struct mig_msg_signal) == 40);
 static_assert(sizeof(struct mig_msg_pages) +
 	      MIG_PAGES_PER_MSG * (8 + MIG_PAGE_SIZE) <= MIG_WIRE_MAX_PAYLOAD);

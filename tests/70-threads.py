@@ -309,6 +309,44 @@ def execve_from_a_thread_away(c):
             sp.kill()
 
 
+@test(timeout=300)
+def pending_signals_come_home(c):
+    """a signal sent at home to a process away that blocks it stays
+    pending there; when the process comes home it is pending at home, and
+    taken as soon as the process unblocks it"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    prog = ("import os, signal, sys, threading, time; "
+            "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2}); "
+            "got = []; go = []; "
+            "signal.signal(signal.SIGUSR2, lambda *a: got.append(1)); "
+            "signal.signal(signal.SIGUSR1, lambda *a: go.append(1)); "
+            "threading.Thread(target=time.sleep, args=(600,), daemon=True).start(); "
+            "print('ready', os.getpid(), flush=True); "
+            "[time.sleep(0.1) for _ in range(3000) if not go]; "
+            "print('pending', sorted(int(s) for s in signal.sigpending()), flush=True); "
+            "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR2}); "
+            "time.sleep(0.5); print('got', len(got), flush=True); "
+            "sys.exit(5 if got else 6)")
+    sp = n1.spawn("exec python3 -c \"%s\"" % prog)
+    pid = mig.ready(sp)
+    try:
+        mig.move(n1, pid, 2)
+        assert_away(n2, pid, "after the move")
+        n1.run_ok("kill -USR2 %d" % pid)
+        time.sleep(2)
+        assert "got" not in sp.output(), sp.output()
+        mig.move(n1, pid, "home")
+        assert not guests_of(n2, pid), "still at node 2"
+        n1.run_ok("kill -USR1 %d" % pid)
+        finish(sp, 5)
+        assert "pending [%d]" % SIGUSR2 in sp.output(), sp.output()
+        nothing_left(c)
+    finally:
+        if sp.running():
+            sp.kill()
+
+
 @test(timeout=200)
 def main_thread_ended_is_refused(c):
     """a process whose main thread called pthread_exit() while another

@@ -302,10 +302,17 @@ struct mig_msg_task {
 	__be64 clear_child_tid;		/* set_tid_address() */
 	__be64 robust_list;		/* set_robust_list(): head, length */
 	__be64 robust_len;
+	/*
+	 * Signals pending where it ran (a guest going home or on; from home
+	 * they stay pending there and are relayed): the thread's own, the
+	 * process's. Bit n-1 for signal n; no siginfo.
+	 */
+	__be64 pending;
+	__be64 shared_pending;
 };
 
 /*
- * 336 bytes, then xstate_len bytes of XSAVE image: one more thread of a
+ * 344 bytes, then xstate_len bytes of XSAVE image: one more thread of a
  * multi-threaded process, after STATE (TASK is the thread that captured
  * it; at most MIG_THREADS_MAX - 1 of these). Its forwarded calls and
  * relayed signals go on a channel of its own, which home made.
@@ -327,6 +334,7 @@ struct mig_msg_thread {
 	__be64 robust_len;
 	struct mig_wire_sleep sleep;
 	__u8 comm[MIG_COMM_LEN];
+	__be64 pending;			/* its own pending signals, as TASK's */
 };
 
 /* Threads a process may have and move (TASK's and THREADs). */

@@ -78,8 +78,8 @@ NAMES = {1: "HELLO", 2: "AUTH", 3: "PING", 4: "PONG", 5: "BEGIN", 6: "TASK",
          23: "SWITCH", 24: "FORGET", 25: "STATE", 26: "THREAD"}
 FIRST_UNKNOWN = max(NAMES) + 1
 # Fixed parts of TASK and VMA (uapi/mig_wire.h; kmod/wire.c pins them).
-TASK_LEN = 3072
-THREAD_LEN = 336
+TASK_LEN = 3088
+THREAD_LEN = 344
 VMA_LEN = 88
 # Registered payload bounds (Documentation/wire-protocol.rst, the table).
 BOUNDS = {HELLO: (72, 72), AUTH: (32, 32), PING: (16, 16), PONG: (16, 16),
