@@ -11,7 +11,14 @@
  *                         to "tagN" in phase N), environ
  *   statecheck io FILE    one read()/write()/pread()/pwrite() of 16 MiB
  *   statecheck maps FILE N   N private mappings of FILE (one page each)
- *   statecheck signalfd   holds a signalfd of SIGUSR2
+ *   statecheck signalfd   reads a signalfd of SIGUSR2 and SIGALRM (both
+ *                         blocked): in each phase it prints "ok
+ *                         sigfd-poll-wait" and polls it for the SIGUSR2
+ *                         the test sends at home (printing the sender's
+ *                         pid), then reads its own ITIMER_REAL's SIGALRM,
+ *                         fired while it reads and while it computes; a
+ *                         signal it does not watch (SIGURG) runs its
+ *                         handler
  *
  * Prints "ready PID" after the set-up, then runs one check phase per
  * SIGUSR1 (the test moves it in between): "phase N" and a line "ok WHAT"
@@ -30,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -44,13 +52,16 @@
 #define PG		4096
 #define IO_SIZE		(16 << 20)
 
-static volatile sig_atomic_t go, alrm, vtalrm, prof;
+static volatile sig_atomic_t go, alrm, vtalrm, prof, urg;
 static int bad;
+static sigset_t wait_mask;	/* kept blocked between phases */
 
 static void on_sig(int sig)
 {
 	if (sig == SIGUSR1)
 		go = 1;
+	else if (sig == SIGURG)
+		urg++;
 	else if (sig == SIGALRM)
 		alrm++;
 	else if (sig == SIGVTALRM)
@@ -80,11 +91,8 @@ static void check(int ok, const char *what, const char *fmt, ...)
 
 static void wait_phase(int phase)
 {
-	sigset_t none;
-
-	sigemptyset(&none);
 	while (!go)
-		sigsuspend(&none);
+		sigsuspend(&wait_mask);
 	go = 0;
 	printf("phase %d\n", phase);
 }
@@ -496,6 +504,99 @@ static void io_checks(const char *path, int phase)
 	free(r);
 }
 
+/* ---- signalfd ---- */
+
+static int sfd = -1;
+
+static int sigfd_setup(void)
+{
+	struct sigaction sa = { .sa_handler = on_sig };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	wait_mask = set;
+	sfd = signalfd(-1, &set, 0);
+	if (sfd < 0)
+		return perror("signalfd"), 1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGURG, &sa, NULL);
+	return 0;
+}
+
+/* One signalfd_siginfo, or ssi_signo 0. */
+static struct signalfd_siginfo sigfd_read(void)
+{
+	struct signalfd_siginfo si;
+
+	memset(&si, 0, sizeof(si));
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		si.ssi_signo = 0;
+	return si;
+}
+
+static void sigfd_alarm(long usec)
+{
+	struct itimerval it = { .it_value.tv_usec = usec };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void sigfd_checks(void)
+{
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+	double t0, dt;
+	int n;
+
+	/* kill -USR2 PID at home, sent when it says it waits. */
+	printf("ok sigfd-poll-wait\n");
+	fflush(stdout);
+	n = poll(&p, 1, 60000);
+	check(n == 1 && p.revents & POLLIN, "sigfd-poll", "poll returned %d, revents %#x",
+	      n, p.revents);
+	si = sigfd_read();
+	check(si.ssi_signo == SIGUSR2 && si.ssi_code == SI_USER &&
+	      si.ssi_uid == getuid() && si.ssi_pid > 0, "sigfd-usr2",
+	      "read signo %u code %d pid %u uid %u", si.ssi_signo,
+	      si.ssi_code, si.ssi_pid, si.ssi_uid);
+	printf("ok sigfd-usr2-pid %u\n", si.ssi_pid);
+
+	/* Its own timer, firing while it waits in read(). */
+	t0 = now();
+	sigfd_alarm(300000);
+	si = sigfd_read();
+	dt = now() - t0;
+	check(si.ssi_signo == SIGALRM && si.ssi_code == SI_KERNEL &&
+	      si.ssi_pid == 0 && dt > 0.25 && dt < 5, "sigfd-alarm-read",
+	      "read signo %u code %d pid %u after %.3f s", si.ssi_signo,
+	      si.ssi_code, si.ssi_pid, dt);
+
+	/* ... and while it computes: pending here, then read. */
+	sigfd_alarm(50000);
+	spin_cpu(0.3);
+	n = poll(&p, 1, 5000);
+	si = sigfd_read();
+	check(n == 1 && si.ssi_signo == SIGALRM && si.ssi_code == SI_KERNEL,
+	      "sigfd-alarm-pending", "poll %d, read signo %u code %d", n,
+	      si.ssi_signo, si.ssi_code);
+
+	/* A signal it does not watch runs its handler, wherever it runs. */
+	urg = 0;
+	kill(getpid(), SIGURG);
+	t0 = now();
+	while (!urg && now() - t0 < 5)
+		usleep(10000);
+	check(urg == 1, "sigfd-unwatched-handler", "SIGURG handled %d times",
+	      (int)urg);
+	p.revents = 0;
+	n = poll(&p, 1, 0);
+	check(n == 0, "sigfd-empty", "poll returned %d, revents %#x", n,
+	      p.revents);
+}
+
 /* ---- many mappings of one file ---- */
 
 static char **maps;
@@ -534,10 +635,10 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_sig, .sa_flags = SA_RESTART };
 	const char *mode = argc > 1 ? argv[1] : "";
-	int phase, sfd;
-	sigset_t set;
+	int phase;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigemptyset(&wait_mask);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
 	if (!strcmp(mode, "state")) {
@@ -551,12 +652,8 @@ int main(int argc, char **argv)
 		if (maps_setup(argv[2], atoi(argv[3])))
 			return 1;
 	} else if (!strcmp(mode, "signalfd")) {
-		sigemptyset(&set);
-		sigaddset(&set, SIGUSR2);
-		sigprocmask(SIG_BLOCK, &set, NULL);
-		sfd = signalfd(-1, &set, 0);
-		if (sfd < 0)
-			return perror("signalfd"), 1;
+		if (sigfd_setup())
+			return 1;
 	} else if (strcmp(mode, "io") || argc < 3) {
 		fprintf(stderr, "usage: statecheck state [live]|proc TAG|io FILE|maps FILE N|signalfd\n");
 		return 2;
@@ -572,6 +669,8 @@ int main(int argc, char **argv)
 			io_checks(argv[2], phase);
 		else if (!strcmp(mode, "maps"))
 			maps_checks();
+		else if (!strcmp(mode, "signalfd"))
+			sigfd_checks();
 		done(phase);
 	}
 	return bad ? 1 : 0;
