@@ -1204,8 +1204,11 @@ static bool mig_deputy_syscall(struct mig_hooked *h,
 		/* Signals first: an interrupted call's -EINTR follows them. */
 		if (mig_deputy_has_signals(dep) && !fatal_signal_pending(current))
 			mig_deputy_relay_signals(dep);
-		if (mig_sigfd_may_change(dep->nr, mig_deputy_sigfd(dep)))
+		/* A signalfd closed or brought: the guest knows first. */
+		if (mig_sigfd_may_change(dep->nr, mig_deputy_sigfd(dep))) {
 			dep->sigfd_check = true;
+			mig_deputy_sigfd_update(dep);
+		}
 		mig_fwd_reply(dep->chan, &dep->plan, dep->args, result);
 	}
 	mig_deputy_next(dep);

@@ -11,8 +11,12 @@
 struct mig_chan;
 struct task_struct;
 
-/* Never watched: the kernel keeps them off every signalfd. */
-#define MIG_SIGFD_NEVER	(sigmask(SIGKILL) | sigmask(SIGSTOP))
+/*
+ * Never left for a signalfd: the kernel keeps SIGKILL and SIGSTOP off
+ * every signalfd, and SIGCONT must reach the process away to continue
+ * it, so it is always relayed.
+ */
+#define MIG_SIGFD_NEVER	(sigmask(SIGKILL) | sigmask(SIGSTOP) | sigmask(SIGCONT))
 
 u64 mig_sigfd_watched_now(void);
 bool mig_sigfd_may_change(unsigned long nr, bool any);

@@ -149,14 +149,13 @@ def many_mappings_of_a_home_only_file(c):
                    away_checks=["maps-content"])
 
 
-@test
-def signalfd_there_and_back(c):
-    """a signalfd of SIGUSR2 and SIGALRM, read at home, away and back:
-    kill -USR2 at home (its sender's pid) and its own timer reach it,
-    an unwatched signal still runs its handler"""
+def signalfd_phases(c, args):
+    """statecheck ARGS (signalfd mode) at node 1, at node 2, back home:
+    in each phase, kill -USR2 at home while it polls its signalfd; every
+    check passes and the signal's sender is the kill."""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
-    sp = n1.spawn("exec %s signalfd" % PROG)
+    sp = n1.spawn("exec %s %s" % (PROG, args))
     pid = mig.ready(sp)
     failed = []
     try:
@@ -166,6 +165,8 @@ def signalfd_there_and_back(c):
             if n == 2:
                 guests = mig.migctl_json(n2, "ps")
                 assert [g["home_pid"] for g in guests] == [pid], guests
+                want = 2 if "threads" in args else 1
+                assert guests[0]["threads"] == want, guests
 
             def said(what, n=n):
                 parts = sp.output().split("phase %d\n" % n, 1)
@@ -192,6 +193,20 @@ def signalfd_there_and_back(c):
     finally:
         if sp.running():
             sp.kill()
+
+
+@test
+def signalfd_there_and_back(c):
+    """a signalfd of SIGUSR2 and SIGALRM, read at home, away and back:
+    kill -USR2 at home (its sender's pid) and its own timer reach it,
+    an unwatched signal still runs its handler"""
+    signalfd_phases(c, "signalfd")
+
+
+@test
+def signalfd_threads_there_and_back(c):
+    """the same with a second thread, which blocks every signal"""
+    signalfd_phases(c, "signalfd threads")
 
 
 @test

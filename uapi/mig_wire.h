@@ -244,7 +244,7 @@ struct mig_msg_signal {
 struct mig_msg_sigfd {
 	__be32 mig_id;
 	__be32 pad;		/* 0 */
-	__be64 mask;		/* never SIGKILL nor SIGSTOP */
+	__be64 mask;		/* never SIGKILL, SIGSTOP, SIGCONT */
 };
 
 /* General registers, the order of struct user_regs_struct; 216 bytes. */

@@ -18,7 +18,10 @@
  *                         pid), then reads its own ITIMER_REAL's SIGALRM,
  *                         fired while it reads and while it computes; a
  *                         signal it does not watch (SIGURG) runs its
- *                         handler
+ *                         handler; away it then closes the signalfd,
+ *                         and a SIGUSR2 sent at home is relayed to it
+ *                         (made again back home); with "threads", a second thread
+ *                         blocking every signal sleeps meanwhile
  *
  * Prints "ready PID" after the set-up, then runs one check phase per
  * SIGUSR1 (the test moves it in between): "phase N" and a line "ok WHAT"
@@ -38,6 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -526,6 +531,25 @@ static int sigfd_setup(void)
 	return 0;
 }
 
+/* A thread that takes no signal: they all go to the main thread. */
+static void *sigfd_sleeper(void *arg)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;)
+		usleep(200000);
+	return arg;
+}
+
+static int sigfd_threads(void)
+{
+	pthread_t t;
+
+	return pthread_create(&t, NULL, sigfd_sleeper, NULL);
+}
+
 /* One signalfd_siginfo, or ssi_signo 0. */
 static struct signalfd_siginfo sigfd_read(void)
 {
@@ -544,12 +568,20 @@ static void sigfd_alarm(long usec)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-static void sigfd_checks(void)
+static void sigfd_checks(int phase)
 {
 	struct pollfd p = { .fd = sfd, .events = POLLIN };
 	struct signalfd_siginfo si;
+	struct timespec ts = { 5, 0 };
+	struct epoll_event ev;
+	siginfo_t info;
 	double t0, dt;
-	int n;
+	int n, ep;
+
+	if (sfd < 0) {
+		sfd = signalfd(-1, &wait_mask, 0);
+		p.fd = sfd;
+	}
 
 	/* kill -USR2 PID at home, sent when it says it waits. */
 	printf("ok sigfd-poll-wait\n");
@@ -574,14 +606,19 @@ static void sigfd_checks(void)
 	      "read signo %u code %d pid %u after %.3f s", si.ssi_signo,
 	      si.ssi_code, si.ssi_pid, dt);
 
-	/* ... and while it computes: pending here, then read. */
+	/* ... and while it computes: pending here, then an epoll wait. */
+	ep = epoll_create1(0);
+	ev.events = EPOLLIN;
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	sigfd_alarm(50000);
 	spin_cpu(0.3);
-	n = poll(&p, 1, 5000);
+	n = epoll_wait(ep, &ev, 1, 5000);
 	si = sigfd_read();
 	check(n == 1 && si.ssi_signo == SIGALRM && si.ssi_code == SI_KERNEL,
-	      "sigfd-alarm-pending", "poll %d, read signo %u code %d", n,
+	      "sigfd-alarm-pending", "epoll_wait %d, read signo %u code %d", n,
 	      si.ssi_signo, si.ssi_code);
+	close(ep);
 
 	/* A signal it does not watch runs its handler, wherever it runs. */
 	urg = 0;
@@ -595,6 +632,19 @@ static void sigfd_checks(void)
 	n = poll(&p, 1, 0);
 	check(n == 0, "sigfd-empty", "poll returned %d, revents %#x", n,
 	      p.revents);
+	if (phase != 2)
+		return;
+
+	/* Closed away: home relays SIGUSR2 again, pending here. */
+	close(sfd);
+	sfd = -1;
+	kill(getpid(), SIGUSR2);
+	memset(&info, 0, sizeof(info));
+	n = sigtimedwait(&wait_mask, &info, &ts);
+	check(n == SIGUSR2 && info.si_code == SI_USER &&
+	      info.si_pid == getpid(), "sigfd-closed-relayed",
+	      "sigtimedwait %d, code %d, pid %d", n, info.si_code,
+	      info.si_pid);
 }
 
 /* ---- many mappings of one file ---- */
@@ -654,6 +704,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "signalfd")) {
 		if (sigfd_setup())
 			return 1;
+		if (argc > 2 && !strcmp(argv[2], "threads") && sigfd_threads())
+			return perror("pthread_create"), 1;
 	} else if (strcmp(mode, "io") || argc < 3) {
 		fprintf(stderr, "usage: statecheck state [live]|proc TAG|io FILE|maps FILE N|signalfd\n");
 		return 2;
@@ -670,7 +722,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(mode, "maps"))
 			maps_checks();
 		else if (!strcmp(mode, "signalfd"))
-			sigfd_checks();
+			sigfd_checks(phase);
 		done(phase);
 	}
 	return bad ? 1 : 0;
