@@ -97,6 +97,14 @@ struct mig_deputy {
 	unsigned long resume_ip;
 	struct mig_msg_thread rec;
 	bool has_rec;
+	/*
+	 * signalfds (sigfd.c): what the process's watch, the owner's for
+	 * all its threads; what this deputy last told its thread away; and
+	 * whether to look at the file table again before the next call.
+	 */
+	u64 sigfd_watch;
+	u64 sigfd_told;
+	bool sigfd_check;
 };
 
 /*
@@ -147,6 +155,9 @@ struct mig_rounds {
 static LIST_HEAD(mig_deputies);
 static DEFINE_SPINLOCK(mig_deputies_lock);
 
+/* One look at a process's file table for its signalfds at a time. */
+static DEFINE_MUTEX(mig_sigfd_lock);
+
 static const struct mig_hooked_ops mig_deputy_ops;
 
 /* The deputy current is, if it is one: its hook says so. */
@@ -172,10 +183,38 @@ bool mig_is_deputy(pid_t pid)
 	return found;
 }
 
+/* The signals the process's signalfds watch: left pending here for them. */
+static u64 mig_deputy_sigfd(struct mig_deputy *dep)
+{
+	return READ_ONCE((dep->owner ?: dep)->sigfd_watch);
+}
+
+/*
+ * Looks at the file table again when a call may have changed its
+ * signalfds (sigfd.c), and tells the thread away what they watch when
+ * that is not what it was told.
+ */
+static void mig_deputy_sigfd_update(struct mig_deputy *dep)
+{
+	struct mig_deputy *own = dep->owner ?: dep;
+	u64 watch;
+
+	if (dep->sigfd_check) {
+		dep->sigfd_check = false;
+		mutex_lock(&mig_sigfd_lock);
+		WRITE_ONCE(own->sigfd_watch, mig_sigfd_watched_now());
+		mutex_unlock(&mig_sigfd_lock);
+	}
+	watch = READ_ONCE(own->sigfd_watch);
+	if (watch != dep->sigfd_told && !mig_sigfd_tell(dep->chan, watch))
+		dep->sigfd_told = watch;
+}
+
 /*
  * Signals sent to the pid at home are for the process, which runs
  * elsewhere: take them off the deputy and send them on. Its handlers,
- * its mask and its default actions apply there.
+ * its mask and its default actions apply there. Those a signalfd of the
+ * process watches stay, for the signalfd, read here (sigfd.c).
  */
 static void mig_deputy_relay_signals(struct mig_deputy *dep)
 {
@@ -186,6 +225,7 @@ static void mig_deputy_relay_signals(struct mig_deputy *dep)
 	 * A relayed SIGSTOP stops the deputy too (see mig_deputy_next()).
 	 */
 	sigemptyset(&keep);
+	keep.sig[0] = mig_deputy_sigfd(dep);
 	sigaddset(&keep, SIGKILL);
 	for (;;) {
 		kernel_siginfo_t info;
@@ -246,7 +286,7 @@ static void mig_deputy_watch(struct work_struct *work)
 
 	if (!READ_ONCE(dep->pending))
 		return;
-	if (mig_chan_deputy_signalled(dep->chan))
+	if (mig_chan_deputy_signalled(dep->chan, mig_deputy_sigfd(dep)))
 		mig_chan_interrupt(dep->chan);
 	else
 		mig_queue_delayed_work(&dep->sig_watch, HZ / 10);
@@ -510,15 +550,16 @@ static void mig_deputy_exited(struct mig_hooked *h)
 /*
  * The deputy keeps every signal blocked (nothing may run a handler in its
  * empty address space), and a blocked signal wakes no one: look for
- * pending ones between waits.
+ * pending ones between waits, but those left for signalfds.
  */
-static bool mig_deputy_has_signals(void)
+static bool mig_deputy_has_signals(struct mig_deputy *dep)
 {
+	u64 left = mig_deputy_sigfd(dep);
 	bool any;
 
 	spin_lock_irq(&current->sighand->siglock);
-	any = !sigisemptyset(&current->pending.signal) ||
-	      !sigisemptyset(&current->signal->shared_pending.signal);
+	any = (current->pending.signal.sig[0] |
+	       current->signal->shared_pending.signal.sig[0]) & ~left;
 	spin_unlock_irq(&current->sighand->siglock);
 	return any;
 }
@@ -900,6 +941,7 @@ static void mig_deputy_onward_done(struct mig_deputy *dep, int err, bool tell)
 	spin_lock(&mig_deputies_lock);
 	if (!err) {
 		dep->chan = to;
+		dep->sigfd_told = 0;	/* a new guest: tell it again */
 		dep->where = dep->onward;
 		dep->moves++;
 	} else {
@@ -1016,7 +1058,8 @@ static bool mig_deputy_next(struct mig_deputy *dep)
 			if (err)
 				return false;
 		}
-		if (mig_deputy_has_signals() && !fatal_signal_pending(current))
+		mig_deputy_sigfd_update(dep);
+		if (mig_deputy_has_signals(dep) && !fatal_signal_pending(current))
 			mig_deputy_relay_signals(dep);
 		if (dep->stop_self && mig_deputy_stop_too(dep))
 			return true;
@@ -1166,8 +1209,13 @@ static bool mig_deputy_syscall(struct mig_hooked *h,
 		if (get_user(result, (u64 __user *)(dep->blk + MIG_BLK_RESULT)))
 			result = -EFAULT;
 		/* Signals first: an interrupted call's -EINTR follows them. */
-		if (mig_deputy_has_signals() && !fatal_signal_pending(current))
+		if (mig_deputy_has_signals(dep) && !fatal_signal_pending(current))
 			mig_deputy_relay_signals(dep);
+		/* A signalfd closed or brought: the guest knows first. */
+		if (mig_sigfd_may_change(dep->nr, mig_deputy_sigfd(dep))) {
+			dep->sigfd_check = true;
+			mig_deputy_sigfd_update(dep);
+		}
 		mig_fwd_reply(dep->chan, &dep->plan, dep->args, result);
 	}
 	mig_deputy_next(dep);
@@ -1323,6 +1371,7 @@ struct mig_deputy *mig_deputy_alloc(void)
 	kref_init(&dep->ref);
 	INIT_LIST_HEAD(&dep->threads);
 	dep->nslots = 1;
+	dep->sigfd_check = true;	/* its signalfds, once it serves */
 	return dep;
 }
 

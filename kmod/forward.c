@@ -666,6 +666,9 @@ static int mig_scatter_out(const struct mig_fwd_plan *p, const u64 *args,
  * The SYSRET that answers the guest's last SYSCALL on @chan. With
  * @interrupted, a signal for the guest asks home once to interrupt the
  * call (INTR), and *interrupted says it did; the answer still comes.
+ * While a signalfd at home watches signals, those the thread takes here
+ * meanwhile and blocks (its timer's) go home every 100 ms: the call may
+ * be a read of that very signalfd (sigfd.c).
  */
 static struct mig_frame *mig_fwd_recv_sysret(struct mig_chan *chan,
 					     bool *interrupted)
@@ -674,9 +677,10 @@ static struct mig_frame *mig_fwd_recv_sysret(struct mig_chan *chan,
 
 	for (;;) {
 		bool wake_on_signal = interrupted && !*interrupted;
+		long wait = interrupted && READ_ONCE(chan->sigfd) ?
+			    HZ / 10 : MAX_SCHEDULE_TIMEOUT;
 
-		f = mig_chan_recv_any(chan, MAX_SCHEDULE_TIMEOUT,
-				      wake_on_signal);
+		f = mig_chan_recv_any(chan, wait, wake_on_signal);
 		if (PTR_ERR(f) == -EINTR && wake_on_signal &&
 		    !fatal_signal_pending(current)) {
 			*interrupted = true;
@@ -684,8 +688,11 @@ static struct mig_frame *mig_fwd_recv_sysret(struct mig_chan *chan,
 			continue;
 		}
 		if (IS_ERR(f)) {
-			if (PTR_ERR(f) == -ETIMEDOUT)
+			if (PTR_ERR(f) == -ETIMEDOUT) {
+				if (interrupted)
+					mig_sigfd_flush(chan);
 				continue;
+			}
 			/* Killed, or home is gone (then we are being killed). */
 			return ERR_PTR(-EINTR);
 		}

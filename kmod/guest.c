@@ -1419,9 +1419,11 @@ static bool mig_guest_serve(struct mig_guest *g, struct mig_gthread *gt,
 	case MIG_SYS_SELF:
 		return mig_guest_run_self(plan.self_arg, ret);
 	case MIG_SYS_FORWARD:
+		mig_sigfd_flush(chan);	/* for a signalfd read at home */
 		*ret = mig_guest_forward(g, chan, nr, args, &plan);
 		return true;
 	case MIG_SYS_FORWARD_MSG:
+		mig_sigfd_flush(chan);
 		*ret = mig_fwd_msg_call(chan, nr, args);
 		return true;
 	case MIG_SYS_MAP_FILE:

@@ -57,5 +57,6 @@ void mig_sysfs_remove(const struct attribute_group *group);
 #include "stream.h"
 #include "process.h"
 #include "forward.h"
+#include "sigfd.h"
 
 #endif /* _MIG_H */

@@ -13,16 +13,13 @@
  * trampoline, what only its own system calls do well: the interval
  * timers (setitimer()) and the membarrier registrations.
  *
- * What cannot move refuses the move, with a reason: a signalfd (its
- * signals would be taken by the deputy at home), POSIX timers, a
+ * What cannot move refuses the move, with a reason: POSIX timers, a
  * SCHED_DEADLINE policy, userfaultfd registrations, a NUMA memory
  * policy, syscall user dispatch, a disabled TSC, speculation controls.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cred.h>
-#include <linux/fdtable.h>
-#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/iocontext.h>
@@ -56,22 +53,6 @@ static bool mig_rt_policy(unsigned int policy)
 }
 
 /* ---- what refuses a move ---- */
-
-static int mig_is_signalfd(const void *p, struct file *file, unsigned int fd)
-{
-	return !strcmp(file->f_path.dentry->d_name.name, "[signalfd]");
-}
-
-static bool mig_holds_signalfd(struct task_struct *task)
-{
-	bool found = false;
-
-	task_lock(task);
-	if (task->files)
-		found = iterate_fd(task->files, 0, mig_is_signalfd, NULL) != 0;
-	task_unlock(task);
-	return found;
-}
 
 /* Mappings whose state lives outside the memory: userfaultfd, mbind(). */
 static const char *mig_vma_state_why(struct mm_struct *mm)
@@ -113,8 +94,6 @@ int mig_check_kernel_state(struct task_struct *task, const char **why)
 		*why = "the process runs under SCHED_DEADLINE, whose bandwidth is this node's";
 	else if (!list_empty(&task->signal->posix_timers))
 		*why = "the process has POSIX timers (timer_create), which do not move yet";
-	else if (mig_holds_signalfd(task))
-		*why = "the process holds a signalfd: signals sent to it away would not reach it";
 #ifdef CONFIG_NUMA
 	else if (task->mempolicy)
 		*why = "the process has a NUMA memory policy (set_mempolicy), whose nodes are this machine's";

@@ -211,10 +211,11 @@ out:
 }
 
 /*
- * Does a signal wait for the channel's deputy? A lockless look at its
- * pending sets (a stale answer only delays the relay by a round).
+ * Does a signal wait for the channel's deputy, other than those in
+ * @ignore (left for signalfds)? A lockless look at its pending sets (a
+ * stale answer only delays the relay by a round).
  */
-bool mig_chan_deputy_signalled(struct mig_chan *chan)
+bool mig_chan_deputy_signalled(struct mig_chan *chan, u64 ignore)
 {
 	struct task_struct *t;
 	bool pending = false;
@@ -222,8 +223,9 @@ bool mig_chan_deputy_signalled(struct mig_chan *chan)
 	spin_lock(&chan->lock);
 	t = chan->deputy;
 	if (t)
-		pending = READ_ONCE(t->pending.signal.sig[0]) ||
-			  READ_ONCE(t->signal->shared_pending.signal.sig[0]);
+		pending = (READ_ONCE(t->pending.signal.sig[0]) |
+			   READ_ONCE(t->signal->shared_pending.signal.sig[0])) &
+			  ~ignore;
 	spin_unlock(&chan->lock);
 	return pending;
 }
@@ -268,10 +270,15 @@ static bool mig_chan_queue_stop(struct mig_chan *chan, struct task_struct *task,
 	return false;
 }
 
-/* A relayed signal, with its sender as home saw it (sigrelay.c). */
+/*
+ * A relayed signal, with its sender as home saw it (sigrelay.c); at
+ * home (the channel's deputy), one the guest took for a signalfd held
+ * there (sigfd.c).
+ */
 static void mig_chan_signal_info(struct mig_chan *chan,
 				 const struct mig_msg_signal *m)
 {
+	bool group = be32_to_cpu(m->flags) & MIG_SIGNAL_GROUP;
 	kernel_siginfo_t info;
 
 	if (!mig_signal_decode(m, &info)) {
@@ -279,13 +286,19 @@ static void mig_chan_signal_info(struct mig_chan *chan,
 		return;
 	}
 	spin_lock(&chan->lock);
-	if (chan->task &&
+	if (!chan->task && chan->deputy) {
+		/* A stop is never left to a signalfd: it is not the guest's. */
+		if (info.si_signo == SIGSTOP)
+			mig_stat_inc(MIG_STAT_BAD_STREAM);
+		else
+			mig_sigfd_raise_home(chan->deputy, &info, group);
+	} else if (chan->task &&
 	    (!mig_signal_is_job_stop(info.si_signo) ||
 	     !mig_chan_queue_stop(chan, chan->task, mig_guest_stop_work, &info))) {
 		struct task_struct *to = chan->task;
 
 		rcu_read_lock();
-		if (be32_to_cpu(m->flags) & MIG_SIGNAL_GROUP)
+		if (group)
 			to = mig_signal_target(to, info.si_signo);
 		/*
 		 * Blocked by every thread: pending on the process, where any
@@ -579,6 +592,23 @@ static int mig_stream_rx_signal(struct mig_node *node, struct mig_rx *rx)
 	return 0;
 }
 
+/* What the signalfds at home watch: for the guest thread of the channel. */
+static int mig_stream_rx_sigfd(struct mig_node *node, struct mig_rx *rx)
+{
+	const struct mig_msg_sigfd *m = (const void *)rx->payload;
+	struct mig_chan *chan = mig_msg_chan(node, rx);
+	u64 mask = be64_to_cpu(m->mask);
+
+	if (!chan)
+		return 0;
+	if (m->pad || mask & MIG_SIGFD_NEVER)
+		mig_stat_inc(MIG_STAT_BAD_STREAM);
+	else
+		WRITE_ONCE(chan->sigfd, mask);
+	mig_chan_put(chan);
+	return 0;
+}
+
 static int mig_stream_rx_stop(struct mig_node *node, struct mig_rx *rx)
 {
 	struct mig_chan *chan = mig_msg_chan(node, rx);
@@ -634,6 +664,8 @@ static const struct mig_msg_handler mig_stream_msgs[] = {
 	MIG_STREAM_MSG(MIG_MSG_SIGNAL, sizeof(struct mig_msg_signal),
 		       sizeof(struct mig_msg_signal), mig_stream_rx_signal),
 	MIG_STREAM_CTL(MIG_MSG_STOP, mig_stream_rx_stop),
+	MIG_STREAM_MSG(MIG_MSG_SIGFD, sizeof(struct mig_msg_sigfd),
+		       sizeof(struct mig_msg_sigfd), mig_stream_rx_sigfd),
 };
 
 int mig_stream_init(void)

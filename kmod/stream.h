@@ -41,6 +41,7 @@ struct mig_chan {
 	struct callback_head stop_work;
 	unsigned long stop_queued;	/* bit 0: stop_work is queued */
 	kernel_siginfo_t stop_info;
+	u64 sigfd;			/* a guest's: what signalfds at home watch */
 };
 
 struct mig_chan *mig_chan_open(u16 peer, u32 id);
@@ -57,7 +58,7 @@ void mig_chan_put(struct mig_chan *chan);
 void mig_chan_set_task(struct mig_chan *chan, struct task_struct *task);
 void mig_chan_set_deputy(struct mig_chan *chan, struct task_struct *task);
 void mig_chan_interrupt(struct mig_chan *chan);
-bool mig_chan_deputy_signalled(struct mig_chan *chan);
+bool mig_chan_deputy_signalled(struct mig_chan *chan, u64 ignore);
 struct mig_frame *mig_chan_recv(struct mig_chan *chan, long timeout);
 bool mig_chan_ready(struct mig_chan *chan);
 struct mig_frame *mig_chan_recv_any(struct mig_chan *chan, long timeout,

@@ -96,6 +96,7 @@ static_assert(sizeof(struct mig_msg_task) ==
 static_assert(sizeof(struct mig_msg_thread) ==
 	      16 + 216 + 40 + 24 + 24 + 16 + 8);
 static_assert(sizeof(struct mig_msg_signal) == 40);
+static_assert(sizeof(struct mig_msg_sigfd) == 16);
 static_assert(sizeof(struct mig_msg_pages) +
 	      MIG_PAGES_PER_MSG * (8 + MIG_PAGE_SIZE) <= MIG_WIRE_MAX_PAYLOAD);
 

@@ -149,21 +149,64 @@ def many_mappings_of_a_home_only_file(c):
                    away_checks=["maps-content"])
 
 
-@test
-def signalfd_refuses_the_move(c):
-    """a process holding a signalfd is refused, with the reason"""
+def signalfd_phases(c, args):
+    """statecheck ARGS (signalfd mode) at node 1, at node 2, back home:
+    in each phase, kill -USR2 at home while it polls its signalfd; every
+    check passes and the signal's sender is the kill."""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
-    sp = n1.spawn("exec %s signalfd" % PROG)
+    sp = n1.spawn("exec %s %s" % (PROG, args))
     pid = mig.ready(sp)
+    failed = []
     try:
-        rc, out = mig.move(n1, pid, 2, check=False)
-        diag(out)
-        assert rc != 0, "moved: %s" % out
-        assert "signalfd" in out, out
-        assert sp.running() and not mig.migctl_json(n2, "ps")
+        for n, where in ((1, None), (2, 2), (3, "home")):
+            if where:
+                mig.move(n1, pid, where)
+            if n == 2:
+                guests = mig.migctl_json(n2, "ps")
+                assert [g["home_pid"] for g in guests] == [pid], guests
+                want = 2 if "threads" in args else 1
+                assert guests[0]["threads"] == want, guests
+
+            def said(what, n=n):
+                parts = sp.output().split("phase %d\n" % n, 1)
+                return len(parts) == 2 and what in parts[1]
+
+            n1.run_ok("kill -USR1 %d" % pid)
+            wait_until(lambda: said("ok sigfd-poll-wait"), timeout=60,
+                       what="phase %d polls its signalfd" % n)
+            killer = int(n1.run_ok("sh -c 'echo $$; exec kill -USR2 %d'" %
+                                   pid).split()[0])
+            wait_until(lambda: said("done %d" % n), timeout=60,
+                       what="phase %d" % n)
+            lines = sp.output().split("phase %d\n" % n, 1)[1] \
+                .split("done %d" % n)[0].splitlines()
+            diag("phase %d (killer %d): %s" % (n, killer, " ".join(lines)))
+            failed += ["(phase %d) %s" % (n, ln) for ln in bad_lines(lines)]
+            if "ok sigfd-usr2-pid %d" % killer not in lines:
+                failed.append("(phase %d) SIGUSR2 not from %d" % (n, killer))
+            if n == 2:
+                assert [g["home_pid"] for g in mig.migctl_json(n2, "ps")] == \
+                    [pid], "phase 2 brought the process home"
+        assert sp.wait(60) is not None
+        assert not failed, "\n".join(failed)
     finally:
-        sp.kill()
+        if sp.running():
+            sp.kill()
+
+
+@test
+def signalfd_there_and_back(c):
+    """a signalfd of SIGUSR2 and SIGALRM, read at home, away and back:
+    kill -USR2 at home (its sender's pid) and its own timer reach it,
+    an unwatched signal still runs its handler"""
+    signalfd_phases(c, "signalfd")
+
+
+@test
+def signalfd_threads_there_and_back(c):
+    """the same with a second thread, which blocks every signal"""
+    signalfd_phases(c, "signalfd threads")
 
 
 @test

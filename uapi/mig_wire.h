@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 #define MIG_WIRE_MAGIC		0x4d494721	/* "MIG!" */
-#define MIG_WIRE_VERSION	8
+#define MIG_WIRE_VERSION	9
 #define MIG_NONCE_LEN		32
 #define MIG_SHARE_LEN		32		/* X25519 public key */
 #define MIG_MAC_LEN		32		/* HMAC-SHA256 */
@@ -43,6 +43,7 @@ enum mig_msg_type {
 	MIG_MSG_MOVE_FORGET = 24, /* struct mig_msg_pages + addrs: pages gone */
 	MIG_MSG_MOVE_STATE = 25, /* struct mig_msg_state: after TASK */
 	MIG_MSG_MOVE_THREAD = 26, /* struct mig_msg_thread + xstate bytes */
+	MIG_MSG_SIGFD = 27,	/* struct mig_msg_sigfd: what signalfds watch */
 	__MIG_MSG_MAX
 };
 
@@ -232,6 +233,19 @@ struct mig_msg_signal {
 
 /* mig_msg_signal.flags */
 #define MIG_SIGNAL_GROUP	0x1	/* sent to the process, not one thread */
+
+/*
+ * 16 bytes. Home to the guest, on each thread's channel: the signals the
+ * process's signalfds (held at home) watch, bit (signo - 1) of mask; the
+ * deputy leaves those pending at home for the signalfds to read, and the
+ * guest sends home (SIGNAL, the other way) those it takes itself while
+ * it blocks them. Sent again whenever the set changes.
+ */
+struct mig_msg_sigfd {
+	__be32 mig_id;
+	__be32 pad;		/* 0 */
+	__be64 mask;		/* never SIGKILL, SIGSTOP, SIGCONT */
+};
 
 /* General registers, the order of struct user_regs_struct; 216 bytes. */
 struct mig_wire_regs {

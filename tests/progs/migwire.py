@@ -156,7 +156,7 @@ PAYLOADS = {
     "truncated": lambda: header(HELLO, HELLO_LEN)[:7],
     "huge": lambda: header(HELLO, 0xFFFFFFFF),
     "hugeping": lambda: header(PING, 0xFFFFFFFF),
-    "badversion": lambda: header(HELLO, HELLO_LEN, version=9) + bytes(HELLO_LEN),
+    "badversion": lambda: header(HELLO, HELLO_LEN, version=VERSION + 1) + bytes(HELLO_LEN),
     "badtype": lambda: header(200, 16) + bytes(16),
     "preauth": lambda: header(PING, 16) + bytes(16),
     "slow": lambda: b"",

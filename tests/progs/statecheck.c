@@ -11,7 +11,17 @@
  *                         to "tagN" in phase N), environ
  *   statecheck io FILE    one read()/write()/pread()/pwrite() of 16 MiB
  *   statecheck maps FILE N   N private mappings of FILE (one page each)
- *   statecheck signalfd   holds a signalfd of SIGUSR2
+ *   statecheck signalfd   reads a signalfd of SIGUSR2 and SIGALRM (both
+ *                         blocked): in each phase it prints "ok
+ *                         sigfd-poll-wait" and polls it for the SIGUSR2
+ *                         the test sends at home (printing the sender's
+ *                         pid), then reads its own ITIMER_REAL's SIGALRM,
+ *                         fired while it reads and while it computes; a
+ *                         signal it does not watch (SIGURG) runs its
+ *                         handler; away it then closes the signalfd,
+ *                         and a SIGUSR2 sent at home is relayed to it
+ *                         (made again back home); with "threads", a second thread
+ *                         blocking every signal sleeps meanwhile
  *
  * Prints "ready PID" after the set-up, then runs one check phase per
  * SIGUSR1 (the test moves it in between): "phase N" and a line "ok WHAT"
@@ -30,6 +40,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -44,13 +57,16 @@
 #define PG		4096
 #define IO_SIZE		(16 << 20)
 
-static volatile sig_atomic_t go, alrm, vtalrm, prof;
+static volatile sig_atomic_t go, alrm, vtalrm, prof, urg;
 static int bad;
+static sigset_t wait_mask;	/* kept blocked between phases */
 
 static void on_sig(int sig)
 {
 	if (sig == SIGUSR1)
 		go = 1;
+	else if (sig == SIGURG)
+		urg++;
 	else if (sig == SIGALRM)
 		alrm++;
 	else if (sig == SIGVTALRM)
@@ -80,11 +96,8 @@ static void check(int ok, const char *what, const char *fmt, ...)
 
 static void wait_phase(int phase)
 {
-	sigset_t none;
-
-	sigemptyset(&none);
 	while (!go)
-		sigsuspend(&none);
+		sigsuspend(&wait_mask);
 	go = 0;
 	printf("phase %d\n", phase);
 }
@@ -496,6 +509,144 @@ static void io_checks(const char *path, int phase)
 	free(r);
 }
 
+/* ---- signalfd ---- */
+
+static int sfd = -1;
+
+static int sigfd_setup(void)
+{
+	struct sigaction sa = { .sa_handler = on_sig };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	wait_mask = set;
+	sfd = signalfd(-1, &set, 0);
+	if (sfd < 0)
+		return perror("signalfd"), 1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGURG, &sa, NULL);
+	return 0;
+}
+
+/* A thread that takes no signal: they all go to the main thread. */
+static void *sigfd_sleeper(void *arg)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;)
+		usleep(200000);
+	return arg;
+}
+
+static int sigfd_threads(void)
+{
+	pthread_t t;
+
+	return pthread_create(&t, NULL, sigfd_sleeper, NULL);
+}
+
+/* One signalfd_siginfo, or ssi_signo 0. */
+static struct signalfd_siginfo sigfd_read(void)
+{
+	struct signalfd_siginfo si;
+
+	memset(&si, 0, sizeof(si));
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		si.ssi_signo = 0;
+	return si;
+}
+
+static void sigfd_alarm(long usec)
+{
+	struct itimerval it = { .it_value.tv_usec = usec };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void sigfd_checks(int phase)
+{
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+	struct timespec ts = { 5, 0 };
+	struct epoll_event ev;
+	siginfo_t info;
+	double t0, dt;
+	int n, ep;
+
+	if (sfd < 0) {
+		sfd = signalfd(-1, &wait_mask, 0);
+		p.fd = sfd;
+	}
+
+	/* kill -USR2 PID at home, sent when it says it waits. */
+	printf("ok sigfd-poll-wait\n");
+	fflush(stdout);
+	n = poll(&p, 1, 60000);
+	check(n == 1 && p.revents & POLLIN, "sigfd-poll", "poll returned %d, revents %#x",
+	      n, p.revents);
+	si = sigfd_read();
+	check(si.ssi_signo == SIGUSR2 && si.ssi_code == SI_USER &&
+	      si.ssi_uid == getuid() && si.ssi_pid > 0, "sigfd-usr2",
+	      "read signo %u code %d pid %u uid %u", si.ssi_signo,
+	      si.ssi_code, si.ssi_pid, si.ssi_uid);
+	printf("ok sigfd-usr2-pid %u\n", si.ssi_pid);
+
+	/* Its own timer, firing while it waits in read(). */
+	t0 = now();
+	sigfd_alarm(300000);
+	si = sigfd_read();
+	dt = now() - t0;
+	check(si.ssi_signo == SIGALRM && si.ssi_code == SI_KERNEL &&
+	      si.ssi_pid == 0 && dt > 0.25 && dt < 5, "sigfd-alarm-read",
+	      "read signo %u code %d pid %u after %.3f s", si.ssi_signo,
+	      si.ssi_code, si.ssi_pid, dt);
+
+	/* ... and while it computes: pending here, then an epoll wait. */
+	ep = epoll_create1(0);
+	ev.events = EPOLLIN;
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	sigfd_alarm(50000);
+	spin_cpu(0.3);
+	n = epoll_wait(ep, &ev, 1, 5000);
+	si = sigfd_read();
+	check(n == 1 && si.ssi_signo == SIGALRM && si.ssi_code == SI_KERNEL,
+	      "sigfd-alarm-pending", "epoll_wait %d, read signo %u code %d", n,
+	      si.ssi_signo, si.ssi_code);
+	close(ep);
+
+	/* A signal it does not watch runs its handler, wherever it runs. */
+	urg = 0;
+	kill(getpid(), SIGURG);
+	t0 = now();
+	while (!urg && now() - t0 < 5)
+		usleep(10000);
+	check(urg == 1, "sigfd-unwatched-handler", "SIGURG handled %d times",
+	      (int)urg);
+	p.revents = 0;
+	n = poll(&p, 1, 0);
+	check(n == 0, "sigfd-empty", "poll returned %d, revents %#x", n,
+	      p.revents);
+	if (phase != 2)
+		return;
+
+	/* Closed away: home relays SIGUSR2 again, pending here. */
+	close(sfd);
+	sfd = -1;
+	kill(getpid(), SIGUSR2);
+	memset(&info, 0, sizeof(info));
+	n = sigtimedwait(&wait_mask, &info, &ts);
+	check(n == SIGUSR2 && info.si_code == SI_USER &&
+	      info.si_pid == getpid(), "sigfd-closed-relayed",
+	      "sigtimedwait %d, code %d, pid %d", n, info.si_code,
+	      info.si_pid);
+}
+
 /* ---- many mappings of one file ---- */
 
 static char **maps;
@@ -534,10 +685,10 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_sig, .sa_flags = SA_RESTART };
 	const char *mode = argc > 1 ? argv[1] : "";
-	int phase, sfd;
-	sigset_t set;
+	int phase;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigemptyset(&wait_mask);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
 	if (!strcmp(mode, "state")) {
@@ -551,12 +702,10 @@ int main(int argc, char **argv)
 		if (maps_setup(argv[2], atoi(argv[3])))
 			return 1;
 	} else if (!strcmp(mode, "signalfd")) {
-		sigemptyset(&set);
-		sigaddset(&set, SIGUSR2);
-		sigprocmask(SIG_BLOCK, &set, NULL);
-		sfd = signalfd(-1, &set, 0);
-		if (sfd < 0)
-			return perror("signalfd"), 1;
+		if (sigfd_setup())
+			return 1;
+		if (argc > 2 && !strcmp(argv[2], "threads") && sigfd_threads())
+			return perror("pthread_create"), 1;
 	} else if (strcmp(mode, "io") || argc < 3) {
 		fprintf(stderr, "usage: statecheck state [live]|proc TAG|io FILE|maps FILE N|signalfd\n");
 		return 2;
@@ -572,6 +721,8 @@ int main(int argc, char **argv)
 			io_checks(argv[2], phase);
 		else if (!strcmp(mode, "maps"))
 			maps_checks();
+		else if (!strcmp(mode, "signalfd"))
+			sigfd_checks(phase);
 		done(phase);
 	}
 	return bad ? 1 : 0;
