@@ -195,7 +195,7 @@ void mig_signal_raise(u64 mask, bool group)
 /*
  * The thread of @task's process a signal for the whole process goes to:
  * the first that does not block it, as the kernel would pick; NULL if
- * all block it (it is then the process's to keep pending). Under RCU.
+ * all block it (the caller then picks the main thread). Under RCU.
  */
 struct task_struct *mig_signal_target(struct task_struct *task, int sig)
 {

@@ -301,14 +301,13 @@ static void mig_chan_signal_info(struct mig_chan *chan,
 		if (group)
 			to = mig_signal_target(to, info.si_signo);
 		/*
-		 * Blocked by every thread: pending on the process, where any
-		 * thread sees it (its siginfo is the kernel's then: no export
-		 * queues one there).
+		 * Blocked by every thread: pending on the main thread, with
+		 * its siginfo (no export queues one on the process), where
+		 * sigwait(), sigpending() and a homecoming find it.
 		 */
 		if (!to)
-			kill_pid(task_tgid(chan->task), info.si_signo, 1);
-		else
-			send_sig_info(info.si_signo, &info, to);
+			to = chan->task->group_leader;
+		send_sig_info(info.si_signo, &info, to);
 		rcu_read_unlock();
 	}
 	spin_unlock(&chan->lock);
