@@ -943,6 +943,7 @@ static int mig_guest_go_onward(struct mig_guest *g)
 	struct mig_capture_info info = {
 		.home_node = g->home_node,
 		.home_pid = g->home_pid,
+		.home_tid = g->home_tid,
 		.flags = MIG_BEGIN_ONWARD | (g->pinned ? MIG_BEGIN_PINNED : 0),
 		.ticket = g->ticket,
 		.skip_start = g->tramp,
@@ -989,7 +990,7 @@ static int mig_guest_go_onward(struct mig_guest *g)
 		mig_stat_inc(MIG_STAT_MOVES_OUT);
 	if (!err && info.hooks)
 		mig_live_count(live);
-	else
+	else if (err)
 		pr_warn("guest %d: no answer from node %u after its state went (%d); this copy ends, home decides\n",
 			g->pid, g->onward, err);
 	send_sig(SIGKILL, current, 1);
