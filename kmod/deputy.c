@@ -839,9 +839,7 @@ static bool mig_deputy_handover(struct mig_deputy *dep,
 	struct mig_deputy *td;
 	int i;
 
-	if (regs->orig_ax != __NR_ioctl || (int)regs->di != -1 ||
-	    (u32)regs->si != MIG_TRAP_MAGIC || regs->ip <= rt->tramp_start ||
-	    regs->ip > rt->tramp_end)
+	if (!mig_tramp_trap(rt, regs))
 		return false;
 	spin_lock(&mig_deputies_lock);
 	list_for_each_entry(td, &dep->threads, tnode) {

@@ -225,15 +225,6 @@ static void mig_guest_arrived(struct mig_guest *g)
 	mig_guest_ack(g, 0);
 }
 
-/* A trap from the restore's trampoline (restore.c), with its value. */
-static bool mig_guest_tramp_trap(const struct mig_restore_threads *rt,
-				 const struct pt_regs *regs)
-{
-	return regs->orig_ax == __NR_ioctl && (int)regs->di == -1 &&
-	       (u32)regs->si == MIG_TRAP_MAGIC &&
-	       regs->ip > rt->tramp_start && regs->ip <= rt->tramp_end;
-}
-
 /*
  * The threads of the stream, before anything changed: each names a
  * channel home made, and a direct onward move carries one thread only
@@ -396,7 +387,7 @@ static bool mig_guest_spawned(struct mig_guest *g, const struct pt_regs *regs,
 	long status = regs->dx;
 	int err = 0;
 
-	if (!mig_guest_tramp_trap(&g->rt, regs))
+	if (!mig_tramp_trap(&g->rt, regs))
 		return false;
 	*ret = 0;
 	if (status < 0 && status >= -MAX_ERRNO)
@@ -1319,12 +1310,6 @@ static long mig_guest_forward(struct mig_guest *g, struct mig_chan *chan,
 	return ret;
 }
 
-static bool mig_guest_in_tramp(const struct mig_guest *g,
-			       const struct pt_regs *regs)
-{
-	return regs->ip > g->rt.tramp_start && regs->ip <= g->rt.tramp_end;
-}
-
 /*
  * A thread ends away holding robust mutexes: their futex words name it by
  * its home tid, which this kernel's exit does not know as its own. Each
@@ -1398,7 +1383,7 @@ static bool mig_guest_serve(struct mig_guest *g, struct mig_gthread *gt,
 		return true;
 	}
 	/* The trampoline's own calls run before the sleep is resumed. */
-	if (sleep->active && !mig_guest_in_tramp(g, regs)) {
+	if (sleep->active && !mig_in_tramp(&g->rt, regs)) {
 		if (nr == __NR_restart_syscall) {
 			*ret = mig_sleep_resume(sleep);
 			return true;
@@ -1482,7 +1467,7 @@ static bool mig_gthread_start(struct mig_gthread *gt,
 {
 	struct mig_guest *g = gt->g;
 
-	if (!mig_guest_tramp_trap(&g->rt, regs))
+	if (!mig_tramp_trap(&g->rt, regs))
 		return false;
 	if (regs->dx != gt->index) {
 		*ret = -EINVAL;

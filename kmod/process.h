@@ -221,6 +221,10 @@ int mig_restore(struct mig_chan *chan, bool set_creds,
 		enum mig_restore_live live, unsigned long *tramp,
 		struct mig_sleep *sleep, struct mig_restore_threads *rt);
 void mig_restore_threads_free(struct mig_restore_threads *rt);
+bool mig_in_tramp(const struct mig_restore_threads *rt,
+		  const struct pt_regs *regs);
+bool mig_tramp_trap(const struct mig_restore_threads *rt,
+		    const struct pt_regs *regs);
 void mig_restore_thread_kernel(const struct mig_msg_thread *th, bool name);
 int mig_precopy_frame(struct mig_frame *f, const struct mig_span *avoid,
 		      int navoid);

@@ -1216,6 +1216,21 @@ static int mig_enter_trampoline(struct mig_restore *r, unsigned long *tramp)
 	return 0;
 }
 
+/* Whether the task's user ip is in the trampoline's code (after a call). */
+bool mig_in_tramp(const struct mig_restore_threads *rt,
+		  const struct pt_regs *regs)
+{
+	return regs->ip > rt->tramp_start && regs->ip <= rt->tramp_end;
+}
+
+/* Its trap (ioctl(-1, MIG_TRAP_MAGIC, rdx)) from the trampoline's code. */
+bool mig_tramp_trap(const struct mig_restore_threads *rt,
+		    const struct pt_regs *regs)
+{
+	return regs->orig_ax == __NR_ioctl && (int)regs->di == -1 &&
+	       (u32)regs->si == MIG_TRAP_MAGIC && mig_in_tramp(rt, regs);
+}
+
 /*
  * Rebuilds current from the stream on @chan (after BEGIN). On success the
  * task returns to user mode as the migrated process; on error the task is
