@@ -1641,6 +1641,44 @@ bool mig_deputy_where(pid_t pid, u16 *where, u32 *id)
 	return dep;
 }
 
+/* The deputy that is @task, owner or thread; under mig_deputies_lock. */
+static struct mig_deputy *mig_deputy_of_task(struct task_struct *task)
+{
+	pid_t tgid = task_tgid_nr(task), tid = task_pid_nr(task);
+	struct mig_deputy *d, *td;
+
+	lockdep_assert_held(&mig_deputies_lock);
+	d = mig_find_deputy(tgid);
+	if (!d || tid == tgid)
+		return d;
+	list_for_each_entry(td, &d->threads, tnode)
+		if (td->tid == tid)
+			return td;
+	return NULL;
+}
+
+/*
+ * What /proc at home may show of deputy @task's thread away (procview.c):
+ * false if @task is no deputy. Any context that may take a spinlock.
+ */
+bool mig_deputy_view(struct task_struct *task, struct mig_view *v)
+{
+	struct mig_deputy *dep;
+
+	spin_lock(&mig_deputies_lock);
+	dep = mig_deputy_of_task(task);
+	if (dep) {
+		struct mig_deputy *owner = dep->owner ?: dep;
+
+		v->where = owner->where;
+		v->in_call = READ_ONCE(dep->pending);
+		v->has_thread = mig_chan_usage(dep->chan, &v->thread);
+		v->has_process = mig_chan_usage(owner->chan, &v->process);
+	}
+	spin_unlock(&mig_deputies_lock);
+	return dep;
+}
+
 int mig_deputy_count(void)
 {
 	struct mig_deputy *d;

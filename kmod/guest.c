@@ -1586,6 +1586,38 @@ int mig_guest_ps(struct mig_ps_entry *e, int max)
 	return n;
 }
 
+/*
+ * The channels of the threads running here that home may want to hear
+ * about (procview.c), referenced: each restored guest's, and those of its
+ * threads that have started. At most @max; how many.
+ */
+int mig_guest_chans(struct mig_chan **chans, int max)
+{
+	struct mig_gthread *t;
+	struct mig_guest *g;
+	int n = 0;
+
+	spin_lock(&mig_guests_lock);
+	list_for_each_entry(g, &mig_guests, list) {
+		if (!g->restored || g->gone_home || !g->chan)
+			continue;
+		if (n == max)
+			break;
+		kref_get(&g->chan->ref);
+		chans[n++] = g->chan;
+		list_for_each_entry(t, &g->threads, node) {
+			if (n == max)
+				break;
+			if (!t->started || !t->chan)
+				continue;
+			kref_get(&t->chan->ref);
+			chans[n++] = t->chan;
+		}
+	}
+	spin_unlock(&mig_guests_lock);
+	return n;
+}
+
 /* Work that must be finished before the module goes away. */
 void mig_queue_work(struct work_struct *work)
 {

@@ -155,13 +155,18 @@ static int __init mig_init(void)
 	err = mig_live_init();
 	if (err)
 		goto err_balance;
-	err = mig_genl_init();
+	err = mig_procview_init();
 	if (err)
 		goto err_live;
+	err = mig_genl_init();
+	if (err)
+		goto err_procview;
 	pr_info("node %u listening on port %u (wire version %u)\n",
 		mig_node_id, mig_port, MIG_WIRE_VERSION);
 	return 0;
 
+err_procview:
+	mig_procview_exit();
 err_live:
 	mig_live_exit();
 err_balance:
@@ -198,6 +203,7 @@ static void __exit mig_exit(void)
 	mig_genl_exit();
 	mig_listener_stop();
 	mig_nodes_exit();
+	mig_procview_exit();
 	mig_live_exit();
 	mig_balance_exit();
 	mig_creds_exit();

@@ -315,6 +315,10 @@ void mig_live_ps_guest(pid_t pid, struct mig_ps_entry *e);
 int mig_live_init(void);
 void mig_live_exit(void);
 
+/* procview.c: /proc/PID at home of a process away */
+int mig_procview_init(void);
+void mig_procview_exit(void);
+
 /* migrate.c: moving a process of this node away, and calling it back */
 int mig_move(u32 pid, u32 dest, const char **why);
 int mig_move_how(u32 pid, u32 dest, u8 mode, struct mig_move_report *rep,
@@ -355,6 +359,18 @@ void mig_deputy_intr_work(struct callback_head *cb);
 bool mig_deputy_may_stop(void);
 int mig_deputy_rounds_begin(u16 peer, const struct mig_msg_begin *begin);
 int mig_deputy_ps(struct mig_ps_entry *e, int max);
+
+/* What /proc at home shows of a thread away (procview.c). */
+struct mig_view {
+	u16 where;			/* the node the process runs at */
+	bool in_call;			/* the deputy runs one of its calls */
+	bool has_thread;		/* thread: what its node said of it */
+	bool has_process;		/* process: of its owner thread */
+	struct mig_msg_usage thread;
+	struct mig_msg_usage process;
+};
+
+bool mig_deputy_view(struct task_struct *task, struct mig_view *v);
 int mig_home_ps(struct mig_ps_entry *e, int max);
 const char *mig_home_reason_name(unsigned int reason);
 
@@ -406,6 +422,7 @@ void mig_quota_exit(void);
 
 /* guest.c: processes running here for another node */
 int mig_guest_ps(struct mig_ps_entry *e, int max);
+int mig_guest_chans(struct mig_chan **chans, int max);
 void mig_queue_work(struct work_struct *work);
 void mig_queue_delayed_work(struct delayed_work *work, unsigned long delay);
 void mig_guest_recall(u16 peer, u32 id, u16 onward, u32 ticket, u8 mode);

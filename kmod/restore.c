@@ -1236,6 +1236,26 @@ bool mig_tramp_trap(const struct mig_restore_threads *rt,
  * task returns to user mode as the migrated process; on error the task is
  * no longer what it was and the caller must end it.
  */
+/*
+ * The pages just written were counted in current's own split RSS cache
+ * (mm_types_task.h), which the kernel folds into the process's counters
+ * only at current's 64th fault or an unmap of its own: a restored thread
+ * that rarely faults left VmRSS 0 in /proc/PID/status for good. Unmapping
+ * a page of its own, written, folds them now.
+ */
+static void mig_restore_sync_rss(void)
+{
+	unsigned long addr;
+
+	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(addr))
+		return;
+	/* Written, it has a page table, whose zap folds the cache. */
+	put_user(0, (int __user *)addr);
+	vm_munmap(addr, PAGE_SIZE);
+}
+
 int mig_restore(struct mig_chan *chan, bool set_creds,
 		enum mig_restore_live live, unsigned long *tramp,
 		struct mig_sleep *sleep, struct mig_restore_threads *rt)
@@ -1318,6 +1338,8 @@ int mig_restore(struct mig_chan *chan, bool set_creds,
 	mig_signal_raise(be64_to_cpu(rt->t[0].msg.pending), false);
 	mig_signal_raise(be64_to_cpu(r->task.shared_pending), true);
 	err = mig_enter_trampoline(r, tramp);
+	if (!err)
+		mig_restore_sync_rss();
 	pr_debug("restored %lld us after its task state\n",
 		 ktime_us_delta(ktime_get(), r->t_task));
 out:

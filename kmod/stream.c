@@ -12,6 +12,7 @@
 #include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/task_work.h>
 
@@ -46,7 +47,8 @@ static struct mig_chan *mig_chan_find_locked(u16 peer, u32 id)
 	return NULL;
 }
 
-static struct mig_chan *mig_chan_lookup(u16 peer, u32 id)
+/* The channel @id with @peer, referenced; NULL if there is none. */
+struct mig_chan *mig_chan_lookup(u16 peer, u32 id)
 {
 	struct mig_chan *chan;
 
@@ -228,6 +230,41 @@ bool mig_chan_deputy_signalled(struct mig_chan *chan, u64 ignore)
 			  ~ignore;
 	spin_unlock(&chan->lock);
 	return pending;
+}
+
+/* A guest's channel: its task, referenced; NULL if it has none now. */
+struct task_struct *mig_chan_get_task(struct mig_chan *chan)
+{
+	struct task_struct *task;
+
+	spin_lock(&chan->lock);
+	task = chan->task;
+	if (task)
+		get_task_struct(task);
+	spin_unlock(&chan->lock);
+	return task;
+}
+
+/* A deputy's channel: what its thread's node last said of it. */
+void mig_chan_set_usage(struct mig_chan *chan, const struct mig_msg_usage *u)
+{
+	spin_lock(&chan->lock);
+	chan->usage = *u;
+	chan->has_usage = true;
+	spin_unlock(&chan->lock);
+}
+
+/* ... and what it was, if it said anything yet. */
+bool mig_chan_usage(struct mig_chan *chan, struct mig_msg_usage *to)
+{
+	bool has;
+
+	spin_lock(&chan->lock);
+	has = chan->has_usage;
+	if (has)
+		*to = chan->usage;
+	spin_unlock(&chan->lock);
+	return has;
 }
 
 void mig_chan_set_task(struct mig_chan *chan, struct task_struct *task)
@@ -482,8 +519,7 @@ static u32 mig_msg_chan_id(const struct mig_rx *rx)
 }
 
 /* The channel a message names, or NULL (counted) when there is none. */
-static struct mig_chan *mig_msg_chan(struct mig_node *node,
-				     const struct mig_rx *rx)
+struct mig_chan *mig_msg_chan(struct mig_node *node, const struct mig_rx *rx)
 {
 	struct mig_chan *chan = mig_chan_lookup(node->id, mig_msg_chan_id(rx));
 

@@ -42,10 +42,14 @@ struct mig_chan {
 	unsigned long stop_queued;	/* bit 0: stop_work is queued */
 	kernel_siginfo_t stop_info;
 	u64 sigfd;			/* a guest's: what signalfds at home watch */
+	/* A deputy's: its thread as its node last told (procview.c). */
+	struct mig_msg_usage usage;
+	bool has_usage;
 };
 
 struct mig_chan *mig_chan_open(u16 peer, u32 id);
 struct mig_chan *mig_chan_open_new(u16 peer);
+struct mig_chan *mig_chan_lookup(u16 peer, u32 id);
 
 /* The node that made a channel id (mig_chan_open_new()). */
 static inline u16 mig_chan_id_node(u32 id)
@@ -57,6 +61,9 @@ void mig_chan_close(struct mig_chan *chan);
 void mig_chan_put(struct mig_chan *chan);
 void mig_chan_set_task(struct mig_chan *chan, struct task_struct *task);
 void mig_chan_set_deputy(struct mig_chan *chan, struct task_struct *task);
+struct task_struct *mig_chan_get_task(struct mig_chan *chan);
+void mig_chan_set_usage(struct mig_chan *chan, const struct mig_msg_usage *u);
+bool mig_chan_usage(struct mig_chan *chan, struct mig_msg_usage *to);
 void mig_chan_interrupt(struct mig_chan *chan);
 bool mig_chan_deputy_signalled(struct mig_chan *chan, u64 ignore);
 struct mig_frame *mig_chan_recv(struct mig_chan *chan, long timeout);
@@ -81,6 +88,8 @@ static inline u32 mig_ack_value(int err)
 	return -err;
 }
 struct mig_rx;
+/* The channel a message from @node names (referenced), or NULL, counted. */
+struct mig_chan *mig_msg_chan(struct mig_node *node, const struct mig_rx *rx);
 /* A message handler (link.h) that queues it in the channel it names. */
 int mig_stream_rx_queue(struct mig_node *node, struct mig_rx *rx);
 void mig_stream_node_down(u16 peer);

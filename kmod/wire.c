@@ -97,6 +97,8 @@ static_assert(sizeof(struct mig_msg_thread) ==
 	      16 + 216 + 40 + 24 + 24 + 16 + 8);
 static_assert(sizeof(struct mig_msg_signal) == 40);
 static_assert(sizeof(struct mig_msg_sigfd) == 16);
+static_assert(sizeof(struct mig_msg_usage) == 8 + 8 * 8 + 8 * MIG_USAGE_VM_NR);
+static_assert(MIG_USAGE_VM_NR == 15);
 static_assert(sizeof(struct mig_msg_pages) +
 	      MIG_PAGES_PER_MSG * (8 + MIG_PAGE_SIZE) <= MIG_WIRE_MAX_PAYLOAD);
 

@@ -12,6 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from migtest import diag, run, test, wait_until  # noqa: E402
+import jobs  # noqa: E402
 import mig  # noqa: E402
 
 NODES = 2
@@ -221,6 +222,74 @@ def unknown_node_still_named(c):
         assert rc != 0 and out.splitlines()[0].endswith("unknown node 9"), out
     finally:
         sp.kill()
+
+
+def home_stat(n1, pid, task=None):
+    """From /proc/PID/stat (or task/TASK/stat) at home: the state letter,
+    utime + stime (clock ticks), rss (pages)."""
+    path = "/proc/%d/task/%d/stat" % (pid, task) if task else "/proc/%d/stat" % pid
+    f = n1.run_ok("cat " + path).rsplit(")", 1)[1].split()
+    return f[0], int(f[11]) + int(f[12]), int(f[21])
+
+
+def home_status(n1, pid):
+    out = n1.run_ok("cat /proc/%d/status" % pid)
+    return dict(ln.split(":", 1) for ln in out.splitlines() if ":" in ln)
+
+
+def kb(value):
+    return int(value.split()[0])
+
+
+# A 32 MiB heap, in KiB, less what the allocator never touched.
+MIB30 = 30 << 10
+
+
+@test(timeout=400)
+def home_proc_shows_how_and_where_it_runs(c):
+    """/proc/PID at home of a CPU-bound 32 MiB process away: stat and
+    status say R, its CPU time grows there, VmRSS, statm and ps show its
+    memory, status names the node; stopped, T; home again, itself"""
+    n1, n2 = c.nodes
+    mig.link_all(c.nodes)
+    job = jobs.start_cpujob(n1, 1000, seed=7, mib=32, hold=True)
+    pid = job.pid
+    try:
+        mig.move(n1, pid, 2)
+        wait_until(lambda: home_stat(n1, pid)[0] == "R" and
+                   home_status(n1, pid).get("Mig_node") == "\t2",
+                   timeout=30, what="/proc/PID at home: running at node 2")
+        state, ticks, rss = home_stat(n1, pid)
+        st = home_status(n1, pid)
+        diag("away, at home: stat %s %d ticks rss %d; status %s" % (
+            state, ticks, rss, {k: st[k].strip() for k in
+                                ("State", "VmSize", "VmRSS", "RssAnon")}))
+        assert st["State"].strip() == "R (running)", st["State"]
+        assert rss * 4 >= MIB30, "stat rss %d pages" % rss
+        assert kb(st["VmRSS"]) >= MIB30 and kb(st["RssAnon"]) >= MIB30, st
+        assert kb(st["VmSize"]) >= kb(st["VmRSS"]), st
+        statm = [int(v) for v in n1.run_ok("cat /proc/%d/statm" % pid).split()]
+        assert statm[1] * 4 >= MIB30 and statm[0] >= statm[1], statm
+        ps = n1.run_ok("ps -o stat=,rss= -p %d" % pid).split()
+        assert ps[0].startswith("R") and int(ps[1]) >= MIB30, "ps: %s" % ps
+        assert home_stat(n1, pid, task=pid)[0] == "R"
+        # A second of CPU time there shows at home (USER_HZ 100).
+        wait_until(lambda: home_stat(n1, pid)[1] >= ticks + 100, timeout=60,
+                   what="its CPU time away counted at home")
+        n1.run_ok("kill -STOP %d" % pid)
+        wait_until(lambda: home_stat(n1, pid)[0] == "T", timeout=30,
+                   what="stopped at home")
+        n1.run_ok("kill -CONT %d" % pid)
+        wait_until(lambda: home_stat(n1, pid)[0] == "R", timeout=30,
+                   what="running again")
+        mig.move(n1, pid, "home")
+        st = home_status(n1, pid)
+        assert "Mig_node" not in st and kb(st["VmRSS"]) >= MIB30, st
+        jobs.release([job])
+        jobs.check(job, timeout=120)
+    finally:
+        if job.sp.running():
+            job.sp.kill()
 
 
 run()

@@ -96,6 +96,25 @@ def finish(sp, code=0, timeout=60):
     assert rc == code, "exit status %s, not %d: %s" % (rc, code, sp.output())
 
 
+def home_proc_of_threads(n1, pid, tids):
+    """/proc/PID/task/TID/status at home of each thread away names node 2;
+    status shows the process's memory, not the deputies' few pages."""
+    def node_lines():
+        out = n1.run_ok("grep -H -e ^Mig_node: -e ^VmRSS: %s" % " ".join(
+            "/proc/%d/task/%d/status" % (pid, t) for t in tids))
+        return [ln for ln in out.splitlines() if "Mig_node:\t2" in ln]
+    wait_until(lambda: len(node_lines()) == len(tids), timeout=30,
+               what="every thread's status at home naming node 2")
+    vm = dict(ln.split(":")[0:2] for ln in n1.run_ok(
+        "grep -e ^VmSize: -e ^VmRSS: /proc/%d/status" % pid).splitlines())
+    size, rss = int(vm["VmSize"].split()[0]), int(vm["VmRSS"].split()[0])
+    # 6 threads' stacks, 8 MiB each, and the pages that moved
+    assert size >= 32 << 10 and rss > 0, "at home: %s: the deputy's" % vm
+    states = n1.run_ok("cat %s" % " ".join("/proc/%d/task/%d/stat" % (pid, t)
+                                          for t in tids))
+    assert len(states.splitlines()) == len(tids), states
+
+
 @test(timeout=400)
 def ring_there_and_home(c):
     """a token ring of 4 threads, TLS, shared futexes, a reader blocked in
@@ -116,6 +135,7 @@ def ring_there_and_home(c):
         diag("away: " + " | ".join(ln for ln in p2 if not ln.startswith("ok ")))
         assert_away(n2, pid, "after phase 2")
         assert home_tasks(n1, pid) == every
+        home_proc_of_threads(n1, pid, every)
         mig.move(n1, pid, "home")
         assert not guests_of(n2, pid), "still at node 2 after coming home"
         assert home_tasks(n1, pid) == every, \

@@ -10,7 +10,7 @@
 #include <linux/types.h>
 
 #define MIG_WIRE_MAGIC		0x4d494721	/* "MIG!" */
-#define MIG_WIRE_VERSION	9
+#define MIG_WIRE_VERSION	10
 #define MIG_NONCE_LEN		32
 #define MIG_SHARE_LEN		32		/* X25519 public key */
 #define MIG_MAC_LEN		32		/* HMAC-SHA256 */
@@ -44,6 +44,7 @@ enum mig_msg_type {
 	MIG_MSG_MOVE_STATE = 25, /* struct mig_msg_state: after TASK */
 	MIG_MSG_MOVE_THREAD = 26, /* struct mig_msg_thread + xstate bytes */
 	MIG_MSG_SIGFD = 27,	/* struct mig_msg_sigfd: what signalfds watch */
+	MIG_MSG_USAGE = 28,	/* struct mig_msg_usage: a thread away, seen there */
 	__MIG_MSG_MAX
 };
 
@@ -245,6 +246,47 @@ struct mig_msg_sigfd {
 	__be32 mig_id;
 	__be32 pad;		/* 0 */
 	__be64 mask;		/* never SIGKILL, SIGSTOP, SIGCONT */
+};
+
+/* mig_msg_usage.vm_kb[]: the memory lines of /proc/PID/status, in order */
+enum mig_usage_vm {
+	MIG_USAGE_VM_PEAK,	/* VmPeak */
+	MIG_USAGE_VM_SIZE,	/* VmSize */
+	MIG_USAGE_VM_LCK,	/* VmLck */
+	MIG_USAGE_VM_PIN,	/* VmPin */
+	MIG_USAGE_VM_HWM,	/* VmHWM */
+	MIG_USAGE_VM_RSS,	/* VmRSS: RssAnon + RssFile + RssShmem */
+	MIG_USAGE_RSS_ANON,	/* RssAnon */
+	MIG_USAGE_RSS_FILE,	/* RssFile */
+	MIG_USAGE_RSS_SHMEM,	/* RssShmem */
+	MIG_USAGE_VM_DATA,	/* VmData */
+	MIG_USAGE_VM_STK,	/* VmStk */
+	MIG_USAGE_VM_EXE,	/* VmExe */
+	MIG_USAGE_VM_LIB,	/* VmLib */
+	MIG_USAGE_VM_PTE,	/* VmPTE */
+	MIG_USAGE_VM_SWAP,	/* VmSwap */
+	MIG_USAGE_VM_NR
+};
+
+/*
+ * 192 bytes. From the node a thread runs at to its home, on the thread's
+ * channel, every usage_ms: how that node sees the thread and its process,
+ * so that /proc/PID at home (ps, top) shows them rather than the idle
+ * deputy. Times are since the thread came to that node.
+ */
+struct mig_msg_usage {
+	__be32 mig_id;
+	__u8 state;		/* its /proc state letter: R, S, D, T, t or I */
+	__u8 pad[3];		/* 0 */
+	__be64 utime_ns;	/* this thread's user and system time */
+	__be64 stime_ns;
+	__be64 group_utime_ns;	/* all threads of the process there */
+	__be64 group_stime_ns;
+	__be64 min_flt;		/* this thread's page faults */
+	__be64 maj_flt;
+	__be64 group_min_flt;	/* the process's */
+	__be64 group_maj_flt;
+	__be64 vm_kb[MIG_USAGE_VM_NR];	/* the process's memory, KiB */
 };
 
 /* General registers, the order of struct user_regs_struct; 216 bytes. */

@@ -70,13 +70,13 @@ PORT = 7711
 
 (HELLO, AUTH, PING, PONG, BEGIN, TASK, VMA, PAGES, END, ABORT, ACK, EXIT,
  KILL, SYSCALL, SYSRET, RECALL, WANT, INTR, SIGNAL, STOP, LOAD, PIN,
- SWITCH, FORGET, STATE, THREAD, SIGFD) = range(1, 28)
+ SWITCH, FORGET, STATE, THREAD, SIGFD, USAGE) = range(1, 29)
 NAMES = {1: "HELLO", 2: "AUTH", 3: "PING", 4: "PONG", 5: "BEGIN", 6: "TASK",
          7: "VMA", 8: "PAGES", 9: "END", 10: "ABORT", 11: "ACK", 12: "EXIT",
          13: "KILL", 14: "SYSCALL", 15: "SYSRET", 16: "RECALL", 17: "WANT",
          18: "INTR", 19: "SIGNAL", 20: "STOP", 21: "LOAD", 22: "PIN",
          23: "SWITCH", 24: "FORGET", 25: "STATE", 26: "THREAD",
-         27: "SIGFD"}
+         27: "SIGFD", 28: "USAGE"}
 FIRST_UNKNOWN = max(NAMES) + 1
 # Fixed parts of TASK and VMA (uapi/mig_wire.h; kmod/wire.c pins them).
 TASK_LEN = 3088
@@ -92,14 +92,16 @@ BOUNDS = {HELLO: (72, 72), AUTH: (32, 32), PING: (16, 16), PONG: (16, 16),
           RECALL: (16, 16), WANT: (24, 24), INTR: (16, 16), SIGNAL: (40, 40),
           STOP: (16, 16), LOAD: (48, 48), PIN: (16, 16), SWITCH: (0, 0),
           FORGET: (8 + 8, 8 + 512 * 8), STATE: (104, 104),
-          THREAD: (THREAD_LEN, THREAD_LEN + 16384), SIGFD: (16, 16)}
+          THREAD: (THREAD_LEN, THREAD_LEN + 16384), SIGFD: (16, 16),
+          USAGE: (192, 192)}
 BEGIN_HOMECOMING, BEGIN_PINNED, BEGIN_LIVE = 0x1, 0x2, 0x4
 HELLO_REKEY = 0x1
 # A frame that ends the connection it arrives on: after the handshake
 # HELLO and AUTH are refused (bad_type); SWITCH is the sender's last frame.
 ENDING = (HELLO, AUTH, SWITCH)
 CTL_TYPES = (END, ABORT, ACK, EXIT, KILL, RECALL, INTR, STOP, PIN)
-STREAM_TYPES = tuple(range(BEGIN, STOP + 1)) + (FORGET, STATE, THREAD, SIGFD)
+STREAM_TYPES = tuple(range(BEGIN, STOP + 1)) + (FORGET, STATE, THREAD, SIGFD,
+                                                USAGE)
 # Message fields (offset, width) the field-aware mutator aims at.
 FIELDS = {
     HELLO: [(0, 2), (2, 2), (4, 1), (5, 1), (6, 2)],
@@ -131,6 +133,7 @@ FIELDS = {
              (232, 8), (256, 8), (272, 8), (280, 8), (288, 8), (296, 8),
              (304, 8), (312, 4), (316, 4)],
     SIGFD: [(0, 4), (4, 4), (8, 8)],
+    USAGE: [(0, 4), (4, 1), (5, 3)] + [(8 + 8 * i, 8) for i in range(23)],
     LOAD: [(0, 8), (8, 4), (12, 4), (16, 2), (18, 2), (20, 4), (24, 4),
            (28, 4), (32, 8), (40, 8)],
 }
@@ -205,6 +208,11 @@ def template(t, mid, rng):
         return struct.pack(">IIiIIIQII", mid, 10, 0, 1, 0, 0, 0, 0, 0)
     if t == SIGFD:
         return struct.pack(">IIQ", mid, 0, 1 << 11)
+    if t == USAGE:
+        return (struct.pack(">IB3x", mid, ord("R")) +
+                struct.pack(">8Q", 10 ** 9, 10 ** 8, 10 ** 9, 10 ** 8, 100, 1,
+                            100, 1) +
+                struct.pack(">15Q", *[4096 * (i + 1) for i in range(15)]))
     if t == LOAD:
         return struct.pack(">QIIHHIIIQQ", 1, 1000, 1000, 1, 0, 0, 0, 500,
                            1 << 19, 1 << 20)
