@@ -151,9 +151,23 @@ static void mig_usage_fill_task(struct task_struct *task,
 	m->group_maj_flt = cpu_to_be64(gmaj);
 }
 
-static void mig_usage_send(struct mig_chan *chan)
+/*
+ * How long home believes a report: five of its periods, so that a late
+ * one (a busy node) does not flip what home shows; once reports stop
+ * (usage_ms 0), home shows its deputy again.
+ */
+static u16 mig_usage_valid_s(unsigned int ms)
 {
-	struct mig_msg_usage m = { .mig_id = cpu_to_be32(chan->id) };
+	return clamp_t(unsigned int, DIV_ROUND_UP(5 * ms, MSEC_PER_SEC), 5,
+		       U16_MAX);
+}
+
+static void mig_usage_send(struct mig_chan *chan, unsigned int ms)
+{
+	struct mig_msg_usage m = {
+		.mig_id = cpu_to_be32(chan->id),
+		.valid_s = cpu_to_be16(mig_usage_valid_s(ms)),
+	};
 	struct kvec vec = { &m, sizeof(m) };
 	struct task_struct *task = mig_chan_get_task(chan);
 	struct mm_struct *mm;
@@ -184,7 +198,7 @@ static void mig_usage_tick(struct work_struct *work)
 	if (chans) {
 		n = mig_guest_chans(chans, MIG_USAGE_BATCH);
 		for (i = 0; i < n; i++) {
-			mig_usage_send(chans[i]);
+			mig_usage_send(chans[i], ms);
 			mig_chan_put(chans[i]);
 		}
 		kfree(chans);
@@ -199,8 +213,8 @@ static bool mig_usage_valid(const struct mig_msg_usage *u)
 	const __be64 *v = &u->utime_ns;
 	int i;
 
-	if (!strchr("RSDTtI", u->state) || !u->state ||
-	    u->pad[0] | u->pad[1] | u->pad[2])
+	if (!strchr("RSDTtI", u->state) || !u->state || u->pad ||
+	    !u->valid_s)
 		return false;
 	for (i = 0; i < 4; i++)		/* the times */
 		if (be64_to_cpu(v[i]) >= MIG_USAGE_NS_MAX)

@@ -245,22 +245,24 @@ struct task_struct *mig_chan_get_task(struct mig_chan *chan)
 	return task;
 }
 
-/* A deputy's channel: what its thread's node last said of it. */
+/* A deputy's channel: what its thread's node says of it, for how long. */
 void mig_chan_set_usage(struct mig_chan *chan, const struct mig_msg_usage *u)
 {
+	unsigned long until = jiffies + be16_to_cpu(u->valid_s) * HZ;
+
 	spin_lock(&chan->lock);
 	chan->usage = *u;
-	chan->has_usage = true;
+	chan->usage_until = until ?: 1;
 	spin_unlock(&chan->lock);
 }
 
-/* ... and what it was, if it said anything yet. */
+/* ... and what it said last, if that still stands. */
 bool mig_chan_usage(struct mig_chan *chan, struct mig_msg_usage *to)
 {
 	bool has;
 
 	spin_lock(&chan->lock);
-	has = chan->has_usage;
+	has = chan->usage_until && time_before(jiffies, chan->usage_until);
 	if (has)
 		*to = chan->usage;
 	spin_unlock(&chan->lock);

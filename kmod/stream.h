@@ -44,7 +44,7 @@ struct mig_chan {
 	u64 sigfd;			/* a guest's: what signalfds at home watch */
 	/* A deputy's: its thread as its node last told (procview.c). */
 	struct mig_msg_usage usage;
-	bool has_usage;
+	unsigned long usage_until;	/* jiffies; 0: none came */
 };
 
 struct mig_chan *mig_chan_open(u16 peer, u32 id);

@@ -7,6 +7,7 @@ at the destination (issue 13).
 Each check runs inside tests/progs/statecheck, at home, away, and back
 home; one shared 2-node cluster."""
 
+import json
 import os
 import sys
 
@@ -273,6 +274,10 @@ def home_proc_shows_how_and_where_it_runs(c):
         ps = n1.run_ok("ps -o stat=,rss= -p %d" % pid).split()
         assert ps[0].startswith("R") and int(ps[1]) >= MIB30, "ps: %s" % ps
         assert home_stat(n1, pid, task=pid)[0] == "R"
+        # top -b at home: VIRT RES SHR S %CPU ... the process's
+        top = n1.run_ok("top -b -n 1 -p %d | tail -1" % pid).split()
+        assert top[0] == str(pid) and top[7] == "R" and \
+            int(top[5]) >= MIB30, "top: %s" % top
         # A second of CPU time there shows at home (USER_HZ 100).
         wait_until(lambda: home_stat(n1, pid)[1] >= ticks + 100, timeout=60,
                    what="its CPU time away counted at home")
@@ -282,6 +287,19 @@ def home_proc_shows_how_and_where_it_runs(c):
         n1.run_ok("kill -CONT %d" % pid)
         wait_until(lambda: home_stat(n1, pid)[0] == "R", timeout=30,
                    what="running again")
+        # usage_ms at the node it runs at: bad values refused; 0 stops the
+        # reports, and home shows its deputy's memory again once the last
+        # one is 5 s old (still where it runs); back on, the process's
+        out = n2.run_ok("python3 tests/progs/knobs.py usage_ms=99 "
+                        "usage_ms=60001 usage_ms=x usage_ms=0")
+        assert [r[2] for r in json.loads(out)] == \
+            ["EINVAL"] * 3 + ["ok"], out
+        wait_until(lambda: kb(home_status(n1, pid)["VmRSS"]) < MIB30,
+                   timeout=30, what="the deputy shown once reports stopped")
+        assert home_status(n1, pid).get("Mig_node") == "\t2"
+        mig.set_knobs(n2, usage_ms=1000)
+        wait_until(lambda: kb(home_status(n1, pid)["VmRSS"]) >= MIB30,
+                   timeout=30, what="the process shown again")
         mig.move(n1, pid, "home")
         st = home_status(n1, pid)
         assert "Mig_node" not in st and kb(st["VmRSS"]) >= MIB30, st

@@ -272,12 +272,14 @@ enum mig_usage_vm {
  * 192 bytes. From the node a thread runs at to its home, on the thread's
  * channel, every usage_ms: how that node sees the thread and its process,
  * so that /proc/PID at home (ps, top) shows them rather than the idle
- * deputy. Times are since the thread came to that node.
+ * deputy, for valid_s seconds after it came. Times are since the thread
+ * came to that node.
  */
 struct mig_msg_usage {
 	__be32 mig_id;
 	__u8 state;		/* its /proc state letter: R, S, D, T, t or I */
-	__u8 pad[3];		/* 0 */
+	__u8 pad;		/* 0 */
+	__be16 valid_s;		/* 1..65535: how long it stands */
 	__be64 utime_ns;	/* this thread's user and system time */
 	__be64 stime_ns;
 	__be64 group_utime_ns;	/* all threads of the process there */

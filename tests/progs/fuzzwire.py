@@ -133,7 +133,7 @@ FIELDS = {
              (232, 8), (256, 8), (272, 8), (280, 8), (288, 8), (296, 8),
              (304, 8), (312, 4), (316, 4)],
     SIGFD: [(0, 4), (4, 4), (8, 8)],
-    USAGE: [(0, 4), (4, 1), (5, 3)] + [(8 + 8 * i, 8) for i in range(23)],
+    USAGE: [(0, 4), (4, 1), (5, 1), (6, 2)] + [(8 + 8 * i, 8) for i in range(23)],
     LOAD: [(0, 8), (8, 4), (12, 4), (16, 2), (18, 2), (20, 4), (24, 4),
            (28, 4), (32, 8), (40, 8)],
 }
@@ -209,7 +209,7 @@ def template(t, mid, rng):
     if t == SIGFD:
         return struct.pack(">IIQ", mid, 0, 1 << 11)
     if t == USAGE:
-        return (struct.pack(">IB3x", mid, ord("R")) +
+        return (struct.pack(">IBxH", mid, ord("R"), 5) +
                 struct.pack(">8Q", 10 ** 9, 10 ** 8, 10 ** 9, 10 ** 8, 100, 1,
                             100, 1) +
                 struct.pack(">15Q", *[4096 * (i + 1) for i in range(15)]))
