@@ -186,6 +186,13 @@ static void mig_usage_send(struct mig_chan *chan, unsigned int ms)
 	mig_chan_send(chan, MIG_MSG_USAGE, &vec, 1);
 }
 
+/* Unbound: a send may wait for a congested link. */
+static void mig_usage_arm(unsigned int ms)
+{
+	mod_delayed_work(system_unbound_wq, &mig_usage_work,
+			 msecs_to_jiffies(ms));
+}
+
 static void mig_usage_tick(struct work_struct *work)
 {
 	unsigned int ms = READ_ONCE(mig_usage_ms);
@@ -203,7 +210,7 @@ static void mig_usage_tick(struct work_struct *work)
 		}
 		kfree(chans);
 	}
-	schedule_delayed_work(&mig_usage_work, msecs_to_jiffies(ms));
+	mig_usage_arm(ms);
 }
 
 /* --- home: a thread's node reports it --- */
@@ -634,8 +641,7 @@ static ssize_t usage_ms_store(struct kobject *k, struct kobj_attribute *a,
 		return -EINVAL;
 	WRITE_ONCE(mig_usage_ms, v);
 	if (v)
-		mod_delayed_work(system_wq, &mig_usage_work,
-				 msecs_to_jiffies(v));
+		mig_usage_arm(v);
 	return len;
 }
 
@@ -664,8 +670,7 @@ int mig_procview_init(void)
 		return err;
 	}
 	mig_view_start();
-	schedule_delayed_work(&mig_usage_work,
-			      msecs_to_jiffies(READ_ONCE(mig_usage_ms)));
+	mig_usage_arm(READ_ONCE(mig_usage_ms));
 	return 0;
 }
 
