@@ -52,13 +52,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "now.h"
 
 #define PG		4096
 #define IO_SIZE		(16 << 20)
 
 static volatile sig_atomic_t go, alrm, vtalrm, prof, urg;
-static int bad;
 static sigset_t wait_mask;	/* kept blocked between phases */
 
 static void on_sig(int sig)
@@ -75,24 +75,6 @@ static void on_sig(int sig)
 		prof++;
 }
 
-static void check(int ok, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(int ok, const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("ok %s\n", what);
-		return;
-	}
-	bad++;
-	printf("bad %s: ", what);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static void wait_phase(int phase)
 {
@@ -725,5 +707,5 @@ int main(int argc, char **argv)
 			sigfd_checks(phase);
 		done(phase);
 	}
-	return bad ? 1 : 0;
+	return check_failures ? 1 : 0;
 }

@@ -75,6 +75,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "now.h"
 
 #define MAXRING		16
@@ -86,31 +87,12 @@
 static int nring = 3, nphases = 3, auto_secs, delay_us = 1000, heap_mib;
 static int spawn_phase = 2, exit_phase = 2, sleep_secs = 10;
 static const char *mode = "";
-static int bad;
 
 static pid_t gettid_(void)
 {
 	return (pid_t)syscall(SYS_gettid);
 }
 
-static void check(int ok, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(int ok, const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("ok %s\n", what);
-		return;
-	}
-	bad++;
-	printf("bad %s: ", what);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static void die(const char *what, int err)
 {
@@ -1096,5 +1078,5 @@ int main(int argc, char **argv)
 	reader_stop();
 	spawn_stop();
 	printf("joined %d\n", nring + 1 + (born_tid0 != 0));
-	return bad ? 1 : 0;
+	return check_failures ? 1 : 0;
 }
