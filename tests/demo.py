@@ -25,7 +25,7 @@ def show(node, cmd):
 # (pid, parent, cwd: all answered by home, wherever it runs).
 COUNTER = ("import os, time\n"
            "print('ready', os.getpid(), flush=True)\n"
-           "for i in range(1, 13):\n"
+           "for i in range(1, 17):\n"
            "    end = time.monotonic() + 1\n"
            "    while time.monotonic() < end:\n"
            "        pass\n"
@@ -43,7 +43,12 @@ def demo_move(n1, n2):
     show(n1, "move %d 2" % pid)
     show(n1, "ps")
     show(n2, "ps")
-    time.sleep(4)
+    time.sleep(2)
+    # ps at home shows the program as it runs there, not its deputy.
+    cmd = "ps -o pid,stat,rss,time,args -p %d; grep Mig_node /proc/%d/status" % (pid, pid)
+    print("%s# %s" % (n1.name, cmd))
+    print(n1.run_ok(cmd).rstrip() + "\n")
+    time.sleep(1)
     show(n1, "move %d home" % pid)
     rc = sp.wait(60)
     print("its output, at home:")
