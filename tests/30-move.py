@@ -50,13 +50,14 @@ def cpu_bound_process_moves_and_exits_home(c):
     assert guest["home"] == 1 and guest["home_pid"] == sp.pid, guest
     assert guest["state"] == "running", guest
 
-    # It really runs away: CPU time grows there, not at home.
-    home0, away0 = cpu_ticks(n1, sp.pid), cpu_ticks(n2, guest["pid"])
+    # It really runs away: CPU time grows there, not at home (the
+    # deputy's own; its stat at home counts the time away).
+    home0, away0 = own_cpu_ms(n1, sp.pid), cpu_ticks(n2, guest["pid"])
     time.sleep(2)
-    home1, away1 = cpu_ticks(n1, sp.pid), cpu_ticks(n2, guest["pid"])
-    diag("cpu ticks in 2s: home %d, away %d" % (home1 - home0, away1 - away0))
+    home1, away1 = own_cpu_ms(n1, sp.pid), cpu_ticks(n2, guest["pid"])
+    diag("in 2s: deputy %d ms, guest %d ticks" % (home1 - home0, away1 - away0))
     assert away1 - away0 >= 50, "the guest does not run"
-    assert home1 - home0 <= 5, "the deputy burns CPU at home"
+    assert home1 - home0 <= 50, "the deputy burns CPU at home"
 
     # spin checks its registers, vectors, heap, stack, data and TLS all
     # along and exits 42 only if every one of them is intact.
@@ -76,6 +77,13 @@ def signals_at_home_reach_the_process(c):
     n1.run_ok("kill -TERM %d" % sp.pid)
     assert sp.wait(60) == 128 + 15
     wait_until(lambda: not ps(n2), timeout=15, what="guest gone")
+
+
+def own_cpu_ms(node, pid):
+    """The CPU time pid's own task at node ran, in ms: schedstat, which
+    mig leaves as it is (a deputy's stat at home counts its process's
+    time away too)."""
+    return int(node.run_ok("cat /proc/%d/schedstat" % pid).split()[0]) // 10 ** 6
 
 
 def proc_state(node, pid):
@@ -98,7 +106,8 @@ def sigstop_and_sigcont_reach_both_ends(c):
     time.sleep(2)
     assert cpu_ticks(n2, gpid) == ticks, "stopped, yet it runs"
     n1.run_ok("kill -CONT %d" % sp.pid)
-    wait_until(lambda: proc_state(n2, gpid) == "R" and proc_state(n1, sp.pid) == "S",
+    # at home too: R is the process computing there (the deputy waits)
+    wait_until(lambda: proc_state(n2, gpid) == "R" and proc_state(n1, sp.pid) == "R",
                timeout=10, what="running again")
     assert sp.wait(120) == 42, sp.output()
 
