@@ -149,19 +149,21 @@ def sleeping_process_moves_and_sleeps_on(c):
     middle of its sleep: the sleep goes on, neither cut short nor lost"""
     n1, n2 = c.nodes
     mig.link_all(c.nodes)
+    # 15 s: both moves must fall in the sleep, even on a loaded machine
+    # where each command and each move takes seconds
     sp = n1.spawn("exec python3 -c 'import os, time; print(\"ready\", os.getpid(), flush=True); "
-                  "t = time.monotonic(); time.sleep(8); "
+                  "t = time.monotonic(); time.sleep(15); "
                   "print(\"slept %.2f\" % (time.monotonic() - t), flush=True)'")
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
     time.sleep(1)
     mig.move(n1, sp.pid, 2)
     assert ps(n2), "not at node 2"
-    time.sleep(2)
     mig.move(n1, sp.pid, "home")
+    assert "slept" not in sp.output(), "the sleep ended before the move home"
     assert sp.wait(60) == 0, sp.output()
     slept = float(sp.output().split("slept")[1])
-    diag("asked for 8 s, slept %.2f s across two moves" % slept)
-    assert slept >= 8.0, "the sleep was cut short"
+    diag("asked for 15 s, slept %.2f s across two moves" % slept)
+    assert slept >= 15.0, "the sleep was cut short"
 
 
 @test
