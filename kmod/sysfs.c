@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mig: /sys/kernel/mig, home of the node's read-only facts, and of the
- * knobs other parts of the module add there (balance.c).
+ * knobs other parts of the module add there (balance.c, live.c...), with
+ * the show and store of their number knobs (struct mig_knob).
  */
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
@@ -34,6 +35,46 @@ static struct attribute *mig_attrs[] = {
 static const struct attribute_group mig_attr_group = {
 	.attrs = mig_attrs,
 };
+
+ssize_t mig_knob_show(struct kobject *kobj, struct kobj_attribute *attr,
+		      char *buf)
+{
+	struct mig_knob *k = container_of(attr, struct mig_knob, attr);
+
+	if (k->bval)
+		return sysfs_emit(buf, "%d\n", READ_ONCE(*k->bval));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*k->val));
+}
+
+ssize_t mig_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
+		       const char *buf, size_t len)
+{
+	struct mig_knob *k = container_of(attr, struct mig_knob, attr);
+	unsigned int base = k->flags & MIG_KNOB_BASE0 ? 0 : 10;
+	bool yes;
+	int err;
+	u32 v;
+
+	if (k->flags & MIG_KNOB_YESNO) {
+		if (kstrtobool(buf, &yes))
+			return -EINVAL;
+		v = yes;
+	} else if (kstrtou32(buf, base, &v) ||
+		   ((v < k->min || v > k->max) &&
+		    !(v == 0 && k->flags & MIG_KNOB_OFF))) {
+		return -EINVAL;
+	}
+	if (k->set) {
+		err = k->set(v);
+		if (err)
+			return err;
+	} else if (k->bval) {
+		WRITE_ONCE(*k->bval, v);
+	} else {
+		WRITE_ONCE(*k->val, v);
+	}
+	return len;
+}
 
 /* Adds @group's files to /sys/kernel/mig (after mig_sysfs_init()). */
 int mig_sysfs_add(const struct attribute_group *group)
