@@ -38,28 +38,10 @@
 /* Guests with an id 0 (root, or group root) are let in: 0 or 1. */
 static bool mig_accept_root;
 
-static ssize_t accept_root_show(struct kobject *kobj,
-				struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", READ_ONCE(mig_accept_root));
-}
-
-static ssize_t accept_root_store(struct kobject *kobj,
-				 struct kobj_attribute *attr, const char *buf,
-				 size_t count)
-{
-	unsigned int val;
-
-	if (kstrtouint(buf, 10, &val) || val > 1)
-		return -EINVAL;
-	WRITE_ONCE(mig_accept_root, val);
-	return count;
-}
-
-static struct kobj_attribute accept_root_attr = __ATTR_RW_MODE(accept_root, 0644);
+MIG_KNOB_BOOL(accept_root, mig_accept_root);
 
 static struct attribute *mig_creds_attrs[] = {
-	&accept_root_attr.attr,
+	&accept_root_knob.attr.attr,
 	NULL,
 };
 
