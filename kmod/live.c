@@ -1020,66 +1020,14 @@ void mig_live_ps_guest(pid_t pid, struct mig_ps_entry *e)
 
 /* --- knobs and messages --- */
 
-static ssize_t live_min_kb_show(struct kobject *k, struct kobj_attribute *a,
-				char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_live_min_kb));
-}
-
-static ssize_t live_min_kb_store(struct kobject *k, struct kobj_attribute *a,
-				 const char *buf, size_t len)
-{
-	u32 v;
-
-	if (kstrtou32(buf, 10, &v))
-		return -EINVAL;
-	WRITE_ONCE(mig_live_min_kb, v);
-	return len;
-}
-
-static ssize_t live_max_rounds_show(struct kobject *k,
-				    struct kobj_attribute *a, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_live_max_rounds));
-}
-
-static ssize_t live_max_rounds_store(struct kobject *k,
-				     struct kobj_attribute *a,
-				     const char *buf, size_t len)
-{
-	u32 v;
-
-	if (kstrtou32(buf, 10, &v) || v < 1 || v > 64)
-		return -EINVAL;
-	WRITE_ONCE(mig_live_max_rounds, v);
-	return len;
-}
-
-static ssize_t live_auto_show(struct kobject *k, struct kobj_attribute *a,
-			      char *buf)
-{
-	return sysfs_emit(buf, "%d\n", READ_ONCE(mig_live_auto));
-}
-
-static ssize_t live_auto_store(struct kobject *k, struct kobj_attribute *a,
-			       const char *buf, size_t len)
-{
-	bool v;
-
-	if (kstrtobool(buf, &v))
-		return -EINVAL;
-	WRITE_ONCE(mig_live_auto, v);
-	return len;
-}
-
-static struct kobj_attribute live_auto_attr = __ATTR_RW(live_auto);
-static struct kobj_attribute live_min_kb_attr = __ATTR_RW(live_min_kb);
-static struct kobj_attribute live_max_rounds_attr = __ATTR_RW(live_max_rounds);
+MIG_KNOB_BOOL(live_auto, mig_live_auto, .flags = MIG_KNOB_YESNO);
+MIG_KNOB(live_min_kb, mig_live_min_kb, 0, U32_MAX);
+MIG_KNOB(live_max_rounds, mig_live_max_rounds, 1, 64);
 
 static struct attribute *mig_live_attrs[] = {
-	&live_auto_attr.attr,
-	&live_min_kb_attr.attr,
-	&live_max_rounds_attr.attr,
+	&live_auto_knob.attr.attr,
+	&live_min_kb_knob.attr.attr,
+	&live_max_rounds_knob.attr.attr,
 	NULL,
 };
 
