@@ -625,30 +625,19 @@ static void mig_view_start(void)
 
 /* --- the knob --- */
 
-static ssize_t usage_ms_show(struct kobject *k, struct kobj_attribute *a,
-			     char *buf)
+static int mig_usage_set(u32 v)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_usage_ms));
-}
-
-static ssize_t usage_ms_store(struct kobject *k, struct kobj_attribute *a,
-			      const char *buf, size_t len)
-{
-	u32 v;
-
-	if (kstrtou32(buf, 10, &v) ||
-	    (v && (v < MIG_USAGE_MS_MIN || v > MIG_USAGE_MS_MAX)))
-		return -EINVAL;
 	WRITE_ONCE(mig_usage_ms, v);
 	if (v)
 		mig_usage_arm(v);
-	return len;
+	return 0;
 }
 
-static struct kobj_attribute usage_ms_attr = __ATTR_RW(usage_ms);
+MIG_KNOB(usage_ms, mig_usage_ms, MIG_USAGE_MS_MIN, MIG_USAGE_MS_MAX,
+	 .flags = MIG_KNOB_OFF, .set = mig_usage_set);
 
 static struct attribute *mig_usage_attrs[] = {
-	&usage_ms_attr.attr,
+	&usage_ms_knob.attr.attr,
 	NULL,
 };
 
