@@ -698,7 +698,7 @@ MIG_KNOB_BOOL(block, mig_bal_block, .set = mig_bal_set_block);
 MIG_KNOB_BOOL(expel, mig_bal_expel, .set = mig_bal_set_expel);
 static struct kobj_attribute load_attr = __ATTR_RO(load);
 
-static struct attribute *mig_bal_attrs[] = {
+static const struct attribute *const mig_bal_attrs[] = {
 	&balance_knob.attr.attr,
 	&interval_ms_knob.attr.attr,
 	&threshold_attr.attr,
@@ -708,10 +708,6 @@ static struct attribute *mig_bal_attrs[] = {
 	&expel_knob.attr.attr,
 	&load_attr.attr,
 	NULL,
-};
-
-static const struct attribute_group mig_bal_group = {
-	.attrs = mig_bal_attrs,
 };
 
 static void mig_bal_free_tables(void)
@@ -741,7 +737,7 @@ int mig_balance_init(void)
 	err = mig_pin_init();
 	if (err)
 		goto err_load;
-	err = mig_sysfs_add(&mig_bal_group);
+	err = mig_sysfs_add(mig_bal_attrs);
 	if (err)
 		goto err_pin;
 	INIT_WORK(&mig_bal_move_req.work, mig_bal_move_work);
@@ -764,7 +760,7 @@ err_free:
 
 void mig_balance_exit(void)
 {
-	mig_sysfs_remove(&mig_bal_group);
+	mig_sysfs_remove(mig_bal_attrs);
 	mig_policy_set(NULL);
 	cancel_delayed_work_sync(&mig_bal_tick_work);
 	/* A move in flight finishes (or fails) first. */

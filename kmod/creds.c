@@ -40,23 +40,19 @@ static bool mig_accept_root;
 
 MIG_KNOB_BOOL(accept_root, mig_accept_root);
 
-static struct attribute *mig_creds_attrs[] = {
+static const struct attribute *const mig_creds_attrs[] = {
 	&accept_root_knob.attr.attr,
 	NULL,
 };
 
-static const struct attribute_group mig_creds_group = {
-	.attrs = mig_creds_attrs,
-};
-
 int mig_creds_init(void)
 {
-	return mig_sysfs_add(&mig_creds_group);
+	return mig_sysfs_add(mig_creds_attrs);
 }
 
 void mig_creds_exit(void)
 {
-	mig_sysfs_remove(&mig_creds_group);
+	mig_sysfs_remove(mig_creds_attrs);
 }
 
 /* ---- home side: who may move what ---- */

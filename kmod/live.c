@@ -1024,15 +1024,11 @@ MIG_KNOB_BOOL(live_auto, mig_live_auto, .flags = MIG_KNOB_YESNO);
 MIG_KNOB(live_min_kb, mig_live_min_kb, 0, U32_MAX);
 MIG_KNOB(live_max_rounds, mig_live_max_rounds, 1, 64);
 
-static struct attribute *mig_live_attrs[] = {
+static const struct attribute *const mig_live_attrs[] = {
 	&live_auto_knob.attr.attr,
 	&live_min_kb_knob.attr.attr,
 	&live_max_rounds_knob.attr.attr,
 	NULL,
-};
-
-static const struct attribute_group mig_live_group = {
-	.attrs = mig_live_attrs,
 };
 
 /* FORGET goes to the channel like the rest of a stream (restore.c). */
@@ -1053,7 +1049,7 @@ int mig_live_init(void)
 
 	if (err)
 		return err;
-	err = mig_sysfs_add(&mig_live_group);
+	err = mig_sysfs_add(mig_live_attrs);
 	if (err)
 		mig_msg_unregister(mig_live_msgs, ARRAY_SIZE(mig_live_msgs));
 	return err;
@@ -1061,6 +1057,6 @@ int mig_live_init(void)
 
 void mig_live_exit(void)
 {
-	mig_sysfs_remove(&mig_live_group);
+	mig_sysfs_remove(mig_live_attrs);
 	mig_msg_unregister(mig_live_msgs, ARRAY_SIZE(mig_live_msgs));
 }

@@ -49,8 +49,8 @@ void mig_genl_exit(void);
 /* sysfs.c: /sys/kernel/mig; other parts add their own knobs */
 int mig_sysfs_init(void);
 void mig_sysfs_exit(void);
-int mig_sysfs_add(const struct attribute_group *group);
-void mig_sysfs_remove(const struct attribute_group *group);
+int mig_sysfs_add(const struct attribute *const *attrs);
+void mig_sysfs_remove(const struct attribute *const *attrs);
 
 /*
  * A number knob, root-writable: it reads as "%u\n" (a bool as 0 or 1)

@@ -636,13 +636,9 @@ static int mig_usage_set(u32 v)
 MIG_KNOB(usage_ms, mig_usage_ms, MIG_USAGE_MS_MIN, MIG_USAGE_MS_MAX,
 	 .flags = MIG_KNOB_OFF, .set = mig_usage_set);
 
-static struct attribute *mig_usage_attrs[] = {
+static const struct attribute *const mig_usage_attrs[] = {
 	&usage_ms_knob.attr.attr,
 	NULL,
-};
-
-static const struct attribute_group mig_usage_group = {
-	.attrs = mig_usage_attrs,
 };
 
 int mig_procview_init(void)
@@ -653,7 +649,7 @@ int mig_procview_init(void)
 	err = mig_msg_register(mig_usage_msgs, ARRAY_SIZE(mig_usage_msgs));
 	if (err)
 		return err;
-	err = mig_sysfs_add(&mig_usage_group);
+	err = mig_sysfs_add(mig_usage_attrs);
 	if (err) {
 		mig_msg_unregister(mig_usage_msgs, ARRAY_SIZE(mig_usage_msgs));
 		return err;
@@ -668,7 +664,7 @@ void mig_procview_exit(void)
 	if (mig_view_on)
 		unregister_kretprobes(mig_view_probe_ptrs,
 				      ARRAY_SIZE(mig_view_probe_ptrs));
-	mig_sysfs_remove(&mig_usage_group);
+	mig_sysfs_remove(mig_usage_attrs);
 	/* The knob is gone: nothing arms the work again. */
 	WRITE_ONCE(mig_usage_ms, 0);
 	cancel_delayed_work_sync(&mig_usage_work);

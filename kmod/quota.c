@@ -34,22 +34,18 @@ MIG_KNOB(peer_max_guests, mig_peer_max_guests, 1, 65536,
 MIG_KNOB(peer_max_incoming, mig_peer_max_incoming, 1, 1024,
 	 .flags = MIG_KNOB_BASE0);
 
-static struct attribute *mig_quota_attrs[] = {
+static const struct attribute *const mig_quota_attrs[] = {
 	&peer_max_guests_knob.attr.attr,
 	&peer_max_incoming_knob.attr.attr,
 	NULL,
 };
 
-static const struct attribute_group mig_quota_group = {
-	.attrs = mig_quota_attrs,
-};
-
 int mig_quota_init(void)
 {
-	return mig_sysfs_add(&mig_quota_group);
+	return mig_sysfs_add(mig_quota_attrs);
 }
 
 void mig_quota_exit(void)
 {
-	mig_sysfs_remove(&mig_quota_group);
+	mig_sysfs_remove(mig_quota_attrs);
 }

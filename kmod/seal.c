@@ -176,15 +176,11 @@ static struct kobj_attribute cipher_attr = __ATTR_RW(cipher);
 MIG_KNOB(rekey_mib, mig_rekey_mib, 1, 1 << 20, .flags = MIG_KNOB_BASE0);
 MIG_KNOB(rekey_secs, mig_rekey_secs, 10, 7 * 86400, .flags = MIG_KNOB_BASE0);
 
-static struct attribute *mig_seal_attrs[] = {
+static const struct attribute *const mig_seal_attrs[] = {
 	&cipher_attr.attr,
 	&rekey_mib_knob.attr.attr,
 	&rekey_secs_knob.attr.attr,
 	NULL,
-};
-
-static const struct attribute_group mig_seal_group = {
-	.attrs = mig_seal_attrs,
 };
 
 int mig_seal_init(void)
@@ -201,10 +197,10 @@ int mig_seal_init(void)
 		       err);
 		return err < 0 ? err : -ENOENT;
 	}
-	return mig_sysfs_add(&mig_seal_group);
+	return mig_sysfs_add(mig_seal_attrs);
 }
 
 void mig_seal_exit(void)
 {
-	mig_sysfs_remove(&mig_seal_group);
+	mig_sysfs_remove(mig_seal_attrs);
 }

@@ -26,14 +26,10 @@ static ssize_t wire_version_show(struct kobject *kobj,
 static struct kobj_attribute node_id_attr = __ATTR_RO(node_id);
 static struct kobj_attribute wire_version_attr = __ATTR_RO(wire_version);
 
-static struct attribute *mig_attrs[] = {
+static const struct attribute *const mig_attrs[] = {
 	&node_id_attr.attr,
 	&wire_version_attr.attr,
 	NULL,
-};
-
-static const struct attribute_group mig_attr_group = {
-	.attrs = mig_attrs,
 };
 
 ssize_t mig_knob_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -76,16 +72,19 @@ ssize_t mig_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return len;
 }
 
-/* Adds @group's files to /sys/kernel/mig (after mig_sysfs_init()). */
-int mig_sysfs_add(const struct attribute_group *group)
+/*
+ * Adds the files of @attrs (NULL-terminated) to /sys/kernel/mig, after
+ * mig_sysfs_init(); all or none.
+ */
+int mig_sysfs_add(const struct attribute *const *attrs)
 {
-	return mig_kobj ? sysfs_create_group(mig_kobj, group) : -ENODEV;
+	return mig_kobj ? sysfs_create_files(mig_kobj, attrs) : -ENODEV;
 }
 
-void mig_sysfs_remove(const struct attribute_group *group)
+void mig_sysfs_remove(const struct attribute *const *attrs)
 {
 	if (mig_kobj)
-		sysfs_remove_group(mig_kobj, group);
+		sysfs_remove_files(mig_kobj, attrs);
 }
 
 int mig_sysfs_init(void)
@@ -95,7 +94,7 @@ int mig_sysfs_init(void)
 	mig_kobj = kobject_create_and_add("mig", kernel_kobj);
 	if (!mig_kobj)
 		return -ENOMEM;
-	err = sysfs_create_group(mig_kobj, &mig_attr_group);
+	err = sysfs_create_files(mig_kobj, mig_attrs);
 	if (err) {
 		kobject_put(mig_kobj);
 		mig_kobj = NULL;
@@ -107,7 +106,7 @@ void mig_sysfs_exit(void)
 {
 	if (!mig_kobj)
 		return;
-	sysfs_remove_group(mig_kobj, &mig_attr_group);
+	sysfs_remove_files(mig_kobj, mig_attrs);
 	kobject_put(mig_kobj);
 	mig_kobj = NULL;
 }
