@@ -168,21 +168,17 @@ static ssize_t guest_cgroup_store(struct kobject *k, struct kobj_attribute *a,
 
 static struct kobj_attribute guest_cgroup_attr = __ATTR_RW(guest_cgroup);
 
-static struct attribute *mig_account_attrs[] = {
+static const struct attribute *const mig_account_attrs[] = {
 	&guest_cgroup_attr.attr,
 	NULL,
 };
 
-static const struct attribute_group mig_account_group = {
-	.attrs = mig_account_attrs,
-};
-
 int mig_account_init(void)
 {
-	return mig_sysfs_add(&mig_account_group);
+	return mig_sysfs_add(mig_account_attrs);
 }
 
 void mig_account_exit(void)
 {
-	mig_sysfs_remove(&mig_account_group);
+	mig_sysfs_remove(mig_account_attrs);
 }

@@ -622,65 +622,12 @@ static int mig_parse_milli(const char *buf, u32 max, u32 *out)
 	return 0;
 }
 
-static int mig_parse_bool(const char *buf, bool *out)
+static int mig_bal_set_interval(u32 v)
 {
-	unsigned int v;
-
-	if (kstrtouint(buf, 10, &v) || v > 1)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int mig_parse_range(const char *buf, u32 min, u32 max, u32 *out)
-{
-	u32 v;
-
-	if (kstrtou32(buf, 10, &v) || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-#define MIG_KNOB_RO(name)	static struct kobj_attribute name##_attr = \
-				__ATTR(name, 0444, name##_show, NULL)
-#define MIG_KNOB_RW(name)	static struct kobj_attribute name##_attr = \
-				__ATTR(name, 0644, name##_show, name##_store)
-
-static ssize_t balance_show(struct kobject *k, struct kobj_attribute *a,
-			    char *buf)
-{
-	return sysfs_emit(buf, "%d\n", READ_ONCE(mig_bal_on));
-}
-
-static ssize_t balance_store(struct kobject *k, struct kobj_attribute *a,
-			     const char *buf, size_t len)
-{
-	bool v;
-
-	if (mig_parse_bool(buf, &v))
-		return -EINVAL;
-	WRITE_ONCE(mig_bal_on, v);
-	return len;
-}
-
-static ssize_t interval_ms_show(struct kobject *k, struct kobj_attribute *a,
-				char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_bal_interval_ms));
-}
-
-static ssize_t interval_ms_store(struct kobject *k, struct kobj_attribute *a,
-				 const char *buf, size_t len)
-{
-	u32 v;
-
-	if (mig_parse_range(buf, MIG_INTERVAL_MIN_MS, MIG_INTERVAL_MAX_MS, &v))
-		return -EINVAL;
 	WRITE_ONCE(mig_bal_interval_ms, v);
 	/* The next tick comes after the new interval, not the old one. */
 	mod_delayed_work(mig_bal_wq, &mig_bal_tick_work, msecs_to_jiffies(v));
-	return len;
+	return 0;
 }
 
 static ssize_t threshold_show(struct kobject *k, struct kobj_attribute *a,
@@ -702,56 +649,10 @@ static ssize_t threshold_store(struct kobject *k, struct kobj_attribute *a,
 	return len;
 }
 
-static ssize_t min_runtime_ms_show(struct kobject *k,
-				   struct kobj_attribute *a, char *buf)
+static int mig_bal_set_block(u32 v)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_bal_min_runtime_ms));
-}
-
-static ssize_t min_runtime_ms_store(struct kobject *k,
-				    struct kobj_attribute *a,
-				    const char *buf, size_t len)
-{
-	u32 v;
-
-	if (mig_parse_range(buf, 0, MIG_MIN_RUNTIME_MAX_MS, &v))
-		return -EINVAL;
-	WRITE_ONCE(mig_bal_min_runtime_ms, v);
-	return len;
-}
-
-static ssize_t speed_show(struct kobject *k, struct kobj_attribute *a,
-			  char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_speed));
-}
-
-static ssize_t speed_store(struct kobject *k, struct kobj_attribute *a,
-			   const char *buf, size_t len)
-{
-	u32 v;
-
-	if (mig_parse_range(buf, MIG_SPEED_MIN, MIG_SPEED_MAX, &v))
-		return -EINVAL;
-	WRITE_ONCE(mig_speed, v);
-	return len;
-}
-
-static ssize_t block_show(struct kobject *k, struct kobj_attribute *a,
-			  char *buf)
-{
-	return sysfs_emit(buf, "%d\n", READ_ONCE(mig_bal_block));
-}
-
-static ssize_t block_store(struct kobject *k, struct kobj_attribute *a,
-			   const char *buf, size_t len)
-{
-	bool v;
-
 	int err = 0;
 
-	if (mig_parse_bool(buf, &v))
-		return -EINVAL;
 	mutex_lock(&mig_bal_knobs_lock);
 	/* Draining keeps the door shut until expel is cleared. */
 	if (!v && READ_ONCE(mig_bal_expel))
@@ -759,22 +660,11 @@ static ssize_t block_store(struct kobject *k, struct kobj_attribute *a,
 	else
 		WRITE_ONCE(mig_bal_block, v);
 	mutex_unlock(&mig_bal_knobs_lock);
-	return err ?: len;
+	return err;
 }
 
-static ssize_t expel_show(struct kobject *k, struct kobj_attribute *a,
-			  char *buf)
+static int mig_bal_set_expel(u32 v)
 {
-	return sysfs_emit(buf, "%d\n", READ_ONCE(mig_bal_expel));
-}
-
-static ssize_t expel_store(struct kobject *k, struct kobj_attribute *a,
-			   const char *buf, size_t len)
-{
-	bool v;
-
-	if (mig_parse_bool(buf, &v))
-		return -EINVAL;
 	mutex_lock(&mig_bal_knobs_lock);
 	if (v)
 		WRITE_ONCE(mig_bal_block, true);
@@ -783,7 +673,7 @@ static ssize_t expel_store(struct kobject *k, struct kobj_attribute *a,
 	/* Start at once rather than at the next tick. */
 	if (v)
 		mod_delayed_work(mig_bal_wq, &mig_bal_tick_work, 0);
-	return len;
+	return 0;
 }
 
 static ssize_t load_show(struct kobject *k, struct kobj_attribute *a,
@@ -798,29 +688,26 @@ static ssize_t load_show(struct kobject *k, struct kobj_attribute *a,
 			  l.free_kb, l.total_kb, l.guests, l.away);
 }
 
-MIG_KNOB_RW(balance);
-MIG_KNOB_RW(interval_ms);
-MIG_KNOB_RW(threshold);
-MIG_KNOB_RW(min_runtime_ms);
-MIG_KNOB_RW(speed);
-MIG_KNOB_RW(block);
-MIG_KNOB_RW(expel);
-MIG_KNOB_RO(load);
+MIG_KNOB_BOOL(balance, mig_bal_on);
+MIG_KNOB(interval_ms, mig_bal_interval_ms, MIG_INTERVAL_MIN_MS,
+	 MIG_INTERVAL_MAX_MS, .set = mig_bal_set_interval);
+static struct kobj_attribute threshold_attr = __ATTR_RW(threshold);
+MIG_KNOB(min_runtime_ms, mig_bal_min_runtime_ms, 0, MIG_MIN_RUNTIME_MAX_MS);
+MIG_KNOB(speed, mig_speed, MIG_SPEED_MIN, MIG_SPEED_MAX);
+MIG_KNOB_BOOL(block, mig_bal_block, .set = mig_bal_set_block);
+MIG_KNOB_BOOL(expel, mig_bal_expel, .set = mig_bal_set_expel);
+static struct kobj_attribute load_attr = __ATTR_RO(load);
 
-static struct attribute *mig_bal_attrs[] = {
-	&balance_attr.attr,
-	&interval_ms_attr.attr,
+static const struct attribute *const mig_bal_attrs[] = {
+	&balance_knob.attr.attr,
+	&interval_ms_knob.attr.attr,
 	&threshold_attr.attr,
-	&min_runtime_ms_attr.attr,
-	&speed_attr.attr,
-	&block_attr.attr,
-	&expel_attr.attr,
+	&min_runtime_ms_knob.attr.attr,
+	&speed_knob.attr.attr,
+	&block_knob.attr.attr,
+	&expel_knob.attr.attr,
 	&load_attr.attr,
 	NULL,
-};
-
-static const struct attribute_group mig_bal_group = {
-	.attrs = mig_bal_attrs,
 };
 
 static void mig_bal_free_tables(void)
@@ -850,7 +737,7 @@ int mig_balance_init(void)
 	err = mig_pin_init();
 	if (err)
 		goto err_load;
-	err = mig_sysfs_add(&mig_bal_group);
+	err = mig_sysfs_add(mig_bal_attrs);
 	if (err)
 		goto err_pin;
 	INIT_WORK(&mig_bal_move_req.work, mig_bal_move_work);
@@ -873,7 +760,7 @@ err_free:
 
 void mig_balance_exit(void)
 {
-	mig_sysfs_remove(&mig_bal_group);
+	mig_sysfs_remove(mig_bal_attrs);
 	mig_policy_set(NULL);
 	cancel_delayed_work_sync(&mig_bal_tick_work);
 	/* A move in flight finishes (or fails) first. */

@@ -38,43 +38,21 @@
 /* Guests with an id 0 (root, or group root) are let in: 0 or 1. */
 static bool mig_accept_root;
 
-static ssize_t accept_root_show(struct kobject *kobj,
-				struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%d\n", READ_ONCE(mig_accept_root));
-}
+MIG_KNOB_BOOL(accept_root, mig_accept_root);
 
-static ssize_t accept_root_store(struct kobject *kobj,
-				 struct kobj_attribute *attr, const char *buf,
-				 size_t count)
-{
-	unsigned int val;
-
-	if (kstrtouint(buf, 10, &val) || val > 1)
-		return -EINVAL;
-	WRITE_ONCE(mig_accept_root, val);
-	return count;
-}
-
-static struct kobj_attribute accept_root_attr = __ATTR_RW_MODE(accept_root, 0644);
-
-static struct attribute *mig_creds_attrs[] = {
-	&accept_root_attr.attr,
+static const struct attribute *const mig_creds_attrs[] = {
+	&accept_root_knob.attr.attr,
 	NULL,
-};
-
-static const struct attribute_group mig_creds_group = {
-	.attrs = mig_creds_attrs,
 };
 
 int mig_creds_init(void)
 {
-	return mig_sysfs_add(&mig_creds_group);
+	return mig_sysfs_add(mig_creds_attrs);
 }
 
 void mig_creds_exit(void)
 {
-	mig_sysfs_remove(&mig_creds_group);
+	mig_sysfs_remove(mig_creds_attrs);
 }
 
 /* ---- home side: who may move what ---- */

@@ -1020,71 +1020,15 @@ void mig_live_ps_guest(pid_t pid, struct mig_ps_entry *e)
 
 /* --- knobs and messages --- */
 
-static ssize_t live_min_kb_show(struct kobject *k, struct kobj_attribute *a,
-				char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_live_min_kb));
-}
+MIG_KNOB_BOOL(live_auto, mig_live_auto, .flags = MIG_KNOB_YESNO);
+MIG_KNOB(live_min_kb, mig_live_min_kb, 0, U32_MAX);
+MIG_KNOB(live_max_rounds, mig_live_max_rounds, 1, 64);
 
-static ssize_t live_min_kb_store(struct kobject *k, struct kobj_attribute *a,
-				 const char *buf, size_t len)
-{
-	u32 v;
-
-	if (kstrtou32(buf, 10, &v))
-		return -EINVAL;
-	WRITE_ONCE(mig_live_min_kb, v);
-	return len;
-}
-
-static ssize_t live_max_rounds_show(struct kobject *k,
-				    struct kobj_attribute *a, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_live_max_rounds));
-}
-
-static ssize_t live_max_rounds_store(struct kobject *k,
-				     struct kobj_attribute *a,
-				     const char *buf, size_t len)
-{
-	u32 v;
-
-	if (kstrtou32(buf, 10, &v) || v < 1 || v > 64)
-		return -EINVAL;
-	WRITE_ONCE(mig_live_max_rounds, v);
-	return len;
-}
-
-static ssize_t live_auto_show(struct kobject *k, struct kobj_attribute *a,
-			      char *buf)
-{
-	return sysfs_emit(buf, "%d\n", READ_ONCE(mig_live_auto));
-}
-
-static ssize_t live_auto_store(struct kobject *k, struct kobj_attribute *a,
-			       const char *buf, size_t len)
-{
-	bool v;
-
-	if (kstrtobool(buf, &v))
-		return -EINVAL;
-	WRITE_ONCE(mig_live_auto, v);
-	return len;
-}
-
-static struct kobj_attribute live_auto_attr = __ATTR_RW(live_auto);
-static struct kobj_attribute live_min_kb_attr = __ATTR_RW(live_min_kb);
-static struct kobj_attribute live_max_rounds_attr = __ATTR_RW(live_max_rounds);
-
-static struct attribute *mig_live_attrs[] = {
-	&live_auto_attr.attr,
-	&live_min_kb_attr.attr,
-	&live_max_rounds_attr.attr,
+static const struct attribute *const mig_live_attrs[] = {
+	&live_auto_knob.attr.attr,
+	&live_min_kb_knob.attr.attr,
+	&live_max_rounds_knob.attr.attr,
 	NULL,
-};
-
-static const struct attribute_group mig_live_group = {
-	.attrs = mig_live_attrs,
 };
 
 /* FORGET goes to the channel like the rest of a stream (restore.c). */
@@ -1105,7 +1049,7 @@ int mig_live_init(void)
 
 	if (err)
 		return err;
-	err = mig_sysfs_add(&mig_live_group);
+	err = mig_sysfs_add(mig_live_attrs);
 	if (err)
 		mig_msg_unregister(mig_live_msgs, ARRAY_SIZE(mig_live_msgs));
 	return err;
@@ -1113,6 +1057,6 @@ int mig_live_init(void)
 
 void mig_live_exit(void)
 {
-	mig_sysfs_remove(&mig_live_group);
+	mig_sysfs_remove(mig_live_attrs);
 	mig_msg_unregister(mig_live_msgs, ARRAY_SIZE(mig_live_msgs));
 }

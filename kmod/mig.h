@@ -9,6 +9,7 @@
 
 #include <linux/atomic.h>
 #include <linux/init.h>
+#include <linux/kobject.h>
 #include <linux/types.h>
 
 #include "../uapi/mig.h"
@@ -46,12 +47,55 @@ int __init mig_genl_init(void);
 void mig_genl_exit(void);
 
 /* sysfs.c: /sys/kernel/mig; other parts add their own knobs */
-struct attribute_group;
-
 int mig_sysfs_init(void);
 void mig_sysfs_exit(void);
-int mig_sysfs_add(const struct attribute_group *group);
-void mig_sysfs_remove(const struct attribute_group *group);
+int mig_sysfs_add(const struct attribute *const *attrs);
+void mig_sysfs_remove(const struct attribute *const *attrs);
+
+/*
+ * A number knob, root-writable: it reads as "%u\n" (a bool as 0 or 1)
+ * and takes a decimal number from min to max, anything else EINVAL. It
+ * points to its u32 (val) or to its bool (bval; min 0, max 1). With a
+ * set hook, the hook stores the value (with what must go with it) and
+ * may refuse it; without, the store is a WRITE_ONCE(). Its file in a
+ * group: &NAME_knob.attr.attr.
+ */
+struct mig_knob {
+	struct kobj_attribute attr;
+	u32 *val;
+	bool *bval;
+	u32 min, max;
+	unsigned int flags;
+	int (*set)(u32 v);
+};
+
+#define MIG_KNOB_OFF	BIT(0)	/* 0 too, besides min to max */
+#define MIG_KNOB_BASE0	BIT(1)	/* 0x.. (hex) and 0.. (octal) too */
+#define MIG_KNOB_YESNO	BIT(2)	/* a bool: whatever kstrtobool() takes */
+
+ssize_t mig_knob_show(struct kobject *kobj, struct kobj_attribute *attr,
+		      char *buf);
+ssize_t mig_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
+		       const char *buf, size_t len);
+
+/* A knob's file: anybody reads it, root writes it. */
+#define MIG_KNOB_ATTR(_name)						\
+	{ .attr = { .name = #_name, .mode = 0644 },			\
+	  .show = mig_knob_show, .store = mig_knob_store }
+
+/* MIG_KNOB(name, u32 variable, min, max[, .flags = ..., .set = ...]) */
+#define MIG_KNOB(_name, _var, _min, _max, ...)				\
+	static struct mig_knob _name##_knob = {				\
+		.attr = MIG_KNOB_ATTR(_name),				\
+		.val = &(_var), .min = (_min), .max = (_max), __VA_ARGS__ \
+	}
+
+/* MIG_KNOB_BOOL(name, bool variable[, .flags = ..., .set = ...]) */
+#define MIG_KNOB_BOOL(_name, _var, ...)					\
+	static struct mig_knob _name##_knob = {				\
+		.attr = MIG_KNOB_ATTR(_name),				\
+		.bval = &(_var), .max = 1, __VA_ARGS__			\
+	}
 
 #include "link.h"
 #include "stream.h"

@@ -324,33 +324,6 @@ static void mig_set_why(struct genl_info *info, const char *why)
 		info->extack->_msg = why;
 }
 
-/* MOVE with BALANCE: the reply says where the process went. */
-static int mig_cmd_move_balance(struct genl_info *info, u32 pid)
-{
-	const char *why = NULL;
-	struct sk_buff *msg;
-	void *hdr;
-	u16 dest;
-	int err;
-
-	err = mig_balance_move(pid, &dest, &why);
-	if (err) {
-		mig_set_why(info, why);
-		return err;
-	}
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &mig_genl_family, 0, MIG_CMD_MOVE);
-	if (!hdr || nla_put_u32(msg, MIG_A_PID, pid) ||
-	    nla_put_u32(msg, MIG_A_WHERE_NODE, dest)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-}
-
 /* A move's reply: how it went (migctl prints the summary). */
 static int mig_move_reply(struct genl_info *info, u32 pid, u32 dest,
 			  const struct mig_move_report *rep)
@@ -392,6 +365,7 @@ static int mig_cmd_move(struct sk_buff *skb, struct genl_info *info)
 	const char *why = NULL;
 	u8 mode = MIG_MOVE_AUTO;
 	u32 pid, dest;
+	u16 picked;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, MIG_A_PID))
@@ -403,14 +377,17 @@ static int mig_cmd_move(struct sk_buff *skb, struct genl_info *info)
 				       "give a node or ask for balance, not both");
 			return -EINVAL;
 		}
-		return mig_cmd_move_balance(info, pid);
+		/* The reply says where it went; no figures (!rep.valid). */
+		err = mig_balance_move(pid, &picked, &why);
+		dest = picked;
+	} else {
+		if (info->attrs[MIG_A_MOVE_MODE])
+			mode = nla_get_u8(info->attrs[MIG_A_MOVE_MODE]);
+		/* No node id means home. */
+		dest = info->attrs[MIG_A_NODE_ID] ?
+		       nla_get_u32(info->attrs[MIG_A_NODE_ID]) : 0;
+		err = mig_move_how(pid, dest, mode, &rep, &why);
 	}
-	if (info->attrs[MIG_A_MOVE_MODE])
-		mode = nla_get_u8(info->attrs[MIG_A_MOVE_MODE]);
-	/* No node id means home. */
-	dest = info->attrs[MIG_A_NODE_ID] ?
-	       nla_get_u32(info->attrs[MIG_A_NODE_ID]) : 0;
-	err = mig_move_how(pid, dest, mode, &rep, &why);
 	if (err) {
 		mig_set_why(info, why);
 		return err;

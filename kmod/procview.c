@@ -625,35 +625,20 @@ static void mig_view_start(void)
 
 /* --- the knob --- */
 
-static ssize_t usage_ms_show(struct kobject *k, struct kobj_attribute *a,
-			     char *buf)
+static int mig_usage_set(u32 v)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_usage_ms));
-}
-
-static ssize_t usage_ms_store(struct kobject *k, struct kobj_attribute *a,
-			      const char *buf, size_t len)
-{
-	u32 v;
-
-	if (kstrtou32(buf, 10, &v) ||
-	    (v && (v < MIG_USAGE_MS_MIN || v > MIG_USAGE_MS_MAX)))
-		return -EINVAL;
 	WRITE_ONCE(mig_usage_ms, v);
 	if (v)
 		mig_usage_arm(v);
-	return len;
+	return 0;
 }
 
-static struct kobj_attribute usage_ms_attr = __ATTR_RW(usage_ms);
+MIG_KNOB(usage_ms, mig_usage_ms, MIG_USAGE_MS_MIN, MIG_USAGE_MS_MAX,
+	 .flags = MIG_KNOB_OFF, .set = mig_usage_set);
 
-static struct attribute *mig_usage_attrs[] = {
-	&usage_ms_attr.attr,
+static const struct attribute *const mig_usage_attrs[] = {
+	&usage_ms_knob.attr.attr,
 	NULL,
-};
-
-static const struct attribute_group mig_usage_group = {
-	.attrs = mig_usage_attrs,
 };
 
 int mig_procview_init(void)
@@ -664,7 +649,7 @@ int mig_procview_init(void)
 	err = mig_msg_register(mig_usage_msgs, ARRAY_SIZE(mig_usage_msgs));
 	if (err)
 		return err;
-	err = mig_sysfs_add(&mig_usage_group);
+	err = mig_sysfs_add(mig_usage_attrs);
 	if (err) {
 		mig_msg_unregister(mig_usage_msgs, ARRAY_SIZE(mig_usage_msgs));
 		return err;
@@ -679,7 +664,7 @@ void mig_procview_exit(void)
 	if (mig_view_on)
 		unregister_kretprobes(mig_view_probe_ptrs,
 				      ARRAY_SIZE(mig_view_probe_ptrs));
-	mig_sysfs_remove(&mig_usage_group);
+	mig_sysfs_remove(mig_usage_attrs);
 	/* The knob is gone: nothing arms the work again. */
 	WRITE_ONCE(mig_usage_ms, 0);
 	cancel_delayed_work_sync(&mig_usage_work);

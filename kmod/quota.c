@@ -28,64 +28,24 @@ int mig_quota_admit(u16 peer, unsigned int guests, unsigned int arriving)
 	return 0;
 }
 
-static ssize_t mig_quota_store(const char *buf, size_t len, unsigned int *v,
-			       unsigned int max)
-{
-	unsigned int n;
+/* These have always taken hex (0x..) and octal (0..) numbers too. */
+MIG_KNOB(peer_max_guests, mig_peer_max_guests, 1, 65536,
+	 .flags = MIG_KNOB_BASE0);
+MIG_KNOB(peer_max_incoming, mig_peer_max_incoming, 1, 1024,
+	 .flags = MIG_KNOB_BASE0);
 
-	if (kstrtouint(buf, 0, &n) || n < 1 || n > max)
-		return -EINVAL;
-	WRITE_ONCE(*v, n);
-	return len;
-}
-
-static ssize_t peer_max_guests_show(struct kobject *k,
-				    struct kobj_attribute *a, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_peer_max_guests));
-}
-
-static ssize_t peer_max_guests_store(struct kobject *k,
-				     struct kobj_attribute *a,
-				     const char *buf, size_t len)
-{
-	return mig_quota_store(buf, len, &mig_peer_max_guests, 65536);
-}
-
-static ssize_t peer_max_incoming_show(struct kobject *k,
-				      struct kobj_attribute *a, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mig_peer_max_incoming));
-}
-
-static ssize_t peer_max_incoming_store(struct kobject *k,
-				       struct kobj_attribute *a,
-				       const char *buf, size_t len)
-{
-	return mig_quota_store(buf, len, &mig_peer_max_incoming, 1024);
-}
-
-static struct kobj_attribute peer_max_guests_attr =
-	__ATTR_RW(peer_max_guests);
-static struct kobj_attribute peer_max_incoming_attr =
-	__ATTR_RW(peer_max_incoming);
-
-static struct attribute *mig_quota_attrs[] = {
-	&peer_max_guests_attr.attr,
-	&peer_max_incoming_attr.attr,
+static const struct attribute *const mig_quota_attrs[] = {
+	&peer_max_guests_knob.attr.attr,
+	&peer_max_incoming_knob.attr.attr,
 	NULL,
-};
-
-static const struct attribute_group mig_quota_group = {
-	.attrs = mig_quota_attrs,
 };
 
 int mig_quota_init(void)
 {
-	return mig_sysfs_add(&mig_quota_group);
+	return mig_sysfs_add(mig_quota_attrs);
 }
 
 void mig_quota_exit(void)
 {
-	mig_sysfs_remove(&mig_quota_group);
+	mig_sysfs_remove(mig_quota_attrs);
 }

@@ -170,60 +170,17 @@ static ssize_t cipher_store(struct kobject *k, struct kobj_attribute *a,
 	return -EINVAL;
 }
 
-static ssize_t mig_seal_show_uint(char *buf, unsigned int *v)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(*v));
-}
-
-static ssize_t mig_seal_store_uint(const char *buf, size_t len,
-				   unsigned int *v, unsigned int min,
-				   unsigned int max)
-{
-	unsigned int n;
-
-	if (kstrtouint(buf, 0, &n) || n < min || n > max)
-		return -EINVAL;
-	WRITE_ONCE(*v, n);
-	return len;
-}
-
-static ssize_t rekey_mib_show(struct kobject *k, struct kobj_attribute *a,
-			      char *buf)
-{
-	return mig_seal_show_uint(buf, &mig_rekey_mib);
-}
-
-static ssize_t rekey_mib_store(struct kobject *k, struct kobj_attribute *a,
-			       const char *buf, size_t len)
-{
-	return mig_seal_store_uint(buf, len, &mig_rekey_mib, 1, 1 << 20);
-}
-
-static ssize_t rekey_secs_show(struct kobject *k, struct kobj_attribute *a,
-			       char *buf)
-{
-	return mig_seal_show_uint(buf, &mig_rekey_secs);
-}
-
-static ssize_t rekey_secs_store(struct kobject *k, struct kobj_attribute *a,
-				const char *buf, size_t len)
-{
-	return mig_seal_store_uint(buf, len, &mig_rekey_secs, 10, 7 * 86400);
-}
-
 static struct kobj_attribute cipher_attr = __ATTR_RW(cipher);
-static struct kobj_attribute rekey_mib_attr = __ATTR_RW(rekey_mib);
-static struct kobj_attribute rekey_secs_attr = __ATTR_RW(rekey_secs);
 
-static struct attribute *mig_seal_attrs[] = {
+/* These have always taken hex (0x..) and octal (0..) numbers too. */
+MIG_KNOB(rekey_mib, mig_rekey_mib, 1, 1 << 20, .flags = MIG_KNOB_BASE0);
+MIG_KNOB(rekey_secs, mig_rekey_secs, 10, 7 * 86400, .flags = MIG_KNOB_BASE0);
+
+static const struct attribute *const mig_seal_attrs[] = {
 	&cipher_attr.attr,
-	&rekey_mib_attr.attr,
-	&rekey_secs_attr.attr,
+	&rekey_mib_knob.attr.attr,
+	&rekey_secs_knob.attr.attr,
 	NULL,
-};
-
-static const struct attribute_group mig_seal_group = {
-	.attrs = mig_seal_attrs,
 };
 
 int mig_seal_init(void)
@@ -240,10 +197,10 @@ int mig_seal_init(void)
 		       err);
 		return err < 0 ? err : -ENOENT;
 	}
-	return mig_sysfs_add(&mig_seal_group);
+	return mig_sysfs_add(mig_seal_attrs);
 }
 
 void mig_seal_exit(void)
 {
-	mig_sysfs_remove(&mig_seal_group);
+	mig_sysfs_remove(mig_seal_attrs);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mig: /sys/kernel/mig, home of the node's read-only facts, and of the
- * knobs other parts of the module add there (balance.c).
+ * knobs other parts of the module add there (balance.c, live.c...), with
+ * the show and store of their number knobs (struct mig_knob).
  */
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
@@ -25,26 +26,65 @@ static ssize_t wire_version_show(struct kobject *kobj,
 static struct kobj_attribute node_id_attr = __ATTR_RO(node_id);
 static struct kobj_attribute wire_version_attr = __ATTR_RO(wire_version);
 
-static struct attribute *mig_attrs[] = {
+static const struct attribute *const mig_attrs[] = {
 	&node_id_attr.attr,
 	&wire_version_attr.attr,
 	NULL,
 };
 
-static const struct attribute_group mig_attr_group = {
-	.attrs = mig_attrs,
-};
-
-/* Adds @group's files to /sys/kernel/mig (after mig_sysfs_init()). */
-int mig_sysfs_add(const struct attribute_group *group)
+ssize_t mig_knob_show(struct kobject *kobj, struct kobj_attribute *attr,
+		      char *buf)
 {
-	return mig_kobj ? sysfs_create_group(mig_kobj, group) : -ENODEV;
+	struct mig_knob *k = container_of(attr, struct mig_knob, attr);
+
+	if (k->bval)
+		return sysfs_emit(buf, "%d\n", READ_ONCE(*k->bval));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*k->val));
 }
 
-void mig_sysfs_remove(const struct attribute_group *group)
+ssize_t mig_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
+		       const char *buf, size_t len)
+{
+	struct mig_knob *k = container_of(attr, struct mig_knob, attr);
+	unsigned int base = k->flags & MIG_KNOB_BASE0 ? 0 : 10;
+	bool yes;
+	int err;
+	u32 v;
+
+	if (k->flags & MIG_KNOB_YESNO) {
+		if (kstrtobool(buf, &yes))
+			return -EINVAL;
+		v = yes;
+	} else if (kstrtou32(buf, base, &v) ||
+		   ((v < k->min || v > k->max) &&
+		    !(v == 0 && k->flags & MIG_KNOB_OFF))) {
+		return -EINVAL;
+	}
+	if (k->set) {
+		err = k->set(v);
+		if (err)
+			return err;
+	} else if (k->bval) {
+		WRITE_ONCE(*k->bval, v);
+	} else {
+		WRITE_ONCE(*k->val, v);
+	}
+	return len;
+}
+
+/*
+ * Adds the files of @attrs (NULL-terminated) to /sys/kernel/mig, after
+ * mig_sysfs_init(); all or none.
+ */
+int mig_sysfs_add(const struct attribute *const *attrs)
+{
+	return mig_kobj ? sysfs_create_files(mig_kobj, attrs) : -ENODEV;
+}
+
+void mig_sysfs_remove(const struct attribute *const *attrs)
 {
 	if (mig_kobj)
-		sysfs_remove_group(mig_kobj, group);
+		sysfs_remove_files(mig_kobj, attrs);
 }
 
 int mig_sysfs_init(void)
@@ -54,7 +94,7 @@ int mig_sysfs_init(void)
 	mig_kobj = kobject_create_and_add("mig", kernel_kobj);
 	if (!mig_kobj)
 		return -ENOMEM;
-	err = sysfs_create_group(mig_kobj, &mig_attr_group);
+	err = sysfs_create_files(mig_kobj, mig_attrs);
 	if (err) {
 		kobject_put(mig_kobj);
 		mig_kobj = NULL;
@@ -66,7 +106,7 @@ void mig_sysfs_exit(void)
 {
 	if (!mig_kobj)
 		return;
-	sysfs_remove_group(mig_kobj, &mig_attr_group);
+	sysfs_remove_files(mig_kobj, mig_attrs);
 	kobject_put(mig_kobj);
 	mig_kobj = NULL;
 }
