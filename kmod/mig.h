@@ -70,8 +70,7 @@ struct mig_knob {
 };
 
 #define MIG_KNOB_OFF	BIT(0)	/* 0 too, besides min to max */
-#define MIG_KNOB_BASE0	BIT(1)	/* 0x.. (hex) and 0.. (octal) too */
-#define MIG_KNOB_YESNO	BIT(2)	/* a bool: whatever kstrtobool() takes */
+#define MIG_KNOB_YESNO	BIT(1)	/* a bool: whatever kstrtobool() takes */
 
 ssize_t mig_knob_show(struct kobject *kobj, struct kobj_attribute *attr,
 		      char *buf);

@@ -28,11 +28,8 @@ int mig_quota_admit(u16 peer, unsigned int guests, unsigned int arriving)
 	return 0;
 }
 
-/* These have always taken hex (0x..) and octal (0..) numbers too. */
-MIG_KNOB(peer_max_guests, mig_peer_max_guests, 1, 65536,
-	 .flags = MIG_KNOB_BASE0);
-MIG_KNOB(peer_max_incoming, mig_peer_max_incoming, 1, 1024,
-	 .flags = MIG_KNOB_BASE0);
+MIG_KNOB(peer_max_guests, mig_peer_max_guests, 1, 65536);
+MIG_KNOB(peer_max_incoming, mig_peer_max_incoming, 1, 1024);
 
 static const struct attribute *const mig_quota_attrs[] = {
 	&peer_max_guests_knob.attr.attr,

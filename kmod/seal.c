@@ -172,9 +172,8 @@ static ssize_t cipher_store(struct kobject *k, struct kobj_attribute *a,
 
 static struct kobj_attribute cipher_attr = __ATTR_RW(cipher);
 
-/* These have always taken hex (0x..) and octal (0..) numbers too. */
-MIG_KNOB(rekey_mib, mig_rekey_mib, 1, 1 << 20, .flags = MIG_KNOB_BASE0);
-MIG_KNOB(rekey_secs, mig_rekey_secs, 10, 7 * 86400, .flags = MIG_KNOB_BASE0);
+MIG_KNOB(rekey_mib, mig_rekey_mib, 1, 1 << 20);
+MIG_KNOB(rekey_secs, mig_rekey_secs, 10, 7 * 86400);
 
 static const struct attribute *const mig_seal_attrs[] = {
 	&cipher_attr.attr,

@@ -46,7 +46,6 @@ ssize_t mig_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
 		       const char *buf, size_t len)
 {
 	struct mig_knob *k = container_of(attr, struct mig_knob, attr);
-	unsigned int base = k->flags & MIG_KNOB_BASE0 ? 0 : 10;
 	bool yes;
 	int err;
 	u32 v;
@@ -55,7 +54,7 @@ ssize_t mig_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
 		if (kstrtobool(buf, &yes))
 			return -EINVAL;
 		v = yes;
-	} else if (kstrtou32(buf, base, &v) ||
+	} else if (kstrtou32(buf, 10, &v) ||
 		   ((v < k->min || v > k->max) &&
 		    !(v == 0 && k->flags & MIG_KNOB_OFF))) {
 		return -EINVAL;
