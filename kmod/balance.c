@@ -651,15 +651,24 @@ static ssize_t threshold_store(struct kobject *k, struct kobj_attribute *a,
 
 static int mig_bal_set_block(u32 v)
 {
+	bool changed = false;
 	int err = 0;
 
 	mutex_lock(&mig_bal_knobs_lock);
 	/* Draining keeps the door shut until expel is cleared. */
-	if (!v && READ_ONCE(mig_bal_expel))
+	if (!v && READ_ONCE(mig_bal_expel)) {
 		err = -EBUSY;
-	else
+	} else {
+		changed = READ_ONCE(mig_bal_block) != !!v;
 		WRITE_ONCE(mig_bal_block, v);
+	}
 	mutex_unlock(&mig_bal_knobs_lock);
+	/*
+	 * The peers learn it from the next load report: send it now, or a
+	 * peer would refuse (or send) moves by the old flag for an interval.
+	 */
+	if (changed)
+		mod_delayed_work(mig_bal_wq, &mig_bal_tick_work, 0);
 	return err;
 }
 
