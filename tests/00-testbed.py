@@ -150,19 +150,4 @@ def kernel_log_checker(c):
     assert c.kernel_log_problems() == [], "stale problems after reboot"
 
 
-@test(nodes=3)
-def three_nodes_bridge(c):
-    """3 nodes on the namespace bridge: all pairs ping, a node can come back"""
-    boot_times(c)
-    for a in c.nodes:
-        for b in c.nodes:
-            if a is not b:
-                assert a.ping(b.ip), "%s cannot ping %s" % (a.name, b.name)
-    c.node(3).kill()
-    assert not c.node(1).ping(c.node(3).ip), "node3 still answers after kill"
-    c.node(3).boot()
-    assert c.node(1).wait_ping(c.node(3).ip), "node3 unreachable after reboot"
-    assert c.node(3).ping(c.node(2).ip)
-
-
 run()

@@ -12,8 +12,8 @@ import mig  # noqa: E402
 NODES = 1
 
 
-def kthreads(node):
-    return node.run_ok("ps -e -o comm= | grep '^mig_' || true").split()
+# Shell words that become the mig kernel threads, on one line.
+KTHREADS = "$(ps -e -o comm= | grep '^mig_')"
 
 
 def tcp_sockets(node):
@@ -32,15 +32,19 @@ def load_unload_20_times(c):
     n = c.node(1)
     before = tcp_sockets(n)
     for i in range(20):
-        mig.load(n)
+        # One shell command a cycle, what mig.load(), set_key(), migctl
+        # and kthread listings would run one by one: fewer round trips.
+        cmd = ["rm -f %s" % mig.LINKED_FILE, mig._load_cmd(n)]
         if i % 2:
             # Half the cycles with a key and a (dead) peer: a link worker
             # then runs and dials while the module goes away.
-            mig.set_key(n)
-            mig.migctl(n, "node add 7 10.99.0.7")
-        assert kthreads(n), "no mig kthread while loaded"
-        mig.unload(n)
-        assert not kthreads(n), "kthreads left after rmmod: %s" % kthreads(n)
+            cmd += [mig._key_cmd("good"), "%s node add 7 10.99.0.7" % mig.MIGCTL]
+        cmd += ["echo loaded: " + KTHREADS, "rmmod mig", "echo unloaded: " + KTHREADS]
+        out = n.run_ok(" && ".join(cmd))
+        said = dict(ln.split(":", 1) for ln in out.splitlines() if ":" in ln)
+        loaded, unloaded = said["loaded"].split(), said["unloaded"].split()
+        assert loaded, "cycle %d: no mig kthread while loaded: %s" % (i, out)
+        assert not unloaded, "cycle %d: kthreads left after rmmod: %s" % (i, unloaded)
     assert tcp_sockets(n) <= before, "TCP sockets leaked"
     assert n.run("ss -tln | grep -q ':7711 '")[0] != 0, "port 7711 still open"
 

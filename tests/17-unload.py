@@ -72,9 +72,10 @@ def unload_refused_while_moving_and_away(c):
     there: refused at both ends, the process unharmed"""
     n1, n2 = c.nodes
     mig.link_settled(c.nodes)
-    # It runs on while its memory moves (a live move): enough CPU seconds
-    # to outlast the pre-copy under TCG.
-    sp = start_spin(n1, seconds=40, mib=192)
+    # It runs on while its memory moves (a live move of 64 MiB, seconds
+    # under TCG, with many rmmod during it): enough CPU seconds to outlast
+    # the pre-copy, which it shares the CPU with, and the rmmods after.
+    sp = start_spin(n1, seconds=12, mib=64)
     mv = start_move(n1, sp.pid, 2)
     tries = 0
     while mv.running():
@@ -83,6 +84,7 @@ def unload_refused_while_moving_and_away(c):
             tries += 1
         assert refused(rc, out), "rmmod during a move: %d %s" % (rc, out)
     diag("rmmod refused %d times during the transfer" % tries)
+    assert tries >= 1, "the move ended before an rmmod during it"
     assert mv.wait(10) == 0, mv.output()
     assert mig.ps(n2), "not at node 2"
     for n in c.nodes:

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Node links on a 3-node cluster: authentication with the cluster key,
-hostile input on the link port, and heartbeats noticing a dead peer."""
+hostile input on the link port, and heartbeats noticing a dead peer.
+First the test bed's own bridge of three nodes (see 00-testbed.py)."""
 
 import os
 import sys
@@ -19,6 +20,23 @@ def link_up(a, b):
     entry, secs = mig.wait_state(a, b.index, "up", timeout=60)
     assert entry["rtt_us"] > 0 or mig.wait_rtt(a, b.index) > 0
     return entry
+
+
+@test
+def three_nodes_bridge(c):
+    """3 nodes on the namespace bridge: all pairs ping, a node can come back
+    (a test of the test bed, here where a cluster of three boots anyway)"""
+    diag("boot to agent ready: " + ", ".join(
+        "%s %.1fs" % (n.name, n.boot_seconds) for n in c.nodes))
+    for a in c.nodes:
+        for b in c.nodes:
+            if a is not b:
+                assert a.ping(b.ip), "%s cannot ping %s" % (a.name, b.name)
+    c.node(3).kill()
+    assert not c.node(1).ping(c.node(3).ip), "node3 still answers after kill"
+    c.node(3).boot()
+    assert c.node(1).wait_ping(c.node(3).ip), "node3 unreachable after reboot"
+    assert c.node(3).ping(c.node(2).ip)
 
 
 @test

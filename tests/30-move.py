@@ -38,7 +38,8 @@ def ps(node):
 def cpu_bound_process_moves_and_exits_home(c):
     """registers, vectors, heap, TLS survive; CPU time is spent away"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
+    out0, in0 = mig.status(n1)["stats"]["moves_out"], mig.status(n2)["stats"]["moves_in"]
     sp = start_spin(n1, seconds=12, mib=64)
     mig.move(n1, sp.pid, 2)
 
@@ -64,14 +65,14 @@ def cpu_bound_process_moves_and_exits_home(c):
     assert sp.wait(120) == 42, sp.output()
     wait_until(lambda: not ps(n1) and not ps(n2), timeout=15, what="ps empty")
     st1, st2 = mig.status(n1)["stats"], mig.status(n2)["stats"]
-    assert st1["moves_out"] == 1 and st2["moves_in"] == 1
+    assert st1["moves_out"] == out0 + 1 and st2["moves_in"] == in0 + 1, (st1, st2)
 
 
 @test
 def signals_at_home_reach_the_process(c):
     """SIGTERM sent to the pid at home ends the process away, and home sees it"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp = start_spin(n1, seconds=300)
     mig.move(n1, sp.pid, 2)
     n1.run_ok("kill -TERM %d" % sp.pid)
@@ -95,7 +96,7 @@ def sigstop_and_sigcont_reach_both_ends(c):
     """SIGSTOP at home stops the process where it runs and the deputy
     (home sees it stopped); SIGCONT resumes both"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp = start_spin(n1, seconds=10)
     mig.move(n1, sp.pid, 2)
     gpid = ps(n2)[0]["pid"]
@@ -117,7 +118,7 @@ def signal_state_moves(c):
     """signal mask, ignored and caught signals, a pending signal and one
     sent at home while away are all there after the move"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp = n1.spawn("exec tests/progs/bin/sigstate -s 10 -u")
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
     mig.move(n1, sp.pid, 2)
@@ -130,7 +131,7 @@ def signal_state_moves(c):
 def credentials_move(c):
     """uids, gids and supplementary groups are the process's there"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp = n1.spawn("exec setpriv --reuid=65534 --regid=65534 --groups=100,200,300 "
                   "%s -s 4 -m 4" % SPIN)
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
@@ -148,7 +149,7 @@ def sleeping_process_moves_and_sleeps_on(c):
     """a process asleep in nanosleep() moves there, and back home, in the
     middle of its sleep: the sleep goes on, neither cut short nor lost"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     # 15 s: both moves must fall in the sleep, even on a loaded machine
     # where each command and each move takes seconds
     sp = n1.spawn("exec python3 -c 'import os, time; print(\"ready\", os.getpid(), flush=True); "
@@ -173,7 +174,7 @@ def process_waiting_moves_and_waits_on(c):
     knows) moves there and back home without seeing the move; a line
     written at home then wakes it"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     for mode in ("epoll", "poll"):
         sp, pid, fifo = mig.start_waiter(n1, mode)
         time.sleep(1)
@@ -193,7 +194,7 @@ def process_in_a_timed_futex_wait_moves(c):
     move there and back home mid-wait and time out, not before their
     time"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sps = [n1.spawn("exec tests/progs/bin/waiter " + m)
            for m in ("futex", "futexabs")]
     pids = [mig.ready(sp) for sp in sps]
@@ -213,7 +214,7 @@ def process_in_a_timed_futex_wait_moves(c):
 def sigkill_at_home_ends_both(c):
     """SIGKILL of the deputy kills the guest too"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp = start_spin(n1, seconds=300)
     mig.move(n1, sp.pid, 2)
     n1.run_ok("kill -KILL %d" % sp.pid)
@@ -236,7 +237,8 @@ def refused(node, args, *words, user=None):
 def bad_moves_refused_process_unharmed(c):
     """bad pid, unknown node, stranger, shared memory: refused"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
+    failed0 = mig.status(n1)["stats"]["moves_failed"]
     # CPU seconds: alive through the refusals that name it (the shared
     # process comes after).
     sp = start_spin(n1, seconds=12)
@@ -258,7 +260,7 @@ def bad_moves_refused_process_unharmed(c):
 
     assert not ps(n1) and not ps(n2)
     assert sp.wait(120) == 42, "the refused process was harmed"
-    assert mig.status(n1)["stats"]["moves_failed"] >= 1
+    assert mig.status(n1)["stats"]["moves_failed"] >= failed0 + 1
 
 
 @test
@@ -267,7 +269,7 @@ def shared_anonymous_memory_moves(c):
     maps move there and back with their content, two views of the same
     pages still one"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp = n1.spawn("exec tests/progs/bin/shmem -s 12 -x 42")
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
     mig.move(n1, sp.pid, 2)
@@ -284,7 +286,7 @@ def files_missing_at_the_destination_travel_as_pages(c):
     one mapping a file node 2 has in another version: their pages are
     sent, and both run there and verify themselves"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     n1.run_ok("cp %s /tmp/spin-copy" % SPIN)
     n2.run_ok("rm -f /tmp/spin-other; cp %s /tmp/spin-other" % SPIN)
     n1.run_ok("cp %s /tmp/spin-other && touch -d '2001-01-01' /tmp/spin-other"
@@ -322,7 +324,7 @@ def failed_restore_leaves_process_home(c):
 def dead_destination_ends_the_deputy(c):
     """the destination dies after the move: the deputy ends with SIGKILL"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp = start_spin(n1, seconds=300)
     mig.move(n1, sp.pid, 2)
     timeout_s = mig.status(n1)["heartbeat_timeout_ms"] / 1000.0
@@ -339,7 +341,8 @@ def dead_destination_ends_the_deputy(c):
 def destination_dies_mid_move(c):
     """the destination dies while the state streams: the process stays home"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
+    failed0 = mig.status(n1)["stats"]["moves_failed"]
     # -s is CPU seconds: it runs during the pre-copy and, at home, after
     # the failed move; 12 leaves it running well past the kill.
     sp = start_spin(n1, seconds=12, mib=256)
@@ -353,7 +356,7 @@ def destination_dies_mid_move(c):
     assert not ps(n1), "a deputy was left"
     # Still running at home, its state intact: it exits 42 on its own.
     assert sp.wait(300) == 42, sp.output()
-    assert mig.status(n1)["stats"]["moves_failed"] == 1
+    assert mig.status(n1)["stats"]["moves_failed"] == failed0 + 1
 
 
 def uptime(node):
@@ -380,7 +383,7 @@ def clocks_go_on_across_moves(c):
         wait_until(lambda: uptime(n1) >= 25, timeout=60, interval=1,
                    what="node 1 up for 25s")
         n2.boot()
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     gap = uptime(n1) - uptime(n2)
     sp = n1.spawn("exec tests/progs/bin/clockwatch")
     wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
@@ -448,7 +451,7 @@ def tracepoints_follow_a_move(c):
     and there again, the calls forwarded, the homecoming's reason, the
     process's exit as its deputy's, and a link going down and up"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     avail = n1.run_ok("grep '^mig:' %s/available_events" % TRACING).split()
     assert sorted(avail) == sorted("mig:" + e for e in TRACE_EVENTS), avail
     for n in c.nodes:
@@ -486,13 +489,17 @@ def tracepoints_follow_a_move(c):
     mig.wait_state(n1, 2, "up", timeout=60)
     t1 = trace_events(n1)
     assert traced(t1, "link_down", node=2) and traced(t1, "link_up", node=2), t1
+    # The module stays loaded for the next test (mig.relink()): tracing off.
+    for n in c.nodes:
+        n.run_ok("echo 0 > %s/events/mig/enable && echo 0 > %s/tracing_on" % (TRACING, TRACING))
 
 
 @test(timeout=900)
 def twenty_moves_at_once(c):
     """20 processes moved concurrently, each verified"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
+    in0 = mig.status(n2)["stats"]["moves_in"]
     # Started together, each under a subshell that keeps its exit status.
     n1.run_ok("rm -rf /tmp/twenty && mkdir /tmp/twenty && cd /tmp/twenty && "
               "for i in $(seq 20); do (%s/%s -s 3 -m 4 > out.$i; echo $? > rc.$i) "
@@ -508,7 +515,7 @@ def twenty_moves_at_once(c):
                timeout=600, what="20 exits")
     codes = n1.run_ok("cat /tmp/twenty/rc.*").split()
     assert codes == ["42"] * 20, codes
-    assert mig.status(n2)["stats"]["moves_in"] == 20
+    assert mig.status(n2)["stats"]["moves_in"] == in0 + 20
     wait_until(lambda: not ps(n1) and not ps(n2), timeout=30, what="ps empty")
 
 run()

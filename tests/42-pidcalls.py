@@ -51,7 +51,7 @@ def pid_calls_reach_the_right_process(c):
     """nice, rlimits, affinity, scheduler and robust list by pid: the same
     answers at home and away, none from a process of the destination"""
     n1, n2 = c.nodes
-    mig.link_settled(c.nodes)
+    mig.link_settled(c.nodes, reuse=True)
     other = n1.spawn("exec nice -n 5 chrt -b 0 prlimit --nofile=33:44 sleep 600")
     stranger = unused_pid(n1, n2, other)
     n1.run_ok("mkdir -p /tmp/w && rm -f %s && mkfifo %s" % (FIFO, FIFO))
@@ -95,7 +95,7 @@ def processes_sharing_memory_are_refused(c):
     """a vfork child and its parent, a CLONE_VM child and its parent: the
     move is refused with a reason and they run on; alone again, it moves"""
     n1, n2 = c.nodes
-    mig.link_settled(c.nodes)
+    mig.link_settled(c.nodes, reuse=True)
     for mode in ("vfork", "clonevm"):
         sp = n1.spawn("exec tests/progs/bin/sharer %s 8" % mode)
         wait_until(lambda: "ready" in sp.output(), timeout=30, what="ready")
@@ -120,7 +120,7 @@ def thread_made_after_the_move_was_accepted(c):
     thread before its capture: the capture parks and takes both threads,
     which run at node 2 (each a deputy at home), and die together"""
     n1, n2 = c.nodes
-    mig.link_settled(c.nodes)
+    mig.link_settled(c.nodes, reuse=True)
     fifo = "/tmp/w/late.fifo"
     n1.run_ok("mkdir -p /tmp/w && rm -f %s && mkfifo %s" % (fifo, fifo))
     sp = n1.spawn("exec tests/progs/bin/latethread %s" % fifo)

@@ -7,7 +7,8 @@ The checks run inside tests/progs/threads (pthreads: a token ring under a
 process-shared mutex and condition variables, __thread counters, a reader
 blocked in read() on a pipe), tests/progs/pythreads.py (threading and
 queue) and tests/progs/bin/gothreads (Go, when it was built), at home,
-away and back; one shared 2-node cluster, a 3-node one at the end."""
+away and back, on one shared 2-node cluster (the tour of three nodes,
+ring_onward_three_nodes, is in 50-three-nodes.py, whose cluster has them)."""
 
 import os
 import sys
@@ -16,84 +17,15 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from migtest import diag, run, skip, test, wait_until  # noqa: E402
 import mig  # noqa: E402
+from threadprog import (THREADS, all_tids, assert_away, assert_good, finish,  # noqa: E402
+                        guests_of, home_tasks, nothing_left, phase, start)
 
 NODES = 2
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-THREADS = "tests/progs/bin/threads"
 PYTHREADS = "tests/progs/pythreads.py"
 GOTHREADS = "tests/progs/bin/gothreads"
 SIGUSR2, SIGRT = 12, 36         # SIGRTMIN + 2 of glibc: threads' SIG_RT
-
-
-def start(node, args, prog=THREADS):
-    """Spawns `prog args` at node; returns (Spawned, pid, tids) once it is
-    ready, tids being its "tids" line as {name: [tid, ...]}."""
-    sp = node.spawn("exec %s %s" % (prog, args))
-    pid = mig.ready(sp)
-    return sp, pid, tids_of(sp.output())
-
-
-def tids_of(out):
-    line = [ln for ln in out.splitlines() if ln.startswith("tids ")][0]
-    return {k: [int(t) for t in v.split(",")]
-            for k, v in (w.split("=") for w in line.split()[1:])}
-
-
-def phase(node, sp, pid, n, timeout=90):
-    """Runs check phase n (SIGUSR1 at home, relayed if the process is
-    away); returns its lines."""
-    node.run_ok("kill -USR1 %d" % pid)
-    wait_until(lambda: "done %d\n" % n in sp.output() or not sp.running(),
-               timeout=timeout, what="phase %d" % n)
-    out = sp.output()
-    assert "done %d\n" % n in out, "phase %d did not end: %s" % (n, out)
-    return out.split("phase %d\n" % n, 1)[1].split("done %d\n" % n)[0].splitlines()
-
-
-def bad_lines(lines):
-    return [ln for ln in lines if ln.startswith("bad ")]
-
-
-def assert_good(*phases):
-    failed = ["phase %d: %s" % (i, ln) for i, lines in enumerate(phases, 1)
-              for ln in bad_lines(lines)]
-    assert not failed, "\n".join(failed)
-
-
-def guests_of(node, pid):
-    """node's guest rows of home pid `pid`."""
-    return [g for g in mig.ps(node) if g.get("home_pid") == pid]
-
-
-def assert_away(n2, pid, when):
-    assert guests_of(n2, pid), "%s: not away at node 2: %s" % (when, mig.ps(n2))
-
-
-def home_tasks(node, pid):
-    """The tids /proc/PID/task lists at node."""
-    return sorted(int(t) for t in node.run_ok("ls /proc/%d/task" % pid).split())
-
-
-def all_tids(sp, tids):
-    """Every tid of a threads process: its "tids" line and the reader's."""
-    found = [t for v in tids.values() for t in v]
-    line = [ln for ln in sp.output().splitlines() if ln.startswith("reader ")]
-    if line:
-        found.append(int(line[0].split()[1]))
-    return sorted(found)
-
-
-def nothing_left(c):
-    for n in c.nodes:
-        if n.alive:
-            wait_until(lambda: not mig.ps(n), timeout=30,
-                       what="%s: migctl ps empty" % n.name)
-
-
-def finish(sp, code=0, timeout=60):
-    rc = sp.wait(timeout)
-    assert rc == code, "exit status %s, not %d: %s" % (rc, code, sp.output())
 
 
 def home_proc_of_threads(n1, pid, tids):
@@ -120,7 +52,7 @@ def ring_there_and_home(c):
     """a token ring of 4 threads, TLS, shared futexes, a reader blocked in
     read(): to node 2 and home; tids kept at home and in /proc/PID/task"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp, pid, tids = start(n1, "ring 4")
     try:
         p1 = phase(n1, sp, pid, 1)
@@ -157,7 +89,7 @@ def ring_there_and_home(c):
 def python_threads(c):
     """python3 threading + queue pipeline: to node 2 and home"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp, pid, tids = start(n1, "%s 3 3" % PYTHREADS, prog="python3")
     try:
         p1 = phase(n1, sp, pid, 1)
@@ -184,7 +116,7 @@ def spawn_and_exit_while_away(c):
     """a thread exits away (joined, its robust mutex owner-dead), one is
     created (which brings the process home), it moves again with it"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp, pid, tids = start(n1, "-p 4 spawn 2")
     try:
         p1 = phase(n1, sp, pid, 1)
@@ -239,7 +171,7 @@ def pthread_kill_one_thread_away(c):
     alternate stack); a process-wide signal reaches the one thread that
     does not block it, another any one thread"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp, pid, tids = start(n1, "-p 4 kill 3")
     try:
         p1 = phase(n1, sp, pid, 1)
@@ -277,7 +209,7 @@ def exit_group_from_a_thread_away(c):
     """exit(7) from a non-main thread away ends every thread; home's
     parent sees status 7"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp, pid, tids = start(n1, "exitgroup 3")
     try:
         assert_good(phase(n1, sp, pid, 1))
@@ -301,7 +233,7 @@ def execve_from_a_thread_away(c):
     call only home runs), where the kernel's exec ends its other threads
     and the new program runs under the same pid"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     prog = ("import os, sys, threading, time; "
             "go = threading.Event(); "
             "t = threading.Thread(target=lambda: (go.wait(), "
@@ -335,7 +267,7 @@ def pending_signals_come_home(c):
     pending there; when the process comes home it is pending at home, and
     taken as soon as the process unblocks it"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     prog = ("import os, signal, sys, threading, time; "
             "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2}); "
             "got = []; go = []; "
@@ -372,7 +304,7 @@ def main_thread_ended_is_refused(c):
     """a process whose main thread called pthread_exit() while another
     runs on is refused with its reason, and runs on unharmed"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     prog = ("import ctypes, os, threading, time; "
             "t = threading.Thread(target=lambda: (time.sleep(8), os._exit(9))); "
             "t.start(); print('ready', os.getpid(), flush=True); time.sleep(1); "
@@ -398,8 +330,8 @@ def sleepers_resume(c):
     """threads blocked in nanosleep, FUTEX_WAIT (private, shared, timed),
     poll and read on pipes when moved: each returns what and when it must"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
-    secs = 15
+    mig.relink(c.nodes)
+    secs = 10   # threads' default: the move takes a second or two of it
     sp, pid, tids = start(n1, "-S %d sleepers 2" % secs)
     try:
         p1 = phase(n1, sp, pid, 1)
@@ -430,7 +362,7 @@ def twenty_threaded_moves_at_once(c):
     """20 processes of 4 threads each moved to node 2 at once, checked
     there, moved home at once, checked"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     count = 20
     sps = [n1.spawn("exec %s -p 2 -d 20000 ring 2" % THREADS) for _ in range(count)]
     try:
@@ -466,7 +398,7 @@ def twenty_threaded_moves_at_once(c):
 def exec_threaded_program(c):
     """migctl exec 2 -- threads ring 4: it runs right, wherever it ends"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp = n1.spawn("exec %s exec 2 -- %s -t 1 ring 4" % (mig.MIGCTL, THREADS))
     try:
         finish(sp, 0, timeout=180)
@@ -490,7 +422,7 @@ def sigkill_mid_move(c):
     """kill -9 while a 256 MiB process of 5 threads moves: it dies, no
     trace in migctl ps, no oops"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp, pid, tids = start(n1, "-m 256 ring 4")
     mover = n1.spawn("exec %s move %d 2" % (mig.MIGCTL, pid))
     try:
@@ -515,7 +447,7 @@ def destination_dies_mid_move(c):
     """node 2 dies while a 256 MiB threaded process streams to it: the
     process stays home, all its threads intact"""
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp, pid, tids = start(n1, "-m 256 ring 4")
     mover = n1.spawn("exec %s move %d 2" % (mig.MIGCTL, pid))
     try:
@@ -543,7 +475,7 @@ def go_program(c):
     if not os.path.exists(os.path.join(REPO, GOTHREADS)):
         skip("no %s (golang-go not installed when built)" % GOTHREADS)
     n1, n2 = c.nodes
-    mig.link_all(c.nodes)
+    mig.relink(c.nodes)
     sp, pid, tids = start(n1, "3 4", prog=GOTHREADS)
     try:
         p1 = phase(n1, sp, pid, 1)
@@ -559,28 +491,6 @@ def go_program(c):
         finish(sp)
         assert_good(p1, p2, p3)
         assert "joined 4" in sp.output(), sp.output()
-        nothing_left(c)
-    finally:
-        if sp.running():
-            sp.kill()
-
-
-@test(nodes=3, timeout=400)
-def ring_onward_three_nodes(c):
-    """the ring moves 1 -> 2 -> 3 -> home, checked at each node"""
-    n1, n2, n3 = c.nodes
-    mig.link_all(c.nodes)
-    sp, pid, tids = start(n1, "-p 4 ring 3")
-    try:
-        lines = [phase(n1, sp, pid, 1)]
-        for n, dest, node in ((2, 2, n2), (3, 3, n3)):
-            mig.move(n1, pid, dest)
-            lines.append(phase(n1, sp, pid, n))
-            assert_away(node, pid, "at node %d after phase %d" % (dest, n))
-        mig.move(n1, pid, "home")
-        lines.append(phase(n1, sp, pid, 4))
-        finish(sp)
-        assert_good(*lines)
         nothing_left(c)
     finally:
         if sp.running():

@@ -47,11 +47,11 @@ def load(node, node_id=None, accept_root=1, **params):
     set to 1 here unless told otherwise: most tests move processes of the
     harness, which run as root, and a destination with accept_root 0
     refuses them (tests/45-privilege.py tests the knob itself)."""
-    node.run_ok(_load_cmd(node, node_id, accept_root, **params))
+    node.run_ok("rm -f %s; %s" % (LINKED_FILE, _load_cmd(node, node_id, accept_root, **params)))
 
 
 def unload(node):
-    node.run_ok("rmmod mig")
+    node.run_ok("rm -f %s; rmmod mig" % LINKED_FILE)
 
 
 def is_loaded(node):
@@ -67,7 +67,7 @@ def _key_cmd(name):
 
 
 def set_key(node, name="good"):
-    node.run_ok(_key_cmd(name))
+    node.run_ok("rm -f %s; %s" % (LINKED_FILE, _key_cmd(name)))
 
 
 # The first sealed link after a node boots loads tls, gcm, ctr, ghash and
@@ -116,7 +116,8 @@ def setup(nodes, peers=None, key="good", keys=None, **params):
     parallel."""
     peers = peers or nodes
     keys = keys or {}
-    on_each(nodes, lambda n: n.run_ok("if test -d /sys/module/mig; then rmmod mig; fi"))
+    on_each(nodes, lambda n: n.run_ok("rm -f %s; if test -d /sys/module/mig; then rmmod mig; fi"
+                                      % LINKED_FILE))
 
     def one(n):
         cmd = [WARM_CRYPTO, _load_cmd(n, **params), _key_cmd(keys.get(n.index, key))]
@@ -152,19 +153,97 @@ def wait_state(node, peer_id, state, timeout=30):
 
 
 def link_all(nodes, timeout=90, **params):
-    """setup() on every node, then waits until each sees each other up."""
+    """setup() on every node, then waits until each sees each other up.
+    A plain link_all(nodes) (no parameters) leaves each node a note of
+    its module's set-up, for relink()."""
     setup(nodes, **params)
     for a in nodes:
         for b in nodes:
             if a is not b:
                 wait_state(a, b.index, "up", timeout=timeout)
+    if not params:
+        on_each(nodes, lambda n: _write_note(n, nodes))
 
 
-def link_settled(group, secs=5, **params):
-    """link_all(), then waits until every link has been up for secs: a
-    link may go down and up once in its first seconds (an older peer's
-    connection), which would fail a move made meanwhile."""
-    link_all(group, **params)
+# What a plain link_all() left at a node, written to LINKED_FILE (tmpfs,
+# gone with a reboot): the module instance (its listener thread's pid,
+# new at every insmod), every /sys/kernel/mig knob and module parameter
+# (the load figures aside) and the peers it was linked to. The library's
+# load(), unload(), set_key() and setup() remove the file.
+LINKED_FILE = "/run/migtest.linked"
+# The instance and the knobs, in few processes: an exec is 0.1-0.3 s
+# under TCG. The listener's pid from /proc with shell builtins only.
+_INSTANCE = ("for p in /proc/[0-9]*; do read -r c < $p/comm && [ \"$c\" = mig_listen ] && "
+             "echo listener=${p#/proc/}; done 2>/dev/null; "
+             "grep -s . /sys/kernel/mig/* /sys/module/mig/parameters/*")
+
+
+def _linked_note(node, nodes, instance):
+    """The note of LINKED_FILE from _INSTANCE's output."""
+    lines = [ln for ln in instance.splitlines()
+             if ln.strip() and not ln.startswith("/sys/kernel/mig/load:")]
+    return "\n".join(["peers=%s" % ",".join(str(p.index) for p in nodes if p is not node)]
+                     + lines) + "\n"
+
+
+def _write_note(node, nodes):
+    note = _linked_note(node, nodes, node.run_ok(_INSTANCE))
+    assert "listener=" in note, "no mig_listen thread: %s" % note
+    node.run_ok("cat > %s" % LINKED_FILE, input=note)
+
+
+def _still_linked(node, nodes):
+    """True if node's module is the one a plain link_all(nodes) set up,
+    its knobs and parameters unchanged, no process of mig there (no
+    deputy, guest, pinned process or move) and every link up."""
+    rc, out = node.run("cat %s && echo @@ && { %s; } && echo @@ && %s -j ps && echo @@ && "
+                       "%s -j node list" % (LINKED_FILE, _INSTANCE, MIGCTL, MIGCTL))
+    parts = out.split("@@\n")
+    if rc != 0 or len(parts) != 4:
+        return False
+    note, instance, ps_out, links = parts
+    if note != _linked_note(node, nodes, instance):
+        return False
+    try:
+        if json.loads(ps_out) != []:
+            return False
+        links = {e["id"]: e["state"] for e in json.loads(links)}
+    except ValueError:
+        return False
+    return links == {p.index: "up" for p in nodes if p is not node}
+
+
+def relink(nodes, timeout=90):
+    """link_all(nodes), unless every node is still as the previous plain
+    link_all(nodes) left it (see _still_linked()): then the module is not
+    loaded again. For tests that need a linked cluster but not a module
+    just loaded: its counters go on from the tests before (compare them
+    with a baseline) and its links may have been up for long."""
+    start = time.monotonic()
+    ok = [False] * len(nodes)
+
+    def check(i, n):
+        ok[i] = n.alive and _still_linked(n, nodes)
+    on_each(nodes, lambda n: check(nodes.index(n), n))
+    if all(ok):
+        print("relink: module kept (%.1fs)" % (time.monotonic() - start))
+        return
+    link_all(nodes, timeout=timeout)
+    print("relink: linked anew (%.1fs; kept at no node, or not at: %s)" % (
+        time.monotonic() - start,
+        ", ".join(n.name for n, k in zip(nodes, ok) if not k)))
+
+
+def link_settled(group, secs=5, reuse=False, **params):
+    """link_all() (relink() with reuse), then waits until every link has
+    been up for secs: a link may go down and up once in its first seconds
+    (an older peer's connection), which would fail a move made
+    meanwhile."""
+    if reuse:
+        assert not params, "reuse=True with module parameters"
+        relink(group)
+    else:
+        link_all(group, **params)
     for a in group:
         for b in group:
             if a is not b:
