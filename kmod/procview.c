@@ -121,7 +121,7 @@ static void mig_usage_fill_task(struct task_struct *task,
 				struct mig_msg_usage *m)
 {
 	struct signal_struct *sig = task->signal;
-	u64 ut, st, gut = 0, gst = 0, gmin, gmaj;
+	u64 ut, st, gut, gst, gmin, gmaj;
 	struct task_struct *t;
 
 	m->state = task_state_to_char(task);
